@@ -1,0 +1,498 @@
+#include "secchats/protocol/json_codec.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <charconv>
+#include <functional>
+#include <limits>
+
+namespace secchats::protocol {
+namespace json = boost::json;
+
+std::string_view to_string(MessageType type) {
+  switch (type) {
+    case MessageType::kText: return "TEXT";
+    case MessageType::kImage: return "IMG";
+    case MessageType::kEmoji: return "EMOJI";
+    case MessageType::kUpdate: return "UPDATE";
+    case MessageType::kUnknown: return "UNKNOWN";
+  }
+  return "UNKNOWN";
+}
+
+MessageType message_type_from_string(std::string_view s) {
+  if (s == "TEXT") return MessageType::kText;
+  if (s == "IMG") return MessageType::kImage;
+  if (s == "EMOJI") return MessageType::kEmoji;
+  if (s == "UPDATE") return MessageType::kUpdate;
+  return MessageType::kUnknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '/': out += "\\/"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[(c >> 4) & 0xf]);
+          out.push_back(kHex[c & 0xf]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+namespace {
+
+// Writes one JSON object in the reference serializer's style: {"object":"Name","a":...}.
+class ObjectWriter {
+ public:
+  ObjectWriter(std::string& out, std::string_view class_name) : out_(out) {
+    out_ += "{\"object\":";
+    append_json_string(out_, class_name);
+  }
+  ObjectWriter& str(std::string_view key, const OptString& v) {
+    key_(key);
+    if (v) {
+      append_json_string(out_, *v);
+    } else {
+      out_ += "null";
+    }
+    return *this;
+  }
+  ObjectWriter& num(std::string_view key, std::int64_t v) {
+    key_(key);
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, end);
+    return *this;
+  }
+  ObjectWriter& strings(std::string_view key, const std::vector<std::string>& v) {
+    key_(key);
+    out_.push_back('[');
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) out_.push_back(',');
+      append_json_string(out_, v[i]);
+    }
+    out_.push_back(']');
+    return *this;
+  }
+  template <typename T, typename Fn>
+  ObjectWriter& array(std::string_view key, const std::vector<T>& items, Fn&& write_item) {
+    key_(key);
+    out_.push_back('[');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out_.push_back(',');
+      write_item(out_, items[i]);
+    }
+    out_.push_back(']');
+    return *this;
+  }
+  void end() { out_.push_back('}'); }
+
+ private:
+  void key_(std::string_view key) {
+    out_.push_back(',');
+    append_json_string(out_, key);
+    out_.push_back(':');
+  }
+  std::string& out_;
+};
+
+void write(std::string& out, const FriendRequest& v, WithToken token) {
+  ObjectWriter w(out, "FriendRequest");
+  w.str("fromUserId", v.from_user_id);
+  if (token == WithToken::kYes) w.str("authToken", v.auth_token);
+  w.str("toUserId", v.to_user_id).num("timestamp", v.timestamp).str("protocol", v.protocol);
+  w.str("cryptoData", v.crypto_data).end();
+}
+
+void write(std::string& out, const FriendResponse& v, WithToken token) {
+  ObjectWriter w(out, "FriendResponse");
+  w.str("fromUserId", v.from_user_id);
+  if (token == WithToken::kYes) w.str("authToken", v.auth_token);
+  w.str("toUserId", v.to_user_id).num("timestamp", v.timestamp).str("cryptoData", v.crypto_data);
+  w.end();
+}
+
+void write(std::string& out, const GroupInvite& v, WithToken token) {
+  ObjectWriter w(out, "GroupInvite");
+  w.str("fromUserId", v.from_user_id);
+  if (token == WithToken::kYes) w.str("authToken", v.auth_token);
+  w.str("toUserId", v.to_user_id).str("groupId", v.group_id).num("timestamp", v.timestamp);
+  w.str("algorithm", v.algorithm).str("cryptoData", v.crypto_data).end();
+}
+
+void write(std::string& out, const SendMessage& v, WithToken token) {
+  ObjectWriter w(out, "SendMessage");
+  w.str("toId", v.to_id);
+  if (token == WithToken::kYes) w.str("authToken", v.auth_token);
+  w.str("fromUserId", v.from_user_id).str("encContent", v.enc_content);
+  w.num("timestamp", v.timestamp).end();
+}
+
+}  // namespace
+
+std::string encode(const User& v, WithToken token) {
+  std::string out;
+  ObjectWriter w(out, "User");
+  w.str("userId", v.user_id).str("name", v.name);
+  if (token == WithToken::kYes) w.str("authToken", v.auth_token);
+  w.num("lastMessageTimestamp", v.last_message_timestamp).end();
+  return out;
+}
+
+std::string encode(const Group& v) {
+  std::string out;
+  ObjectWriter(out, "Group")
+      .str("groupId", v.group_id)
+      .str("name", v.name)
+      .str("algorithm", v.algorithm)
+      .str("privateKey", v.private_key)
+      .num("lastMessageTimestamp", v.last_message_timestamp)
+      .end();
+  return out;
+}
+
+std::string encode(const FriendRequest& v, WithToken token) {
+  std::string out;
+  write(out, v, token);
+  return out;
+}
+std::string encode(const FriendResponse& v, WithToken token) {
+  std::string out;
+  write(out, v, token);
+  return out;
+}
+std::string encode(const GroupInvite& v, WithToken token) {
+  std::string out;
+  write(out, v, token);
+  return out;
+}
+std::string encode(const SendMessage& v, WithToken token) {
+  std::string out;
+  write(out, v, token);
+  return out;
+}
+
+std::string encode(const PollGroup& v) {
+  std::string out;
+  ObjectWriter(out, "PollGroup")
+      .str("userId", v.user_id)
+      .str("authToken", v.auth_token)
+      .str("groupId", v.group_id)
+      .num("lastMessageTimestamp", v.last_message_timestamp)
+      .end();
+  return out;
+}
+
+std::string encode(const PollGroups& v) {
+  std::string out;
+  ObjectWriter(out, "PollGroups")
+      .str("userId", v.user_id)
+      .str("authToken", v.auth_token)
+      .strings("groupIds", v.group_ids)
+      .num("lastMessageTimestamp", v.last_message_timestamp)
+      .end();
+  return out;
+}
+
+std::string encode(const Notifications& v) {
+  std::string out;
+  auto item = [](std::string& o, const auto& x) { write(o, x, WithToken::kNo); };
+  ObjectWriter(out, "Notifications")
+      .array("friendRequests", v.friend_requests, item)
+      .array("friendResponses", v.friend_responses, item)
+      .array("groupInvites", v.group_invites, item)
+      .array("messages", v.messages, item)
+      .end();
+  return out;
+}
+
+std::string encode(const GroupNotifications& v) {
+  std::string out;
+  auto item = [](std::string& o, const SendMessage& x) { write(o, x, WithToken::kNo); };
+  ObjectWriter(out, "GroupNotifications").array("messages", v.messages, item).end();
+  return out;
+}
+
+std::string encode(const Message& v) {
+  std::string out;
+  ObjectWriter(out, "Message")
+      .str("fromUserId", v.from_user_id)
+      .str("fromName", v.from_name)
+      .str("toId", v.to_id)
+      .num("replyToMessageId", v.reply_to_message_id)
+      .str("newEmoji", v.new_emoji)
+      .str("oldEmoji", v.old_emoji)
+      .num("messageId", v.message_id)
+      .str("type", v.type)
+      .str("content", v.content)
+      .num("timestamp", v.timestamp)
+      .end();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+namespace {
+
+Error bad(std::string message) { return Error(ErrorCode::kInvalidArgument, std::move(message)); }
+
+Status read_string(const json::value& v, std::string_view key, OptString& out) {
+  if (v.is_null()) {
+    out.reset();
+    return ok_status();
+  }
+  if (!v.is_string()) return bad("field '" + std::string(key) + "' must be a string or null");
+  const auto& s = v.get_string();
+  out.emplace(s.data(), s.size());
+  return ok_status();
+}
+
+Status read_int(const json::value& v, std::string_view key, std::int64_t& out) {
+  if (v.is_int64()) {
+    out = v.get_int64();
+    return ok_status();
+  }
+  if (v.is_uint64()) {
+    if (v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return bad("field '" + std::string(key) + "' is out of range");
+    }
+    out = static_cast<std::int64_t>(v.get_uint64());
+    return ok_status();
+  }
+  return bad("field '" + std::string(key) + "' must be an integer");
+}
+
+Status read_strings(const json::value& v, std::string_view key, std::vector<std::string>& out) {
+  if (v.is_null()) {
+    out.clear();
+    return ok_status();
+  }
+  if (!v.is_array()) return bad("field '" + std::string(key) + "' must be an array of strings");
+  out.clear();
+  out.reserve(v.get_array().size());
+  for (const auto& e : v.get_array()) {
+    if (!e.is_string()) return bad("field '" + std::string(key) + "' must hold only strings");
+    out.emplace_back(e.get_string().data(), e.get_string().size());
+  }
+  return ok_status();
+}
+
+// One known field: its name and how to read its value.
+struct FieldReader {
+  std::string_view key;
+  std::function<Status(const json::value&)> read;
+};
+
+Result<json::value> parse_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+  if (ec) return bad("malformed JSON: " + ec.message());
+  return v;
+}
+
+// Checks the discriminator and dispatches every member to its reader.
+Status read_object(const json::value& v, std::string_view class_name,
+                   std::initializer_list<FieldReader> fields, UnknownFields unknown) {
+  if (!v.is_object()) return bad("expected a JSON object of class " + std::string(class_name));
+  for (const auto& member : v.get_object()) {
+    std::string_view key(member.key().data(), member.key().size());
+    if (key == "object") {
+      if (member.value().is_null()) continue;
+      if (!member.value().is_string() || member.value().get_string() != class_name) {
+        return bad("expected object of class " + std::string(class_name));
+      }
+      continue;
+    }
+    bool known = false;
+    for (const auto& f : fields) {
+      if (f.key == key) {
+        SC_TRY(f.read(member.value()));
+        known = true;
+        break;
+      }
+    }
+    if (!known && unknown == UnknownFields::kReject) {
+      return bad("unknown field '" + std::string(key) + "' in " + std::string(class_name));
+    }
+  }
+  return ok_status();
+}
+
+FieldReader str(std::string_view key, OptString& out) {
+  return {key, [key, &out](const json::value& v) { return read_string(v, key, out); }};
+}
+FieldReader num(std::string_view key, std::int64_t& out) {
+  return {key, [key, &out](const json::value& v) { return read_int(v, key, out); }};
+}
+
+Status read_user(const json::value& v, User& out, UnknownFields u) {
+  return read_object(v, "User",
+                     {str("userId", out.user_id), str("name", out.name),
+                      str("authToken", out.auth_token),
+                      num("lastMessageTimestamp", out.last_message_timestamp)},
+                     u);
+}
+
+Status read_group(const json::value& v, Group& out, UnknownFields u) {
+  // The reference Group class also has a member list that it never fills on the wire;
+  // its parser accepts the field (see reference-json.json), so we do too and ignore it.
+  return read_object(v, "Group",
+                     {str("groupId", out.group_id), str("name", out.name),
+                      str("algorithm", out.algorithm), str("privateKey", out.private_key),
+                      num("lastMessageTimestamp", out.last_message_timestamp),
+                      {"members", [](const json::value&) { return ok_status(); }}},
+                     u);
+}
+
+Status read_friend_request(const json::value& v, FriendRequest& out, UnknownFields u) {
+  return read_object(v, "FriendRequest",
+                     {str("fromUserId", out.from_user_id), str("authToken", out.auth_token),
+                      str("toUserId", out.to_user_id), num("timestamp", out.timestamp),
+                      str("protocol", out.protocol), str("cryptoData", out.crypto_data)},
+                     u);
+}
+
+Status read_friend_response(const json::value& v, FriendResponse& out, UnknownFields u) {
+  return read_object(v, "FriendResponse",
+                     {str("fromUserId", out.from_user_id), str("authToken", out.auth_token),
+                      str("toUserId", out.to_user_id), num("timestamp", out.timestamp),
+                      str("cryptoData", out.crypto_data)},
+                     u);
+}
+
+Status read_group_invite(const json::value& v, GroupInvite& out, UnknownFields u) {
+  return read_object(v, "GroupInvite",
+                     {str("fromUserId", out.from_user_id), str("authToken", out.auth_token),
+                      str("toUserId", out.to_user_id), str("groupId", out.group_id),
+                      num("timestamp", out.timestamp), str("algorithm", out.algorithm),
+                      str("cryptoData", out.crypto_data)},
+                     u);
+}
+
+Status read_send_message(const json::value& v, SendMessage& out, UnknownFields u) {
+  return read_object(v, "SendMessage",
+                     {str("toId", out.to_id), str("authToken", out.auth_token),
+                      str("fromUserId", out.from_user_id), str("encContent", out.enc_content),
+                      num("timestamp", out.timestamp)},
+                     u);
+}
+
+template <typename T, typename ReadFn>
+FieldReader list(std::string_view key, std::vector<T>& out, UnknownFields u, ReadFn read_item) {
+  return {key, [key, &out, u, read_item](const json::value& v) -> Status {
+            out.clear();
+            if (v.is_null()) return ok_status();
+            if (!v.is_array()) return bad("field '" + std::string(key) + "' must be an array");
+            for (const auto& e : v.get_array()) {
+              T item;
+              SC_TRY(read_item(e, item, u));
+              out.push_back(std::move(item));
+            }
+            return ok_status();
+          }};
+}
+
+template <typename T, typename ReadFn>
+Result<T> decode_with(std::string_view text, UnknownFields u, ReadFn read) {
+  SC_ASSIGN_OR_RETURN(json::value v, parse_json(text));
+  T out;
+  SC_TRY(read(v, out, u));
+  return out;
+}
+
+}  // namespace
+
+Result<User> decode_user(std::string_view json, UnknownFields u) {
+  return decode_with<User>(json, u, read_user);
+}
+Result<Group> decode_group(std::string_view json, UnknownFields u) {
+  return decode_with<Group>(json, u, read_group);
+}
+Result<FriendRequest> decode_friend_request(std::string_view json, UnknownFields u) {
+  return decode_with<FriendRequest>(json, u, read_friend_request);
+}
+Result<FriendResponse> decode_friend_response(std::string_view json, UnknownFields u) {
+  return decode_with<FriendResponse>(json, u, read_friend_response);
+}
+Result<GroupInvite> decode_group_invite(std::string_view json, UnknownFields u) {
+  return decode_with<GroupInvite>(json, u, read_group_invite);
+}
+Result<SendMessage> decode_send_message(std::string_view json, UnknownFields u) {
+  return decode_with<SendMessage>(json, u, read_send_message);
+}
+
+Result<PollGroup> decode_poll_group(std::string_view json, UnknownFields u) {
+  return decode_with<PollGroup>(json, u, [](const json::value& v, PollGroup& out, UnknownFields uf) {
+    return read_object(v, "PollGroup",
+                       {str("userId", out.user_id), str("authToken", out.auth_token),
+                        str("groupId", out.group_id),
+                        num("lastMessageTimestamp", out.last_message_timestamp)},
+                       uf);
+  });
+}
+
+Result<PollGroups> decode_poll_groups(std::string_view json, UnknownFields u) {
+  return decode_with<PollGroups>(
+      json, u, [](const json::value& v, PollGroups& out, UnknownFields uf) {
+        return read_object(
+            v, "PollGroups",
+            {str("userId", out.user_id), str("authToken", out.auth_token),
+             {"groupIds", [&out](const json::value& x) { return read_strings(x, "groupIds", out.group_ids); }},
+             num("lastMessageTimestamp", out.last_message_timestamp)},
+            uf);
+      });
+}
+
+Result<Notifications> decode_notifications(std::string_view json, UnknownFields u) {
+  return decode_with<Notifications>(
+      json, u, [](const json::value& v, Notifications& out, UnknownFields uf) {
+        return read_object(v, "Notifications",
+                           {list("friendRequests", out.friend_requests, uf, read_friend_request),
+                            list("friendResponses", out.friend_responses, uf, read_friend_response),
+                            list("groupInvites", out.group_invites, uf, read_group_invite),
+                            list("messages", out.messages, uf, read_send_message)},
+                           uf);
+      });
+}
+
+Result<GroupNotifications> decode_group_notifications(std::string_view json, UnknownFields u) {
+  return decode_with<GroupNotifications>(
+      json, u, [](const json::value& v, GroupNotifications& out, UnknownFields uf) {
+        return read_object(v, "GroupNotifications",
+                           {list("messages", out.messages, uf, read_send_message)}, uf);
+      });
+}
+
+Result<Message> decode_message(std::string_view json, UnknownFields u) {
+  return decode_with<Message>(json, u, [](const json::value& v, Message& out, UnknownFields uf) {
+    return read_object(v, "Message",
+                       {str("fromUserId", out.from_user_id), str("fromName", out.from_name),
+                        str("toId", out.to_id), num("replyToMessageId", out.reply_to_message_id),
+                        str("newEmoji", out.new_emoji), str("oldEmoji", out.old_emoji),
+                        num("messageId", out.message_id), str("type", out.type),
+                        str("content", out.content), num("timestamp", out.timestamp)},
+                       uf);
+  });
+}
+
+}  // namespace secchats::protocol
