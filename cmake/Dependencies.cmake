@@ -1,6 +1,7 @@
 # Every dependency is a Debian 12 package installed by scripts/install-deps.
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url)
+# Boost 1.81 ships its own CMake config; CONFIG mode avoids FindBoost's version guessing.
+find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS json url)
 find_package(OpenSSL 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)

@@ -1,0 +1,250 @@
+#include "net/http_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <charconv>
+
+#include "secchats/common/log.hpp"
+
+namespace secchats::server {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;  // a request is being handled; touched only on the connection's strand
+};
+
+Result<tcp::endpoint> parse_listen_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "listen address must be HOST:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "localhost")
+    host = "127.0.0.1";
+  unsigned port = 0;
+  auto port_text = std::string_view(text).substr(colon + 1);
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return Error(ErrorCode::kInvalidArgument, "invalid port in listen address '" + text + "'");
+  }
+  boost::system::error_code addr_ec;
+  auto address = asio::ip::make_address(host, addr_ec);
+  if (addr_ec) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "listen host must be an IP address (or localhost), got '" + host + "'");
+  }
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+namespace {
+
+http::response<http::string_body> make_response(const HttpReply& reply, unsigned version,
+                                                bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
+  res.set(http::field::server, "secchats");
+  res.set(http::field::content_type, reply.content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  res.body() = reply.body;
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+// The coroutine that owns one connection from accept to close.
+struct ServerAccess {
+  static asio::awaitable<void> serve(HttpServer& server,
+                                     std::shared_ptr<HttpServer::Connection> c) {
+    auto& stream = c->stream;
+    const auto& opt = server.options_;
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+      if (server.stopping_.load())
+        break;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
+      parser.body_limit(opt.max_body_bytes);
+      boost::system::error_code ec;
+      // The idle budget applies until the next request starts; after the first byte the whole
+      // request must arrive within request_timeout (slow senders cannot hold a slot forever).
+      stream.expires_after(first ? opt.request_timeout : opt.idle_timeout);
+      first = false;
+      co_await http::async_read_header(stream, buffer, parser,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        stream.expires_after(opt.request_timeout);
+        // Refuse an announced oversize body before reading any of it.
+        if (parser.content_length() && *parser.content_length() > opt.max_body_bytes) {
+          ec = http::error::body_limit;
+        } else {
+          co_await http::async_read(stream, buffer, parser,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+        }
+      }
+      if (ec) {
+        if (ec == http::error::body_limit || ec == http::error::header_limit) {
+          const bool body = ec == http::error::body_limit;
+          HttpReply reply = server.router_.transport_error(
+              body ? 413 : 431, body ? "request body too large" : "request header too large");
+          stream.expires_after(opt.write_timeout);
+          auto response = make_response(reply, 11, false);
+          co_await http::async_write(stream, response,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+        } else if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
+                   ec != beast::error::timeout && ec != asio::error::connection_reset &&
+                   ec != asio::error::eof && parser.got_some()) {
+          HttpReply reply = server.router_.transport_error(400, "malformed HTTP request");
+          stream.expires_after(opt.write_timeout);
+          auto response = make_response(reply, 11, false);
+          co_await http::async_write(stream, response,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+        }
+        break;
+      }
+
+      auto request = parser.release();
+      const bool keep_alive = request.keep_alive();
+      c->busy = true;
+      // Handlers (long-poll in particular) may take longer than any socket timeout: the
+      // transport's clock is off while the relay works, and back on for the write.
+      stream.expires_never();
+      // Named locals only around co_await: GCC 12 double-destroys temporaries there.
+      std::string_view method = request.method_string();
+      std::string_view target = request.target();
+      std::string body = std::move(request.body());
+      HttpReply reply = co_await server.router_.handle(method, target, std::move(body));
+      const bool again = keep_alive && !server.stopping_.load();
+      stream.expires_after(opt.write_timeout);
+      auto response = make_response(reply, request.version(), again);
+      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      c->busy = false;
+      if (ec || !again)
+        break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.close();
+  }
+
+  static asio::awaitable<void> accept_loop(HttpServer& server, tcp::acceptor& acceptor) {
+    for (;;) {
+      boost::system::error_code ec;
+      auto strand = asio::make_strand(server.ioc_);
+      tcp::socket socket =
+          co_await acceptor.async_accept(strand, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (server.stopping_.load() || ec == asio::error::operation_aborted)
+          co_return;
+        // Out of file descriptors and similar: log the kind of failure, keep serving.
+        log::warn("accept failed: " + ec.message());
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto conn = std::make_shared<HttpServer::Connection>(std::move(socket));
+      {
+        std::lock_guard lock(server.connections_mutex_);
+        server.connections_.insert(conn);
+      }
+      server.active_.fetch_add(1);
+      auto ex = conn->stream.get_executor();
+      asio::co_spawn(ex, serve(server, conn), [&server, conn](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& failure) {
+            log::error(std::string("connection handler failed: ") + failure.what());
+          }
+        }
+        {
+          std::lock_guard lock(server.connections_mutex_);
+          server.connections_.erase(conn);
+        }
+        server.active_.fetch_sub(1);
+      });
+    }
+  }
+};
+
+HttpServer::HttpServer(asio::io_context& ioc, HttpServerOptions options, ApiRouter& router)
+    : ioc_(ioc), options_(std::move(options)), router_(router) {}
+
+HttpServer::~HttpServer() = default;
+
+Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& ioc,
+                                                       HttpServerOptions options,
+                                                       ApiRouter& router) {
+  if (options.listen.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "no listen address given");
+  }
+  auto server = std::unique_ptr<HttpServer>(new HttpServer(ioc, std::move(options), router));
+  for (const auto& text : server->options_.listen) {
+    SC_ASSIGN_OR_RETURN(tcp::endpoint endpoint, parse_listen_address(text));
+    auto acceptor = std::make_unique<tcp::acceptor>(ioc);
+    boost::system::error_code ec;
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec)
+      acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec)
+      acceptor->bind(endpoint, ec);
+    if (!ec)
+      acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Error(ErrorCode::kUnavailable, "cannot listen on " + text + ": " + ec.message());
+    }
+    server->acceptors_.push_back(std::move(acceptor));
+  }
+  return server;
+}
+
+std::vector<tcp::endpoint> HttpServer::local_endpoints() const {
+  std::vector<tcp::endpoint> out;
+  for (const auto& a : acceptors_)
+    out.push_back(a->local_endpoint());
+  return out;
+}
+
+void HttpServer::start() {
+  for (auto& acceptor : acceptors_) {
+    asio::co_spawn(acceptor->get_executor(), ServerAccess::accept_loop(*this, *acceptor),
+                   asio::detached);
+  }
+}
+
+void HttpServer::begin_shutdown() {
+  if (stopping_.exchange(true))
+    return;
+  for (auto& acceptor : acceptors_) {
+    asio::post(acceptor->get_executor(), [a = acceptor.get()] {
+      boost::system::error_code ignored;
+      a->close(ignored);
+    });
+  }
+  std::lock_guard lock(connections_mutex_);
+  for (const auto& conn : connections_) {
+    // Idle keep-alive connections are closed now; busy ones close after their response.
+    asio::post(conn->stream.get_executor(), [conn] {
+      if (!conn->busy)
+        conn->stream.socket().cancel();
+    });
+  }
+}
+
+}  // namespace secchats::server

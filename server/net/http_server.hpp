@@ -1,0 +1,66 @@
+// HTTP/1.1 transport: listeners and one coroutine per connection, with a limit or a timeout
+// on every read and write. Knows nothing about the relay beyond ApiRouter::handle().
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "api/router.hpp"
+#include "secchats/common/result.hpp"
+
+namespace secchats::server {
+
+struct HttpServerOptions {
+  std::vector<std::string> listen;  // HOST:PORT, port 0 picks a free port
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  // A client must deliver a whole request (headers and body) within this time...
+  std::chrono::milliseconds request_timeout{30000};
+  // ...and a kept-alive connection may sit idle between requests this long.
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds write_timeout{30000};
+};
+
+// Parses "HOST:PORT" / "[v6]:PORT".
+Result<boost::asio::ip::tcp::endpoint> parse_listen_address(const std::string& text);
+
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> create(boost::asio::io_context& ioc,
+                                                    HttpServerOptions options, ApiRouter& router);
+  ~HttpServer();
+
+  // The bound addresses (with real ports when 0 was asked for).
+  std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+  void start();
+  // Stops accepting and closes idle connections; requests in flight finish and are answered.
+  void begin_shutdown();
+  std::size_t active_connections() const { return active_.load(); }
+
+  struct Connection;  // per-connection state shared with the shutdown path
+
+ private:
+  HttpServer(boost::asio::io_context& ioc, HttpServerOptions options, ApiRouter& router);
+
+  boost::asio::io_context& ioc_;
+  HttpServerOptions options_;
+  ApiRouter& router_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> active_{0};
+  std::mutex connections_mutex_;
+  std::unordered_set<std::shared_ptr<Connection>> connections_;
+
+  friend struct ServerAccess;
+};
+
+}  // namespace secchats::server

@@ -1,0 +1,341 @@
+#include "service/relay_service.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "secchats/crypto/hash.hpp"
+#include "secchats/crypto/random.hpp"
+
+namespace secchats::server {
+namespace asio = boost::asio;
+using protocol::OptString;
+
+namespace {
+
+constexpr std::size_t kUserIdBytes = 16;  // 128-bit ids: unguessable capabilities
+constexpr std::size_t kGroupIdBytes = 16;
+constexpr std::size_t kTokenBytes = 32;  // 256-bit bearer tokens
+
+// Queue keys for the hub: user queues and group logs must never alias, so that nobody can
+// watch another user's queue by listing its id as a "group".
+std::string user_key(const std::string& id) {
+  return "u:" + id;
+}
+std::string group_key(const std::string& id) {
+  return "g:" + id;
+}
+
+Error bad_request(std::string m) {
+  return Error(ErrorCode::kInvalidArgument, std::move(m));
+}
+
+Status to_status(const WriteOutcome& outcome) {
+  if (outcome.ok)
+    return ok_status();
+  return Error(outcome.code, outcome.message);
+}
+
+// GCC 12 mishandles temporaries (braced initialisers, nested calls) inside co_await
+// expressions, destroying them twice. Every co_await in this file therefore takes named
+// locals only.
+
+// Suspends the calling coroutine until the storage writer has committed `op`.
+template <typename Token>
+auto async_submit(Storage& storage, WriteOp op, std::function<void(const WriteOutcome&)> on_commit,
+                  Token&& token) {
+  return asio::async_initiate<Token, void(WriteOutcome)>(
+      [&storage](auto handler, WriteOp write_op, std::function<void(const WriteOutcome&)> hook) {
+        auto ex = asio::get_associated_executor(handler);
+        // std::function needs a copyable target; the awaitable's handler is move-only.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        storage.submit(std::move(write_op),
+                       [shared, ex, hook = std::move(hook)](WriteOutcome outcome) {
+                         hook(outcome);
+                         asio::post(ex, [shared, outcome = std::move(outcome)]() mutable {
+                           (*shared)(std::move(outcome));
+                         });
+                       });
+      },
+      token, std::move(op), std::move(on_commit));
+}
+
+}  // namespace
+
+RelayService::RelayService(Storage& storage, NotificationHub& hub, RelayLimits limits)
+    : storage_(storage), hub_(hub), limits_(limits) {}
+
+Result<std::string> RelayService::require_id(const OptString& value, const char* field) const {
+  if (!value || value->empty())
+    return bad_request(std::string("missing field '") + field + "'");
+  if (value->size() > limits_.max_id_length) {
+    return bad_request(std::string("field '") + field + "' is too long");
+  }
+  return *value;
+}
+
+Status RelayService::authenticate(const OptString& user_id, const OptString& token) {
+  if (!user_id || user_id->empty())
+    return bad_request("missing user id");
+  if (!token || token->empty())
+    return bad_request("missing field 'authToken'");
+  SC_ASSIGN_OR_RETURN(auto stored, storage_.user_token_hash(*user_id));
+  // Hash even for unknown users so both failures cost the same.
+  auto presented = crypto::sha256(*token);
+  if (!stored || !crypto::constant_time_equal(*stored, presented)) {
+    return Error(ErrorCode::kUnauthenticated, "unknown user or wrong token");
+  }
+  return ok_status();
+}
+
+asio::awaitable<WriteOutcome> RelayService::write(WriteOp op, std::string notify_key) {
+  NotificationHub& hub = hub_;
+  auto hook = [&hub, key = std::move(notify_key)](const WriteOutcome& outcome) {
+    // Notify from the writer thread right after the commit: waiters are woken while the
+    // requesting coroutine is still being resumed, which keeps wake-up latency minimal.
+    if (outcome.ok && !key.empty())
+      hub.notify(key);
+  };
+  std::function<void(const WriteOutcome&)> on_commit = std::move(hook);
+  WriteOutcome outcome =
+      co_await async_submit(storage_, std::move(op), std::move(on_commit), asio::use_awaitable);
+  co_return outcome;
+}
+
+asio::awaitable<Result<protocol::User>> RelayService::register_user() {
+  std::string user_id = crypto::random_hex(kUserIdBytes);
+  std::string token = crypto::random_hex(kTokenBytes);
+  WriteOp op = CreateUser{user_id, crypto::sha256(token)};
+  std::string no_key;
+  WriteOutcome outcome = co_await write(std::move(op), std::move(no_key));
+  if (!outcome.ok)
+    co_return Error(outcome.code, outcome.message);
+  co_return protocol::User{user_id, std::string(), token, 0};
+}
+
+asio::awaitable<Result<protocol::Group>> RelayService::register_group(
+    const protocol::User& caller) {
+  if (Status s = authenticate(caller.user_id, caller.auth_token); !s.ok())
+    co_return s.error();
+  std::string group_id = crypto::random_hex(kGroupIdBytes);
+  WriteOp op = CreateGroup{group_id};
+  std::string no_key;
+  WriteOutcome outcome = co_await write(std::move(op), std::move(no_key));
+  if (!outcome.ok)
+    co_return Error(outcome.code, outcome.message);
+  co_return protocol::Group{group_id, std::string(), std::nullopt, std::nullopt, 0};
+}
+
+Result<protocol::Notifications> RelayService::receive(const protocol::User& caller) {
+  SC_TRY(authenticate(caller.user_id, caller.auth_token));
+  SC_ASSIGN_OR_RETURN(auto items,
+                      storage_.queue_items_after(*caller.user_id, caller.last_message_timestamp,
+                                                 limits_.max_items_per_poll));
+  protocol::Notifications out;
+  for (auto& item : items) {
+    switch (item.kind) {
+      case ItemKind::kFriendRequest:
+        out.friend_requests.push_back({std::move(item.sender_id), std::nullopt,
+                                       std::move(item.recipient_id), item.timestamp,
+                                       std::move(item.protocol), std::move(item.payload)});
+        break;
+      case ItemKind::kFriendResponse:
+        out.friend_responses.push_back({std::move(item.sender_id), std::nullopt,
+                                        std::move(item.recipient_id), item.timestamp,
+                                        std::move(item.payload)});
+        break;
+      case ItemKind::kGroupInvite:
+        out.group_invites.push_back({std::move(item.sender_id), std::nullopt,
+                                     std::move(item.recipient_id), std::move(item.group_id),
+                                     item.timestamp, std::move(item.protocol),
+                                     std::move(item.payload)});
+        break;
+      case ItemKind::kMessage:
+        out.messages.push_back({std::move(item.recipient_id), std::nullopt,
+                                std::move(item.sender_id), std::move(item.payload),
+                                item.timestamp});
+        break;
+    }
+  }
+  return out;
+}
+
+asio::awaitable<Status> RelayService::enqueue(QueueItem item) {
+  std::string key = user_key(item.recipient_id);
+  WriteOp op = EnqueueItem{std::move(item)};
+  WriteOutcome outcome = co_await write(std::move(op), std::move(key));
+  co_return to_status(outcome);
+}
+
+asio::awaitable<Status> RelayService::connect(const protocol::FriendRequest& request) {
+  if (Status s = authenticate(request.from_user_id, request.auth_token); !s.ok())
+    co_return s;
+  auto to = require_id(request.to_user_id, "toUserId");
+  if (!to.ok())
+    co_return to.error();
+  if (!request.crypto_data)
+    co_return bad_request("missing field 'cryptoData'");
+  if (*to == *request.from_user_id)
+    co_return bad_request("cannot send a friend request to yourself");
+  QueueItem item{
+      ItemKind::kFriendRequest, *to, *request.from_user_id, std::nullopt, request.protocol,
+      request.crypto_data,      0};
+  Status status = co_await enqueue(std::move(item));
+  co_return status;
+}
+
+asio::awaitable<Status> RelayService::respond(const protocol::FriendResponse& response) {
+  if (Status s = authenticate(response.from_user_id, response.auth_token); !s.ok())
+    co_return s;
+  auto to = require_id(response.to_user_id, "toUserId");
+  if (!to.ok())
+    co_return to.error();
+  if (!response.crypto_data)
+    co_return bad_request("missing field 'cryptoData'");
+  QueueItem item{ItemKind::kFriendResponse, *to, *response.from_user_id, std::nullopt, std::nullopt,
+                 response.crypto_data,      0};
+  Status status = co_await enqueue(std::move(item));
+  co_return status;
+}
+
+asio::awaitable<Status> RelayService::post_message(const protocol::SendMessage& message) {
+  if (Status s = authenticate(message.from_user_id, message.auth_token); !s.ok())
+    co_return s;
+  auto to = require_id(message.to_id, "toId");
+  if (!to.ok())
+    co_return to.error();
+  if (!message.enc_content)
+    co_return bad_request("missing field 'encContent'");
+  QueueItem item{ItemKind::kMessage,  *to, *message.from_user_id, std::nullopt, std::nullopt,
+                 message.enc_content, 0};
+  Status status = co_await enqueue(std::move(item));
+  co_return status;
+}
+
+asio::awaitable<Status> RelayService::invite(const protocol::GroupInvite& invite) {
+  if (Status s = authenticate(invite.from_user_id, invite.auth_token); !s.ok())
+    co_return s;
+  auto to = require_id(invite.to_user_id, "toUserId");
+  if (!to.ok())
+    co_return to.error();
+  auto group = require_id(invite.group_id, "groupId");
+  if (!group.ok())
+    co_return group.error();
+  if (!invite.crypto_data)
+    co_return bad_request("missing field 'cryptoData'");
+  QueueItem item{ItemKind::kGroupInvite, *to, *invite.from_user_id, *group, invite.algorithm,
+                 invite.crypto_data,     0};
+  Status status = co_await enqueue(std::move(item));
+  co_return status;
+}
+
+asio::awaitable<Status> RelayService::post_group(const protocol::SendMessage& message) {
+  if (Status s = authenticate(message.from_user_id, message.auth_token); !s.ok())
+    co_return s;
+  auto group = require_id(message.to_id, "toId");
+  if (!group.ok())
+    co_return group.error();
+  if (!message.enc_content)
+    co_return bad_request("missing field 'encContent'");
+  std::string key = group_key(*group);
+  WriteOp op = AppendGroupMessage{{*group, *message.from_user_id, message.enc_content, 0}};
+  WriteOutcome outcome = co_await write(std::move(op), std::move(key));
+  co_return to_status(outcome);
+}
+
+Result<protocol::GroupNotifications> RelayService::poll_group(const protocol::PollGroup& poll) {
+  SC_TRY(authenticate(poll.user_id, poll.auth_token));
+  SC_ASSIGN_OR_RETURN(std::string group, require_id(poll.group_id, "groupId"));
+  SC_ASSIGN_OR_RETURN(bool exists, storage_.group_exists(group));
+  if (!exists)
+    return Error(ErrorCode::kNotFound, "unknown group");
+  protocol::PollGroups as_many{poll.user_id, poll.auth_token, {group}, poll.last_message_timestamp};
+  SC_ASSIGN_OR_RETURN(auto messages,
+                      storage_.group_messages_after(as_many.group_ids, poll.last_message_timestamp,
+                                                    limits_.max_items_per_poll));
+  protocol::GroupNotifications out;
+  for (auto& m : messages) {
+    out.messages.push_back({std::move(m.group_id), std::nullopt, std::move(m.sender_id),
+                            std::move(m.payload), m.timestamp});
+  }
+  return out;
+}
+
+Result<protocol::GroupNotifications> RelayService::poll_groups(const protocol::PollGroups& poll) {
+  SC_TRY(authenticate(poll.user_id, poll.auth_token));
+  if (poll.group_ids.size() > limits_.max_ids_per_poll)
+    return bad_request("too many groupIds");
+  for (const auto& id : poll.group_ids) {
+    if (id.size() > limits_.max_id_length)
+      return bad_request("a groupId is too long");
+  }
+  // Unknown ids are skipped rather than refused: a group may have been forgotten by the
+  // server while a client still lists it, and one stale id must not hide the others.
+  SC_ASSIGN_OR_RETURN(auto messages,
+                      storage_.group_messages_after(poll.group_ids, poll.last_message_timestamp,
+                                                    limits_.max_items_per_poll));
+  protocol::GroupNotifications out;
+  out.messages.reserve(messages.size());
+  for (auto& m : messages) {
+    out.messages.push_back({std::move(m.group_id), std::nullopt, std::move(m.sender_id),
+                            std::move(m.payload), m.timestamp});
+  }
+  return out;
+}
+
+asio::awaitable<Result<std::string>> RelayService::long_poll(const protocol::PollGroups& poll) {
+  if (Status s = authenticate(poll.user_id, poll.auth_token); !s.ok())
+    co_return s.error();
+  if (poll.group_ids.size() > limits_.max_ids_per_poll)
+    co_return bad_request("too many groupIds");
+  const std::string& self = *poll.user_id;
+
+  // The caller's own id stands for its direct queue; every other id is a group.
+  std::vector<std::string> keys;
+  keys.reserve(poll.group_ids.size() + 1);
+  for (const auto& id : poll.group_ids) {
+    if (id.size() > limits_.max_id_length)
+      co_return bad_request("a groupId is too long");
+    keys.push_back(id == self ? user_key(id) : group_key(id));
+  }
+
+  auto ex = co_await asio::this_coro::executor;
+  auto waiter = hub_.watch(ex, keys, limits_.longpoll_timeout);
+  struct Unwatch {
+    NotificationHub& hub;
+    std::shared_ptr<NotificationHub::Waiter>& w;
+    std::vector<std::string>& k;
+    ~Unwatch() { hub.unwatch(w, k); }
+  } unwatch{hub_, waiter, keys};
+
+  // Traffic that landed after the caller's cursor but before we started watching must not
+  // be slept through: answer at once if any listed queue already holds something newer.
+  for (const auto& id : poll.group_ids) {
+    auto newest =
+        id == self ? storage_.newest_queue_timestamp(id) : storage_.newest_group_timestamp(id);
+    if (!newest.ok())
+      co_return std::move(newest).error();
+    if (*newest > poll.last_message_timestamp)
+      co_return id;
+  }
+
+  boost::system::error_code ec;
+  co_await waiter->timer().async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  const std::string& woke = waiter->woken_by();
+  if (woke.empty())
+    co_return std::string();
+  co_return woke.substr(2);  // strip the "u:"/"g:" key prefix
+}
+
+Result<RelaySnapshot> RelayService::snapshot() {
+  RelaySnapshot s;
+  SC_ASSIGN_OR_RETURN(s.counts, storage_.counts());
+  s.writer = storage_.writer_stats();
+  s.longpolls_waiting = hub_.waiting();
+  return s;
+}
+
+}  // namespace secchats::server

@@ -1,0 +1,63 @@
+// The relay's behaviour, free of HTTP: accounts, per-user queues, group logs and long-poll.
+// Handlers in api/ translate requests into these calls and results into responses.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "secchats/common/result.hpp"
+#include "secchats/protocol/objects.hpp"
+#include "service/notification_hub.hpp"
+#include "storage/storage.hpp"
+
+namespace secchats::server {
+
+struct RelayLimits {
+  int max_items_per_poll = 1000;  // a client keeps polling from its new cursor for more
+  std::size_t max_ids_per_poll = 1000;
+  std::size_t max_id_length = 128;
+  std::chrono::milliseconds longpoll_timeout{20000};  // under the reference client's 25 s
+};
+
+struct RelaySnapshot {
+  StorageCounts counts;
+  WriterStats writer;
+  std::size_t longpolls_waiting = 0;
+};
+
+class RelayService {
+ public:
+  RelayService(Storage& storage, NotificationHub& hub, RelayLimits limits);
+
+  boost::asio::awaitable<Result<protocol::User>> register_user();
+  boost::asio::awaitable<Result<protocol::Group>> register_group(const protocol::User& caller);
+  Result<protocol::Notifications> receive(const protocol::User& caller);
+  boost::asio::awaitable<Status> connect(const protocol::FriendRequest& request);
+  boost::asio::awaitable<Status> respond(const protocol::FriendResponse& response);
+  boost::asio::awaitable<Status> post_message(const protocol::SendMessage& message);
+  boost::asio::awaitable<Status> invite(const protocol::GroupInvite& invite);
+  boost::asio::awaitable<Status> post_group(const protocol::SendMessage& message);
+  Result<protocol::GroupNotifications> poll_group(const protocol::PollGroup& poll);
+  Result<protocol::GroupNotifications> poll_groups(const protocol::PollGroups& poll);
+  // Waits for traffic in the caller's own queue (its user id in groupIds) or any listed group.
+  // Returns the id that has news, or "" on timeout or shutdown.
+  boost::asio::awaitable<Result<std::string>> long_poll(const protocol::PollGroups& poll);
+
+  Result<RelaySnapshot> snapshot();
+  const RelayLimits& limits() const { return limits_; }
+
+ private:
+  Status authenticate(const protocol::OptString& user_id, const protocol::OptString& token);
+  Result<std::string> require_id(const protocol::OptString& value, const char* field) const;
+  boost::asio::awaitable<WriteOutcome> write(WriteOp op, std::string notify_key);
+  boost::asio::awaitable<Status> enqueue(QueueItem item);
+
+  Storage& storage_;
+  NotificationHub& hub_;
+  RelayLimits limits_;
+};
+
+}  // namespace secchats::server

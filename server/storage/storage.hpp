@@ -1,0 +1,124 @@
+// The relay's storage interface. SQLite implements it today; a PostgreSQL backend implements
+// the same contract later, and one shared test suite runs against both.
+//
+// Contract:
+//  - Writes go through submit(): the backend may execute many concurrent submissions in one
+//    transaction (group commit). A callback is invoked only after the item is durable, with
+//    its server timestamp.
+//  - Timestamps are assigned by the backend and strictly increase across ALL queues and
+//    group logs (one global sequence), so a cursor never skips or repeats an item, and even
+//    a client that keeps only the maximum over several queues misses nothing.
+//  - Reads are synchronous, thread-safe, and see only committed writes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "secchats/common/result.hpp"
+
+namespace secchats::server {
+
+using TokenHash = std::array<std::uint8_t, 32>;
+using OptString = std::optional<std::string>;
+
+// What sits in a user's queue; the kinds map one-to-one onto the Notifications arrays.
+enum class ItemKind : int {
+  kFriendRequest = 1,
+  kFriendResponse = 2,
+  kGroupInvite = 3,
+  kMessage = 4
+};
+
+struct QueueItem {
+  ItemKind kind = ItemKind::kMessage;
+  std::string recipient_id;
+  std::string sender_id;
+  OptString group_id;  // GroupInvite only
+  OptString protocol;  // FriendRequest.protocol or GroupInvite.algorithm
+  OptString payload;   // cryptoData or encContent: opaque to the server
+  std::int64_t timestamp = 0;
+};
+
+struct GroupMessage {
+  std::string group_id;
+  std::string sender_id;
+  OptString payload;  // encContent
+  std::int64_t timestamp = 0;
+};
+
+// Write operations. Each either fails before changing anything or is applied whole.
+struct CreateUser {
+  std::string user_id;
+  TokenHash token_hash{};
+};
+struct CreateGroup {
+  std::string group_id;
+};
+struct EnqueueItem {  // fails with kNotFound if the recipient (or an invite's group) is unknown
+  QueueItem item;
+};
+struct AppendGroupMessage {  // fails with kNotFound if the group is unknown
+  GroupMessage message;
+};
+using WriteOp = std::variant<CreateUser, CreateGroup, EnqueueItem, AppendGroupMessage>;
+
+// Outcome of one write: the assigned timestamp, or an error.
+struct WriteOutcome {
+  bool ok = false;
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  std::int64_t timestamp = 0;
+
+  static WriteOutcome success(std::int64_t ts) { return {true, ErrorCode::kInternal, {}, ts}; }
+  static WriteOutcome failure(ErrorCode c, std::string m) { return {false, c, std::move(m), 0}; }
+};
+
+using WriteCallback = std::function<void(WriteOutcome)>;
+
+struct StorageCounts {
+  std::int64_t users = 0;
+  std::int64_t groups = 0;
+  std::int64_t queued_items = 0;
+  std::int64_t group_messages = 0;
+};
+
+struct WriterStats {
+  std::uint64_t batches = 0;        // transactions committed
+  std::uint64_t ops = 0;            // write operations applied
+  std::uint64_t max_batch = 0;      // largest batch so far
+  std::uint64_t commit_micros = 0;  // total time spent in COMMIT (fsync)
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Thread-safe. `done` runs on a backend thread once the outcome is known; keep it short.
+  virtual void submit(WriteOp op, WriteCallback done) = 0;
+
+  virtual Result<std::optional<TokenHash>> user_token_hash(const std::string& user_id) = 0;
+  virtual Result<bool> group_exists(const std::string& group_id) = 0;
+  // Items with timestamp > after, oldest first, at most `limit`.
+  virtual Result<std::vector<QueueItem>> queue_items_after(const std::string& user_id,
+                                                           std::int64_t after, int limit) = 0;
+  // Messages of any of the groups with timestamp > after, oldest first, at most `limit`.
+  virtual Result<std::vector<GroupMessage>> group_messages_after(
+      std::span<const std::string> group_ids, std::int64_t after, int limit) = 0;
+  // The newest timestamp in a user's queue / a group's log (0 when empty or unknown).
+  virtual Result<std::int64_t> newest_queue_timestamp(const std::string& user_id) = 0;
+  virtual Result<std::int64_t> newest_group_timestamp(const std::string& group_id) = 0;
+
+  virtual Result<StorageCounts> counts() = 0;
+  virtual WriterStats writer_stats() const = 0;
+
+  // Finishes every submitted write, then stops accepting new ones (they fail kUnavailable).
+  virtual void close() = 0;
+};
+
+}  // namespace secchats::server
