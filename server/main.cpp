@@ -85,8 +85,7 @@ int run(const Flags& flags) {
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (ec)
-      return;
+    if (ec) return;
     log::info("shutting down: finishing requests in flight");
     (*server)->begin_shutdown();
     hub.shutdown();  // answers waiting long-polls now

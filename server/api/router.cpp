@@ -15,8 +15,7 @@ constexpr std::array<std::string_view, ApiCounters::kEndpoints> kEndpointNames =
 
 std::size_t endpoint_index(std::string_view path) {
   for (std::size_t i = 0; i + 1 < kEndpointNames.size(); ++i) {
-    if (kEndpointNames[i] == path)
-      return i;
+    if (kEndpointNames[i] == path) return i;
   }
   return kEndpointNames.size() - 1;
 }
@@ -167,15 +166,13 @@ asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::strin
 
 HttpReply ApiRouter::varz() {
   auto snap = service_.snapshot();
-  if (!snap.ok())
-    return error_reply(snap.error());
+  if (!snap.ok()) return error_reply(snap.error());
   auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count();
   std::string out = "{\"uptime_seconds\":" + std::to_string(uptime) + ",\"requests\":{";
   for (std::size_t i = 0; i < kEndpointNames.size(); ++i) {
-    if (i)
-      out += ',';
+    if (i) out += ',';
     proto::append_json_string(out, kEndpointNames[i]);
     out += ':' + std::to_string(counters_.requests[i].load(std::memory_order_relaxed));
   }

@@ -35,8 +35,7 @@ Result<tcp::endpoint> parse_listen_address(const std::string& text) {
   std::string host = text.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  if (host == "localhost")
-    host = "127.0.0.1";
+  if (host == "localhost") host = "127.0.0.1";
   unsigned port = 0;
   auto port_text = std::string_view(text).substr(colon + 1);
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -77,8 +76,7 @@ struct ServerAccess {
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
-      if (server.stopping_.load())
-        break;
+      if (server.stopping_.load()) break;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
       parser.body_limit(opt.max_body_bytes);
@@ -136,8 +134,7 @@ struct ServerAccess {
       auto response = make_response(reply, request.version(), again);
       co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       c->busy = false;
-      if (ec || !again)
-        break;
+      if (ec || !again) break;
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -151,8 +148,7 @@ struct ServerAccess {
       tcp::socket socket =
           co_await acceptor.async_accept(strand, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (server.stopping_.load() || ec == asio::error::operation_aborted)
-          co_return;
+        if (server.stopping_.load() || ec == asio::error::operation_aborted) co_return;
         // Out of file descriptors and similar: log the kind of failure, keep serving.
         log::warn("accept failed: " + ec.message());
         continue;
@@ -200,12 +196,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& ioc,
     auto acceptor = std::make_unique<tcp::acceptor>(ioc);
     boost::system::error_code ec;
     acceptor->open(endpoint.protocol(), ec);
-    if (!ec)
-      acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec)
-      acceptor->bind(endpoint, ec);
-    if (!ec)
-      acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       return Error(ErrorCode::kUnavailable, "cannot listen on " + text + ": " + ec.message());
     }
@@ -229,8 +222,7 @@ void HttpServer::start() {
 }
 
 void HttpServer::begin_shutdown() {
-  if (stopping_.exchange(true))
-    return;
+  if (stopping_.exchange(true)) return;
   for (auto& acceptor : acceptors_) {
     asio::post(acceptor->get_executor(), [a = acceptor.get()] {
       boost::system::error_code ignored;
@@ -241,8 +233,8 @@ void HttpServer::begin_shutdown() {
   for (const auto& conn : connections_) {
     // Idle keep-alive connections are closed now; busy ones close after their response.
     asio::post(conn->stream.get_executor(), [conn] {
-      if (!conn->busy)
-        conn->stream.socket().cancel();
+      boost::system::error_code ignored;  // the peer may have closed it meanwhile
+      if (!conn->busy) conn->stream.socket().cancel(ignored);
     });
   }
 }

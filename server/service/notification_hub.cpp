@@ -28,18 +28,15 @@ void NotificationHub::unwatch(const std::shared_ptr<Waiter>& waiter,
   waiting_.fetch_sub(1, std::memory_order_relaxed);
   for (const auto& id : queue_ids) {
     auto it = by_queue_.find(id);
-    if (it == by_queue_.end())
-      continue;
+    if (it == by_queue_.end()) continue;
     auto& list = it->second;
     list.erase(std::remove(list.begin(), list.end(), waiter), list.end());
-    if (list.empty())
-      by_queue_.erase(it);
+    if (list.empty()) by_queue_.erase(it);
   }
 }
 
 void NotificationHub::fire_locked(const std::shared_ptr<Waiter>& w, const std::string& id) {
-  if (w->fired_)
-    return;
+  if (w->fired_) return;
   w->fired_ = true;
   // Moving the expiry into the past both cancels a pending wait and makes a wait that has
   // not started yet complete at once, so there is no window in which a wake-up is lost.
@@ -52,8 +49,7 @@ void NotificationHub::fire_locked(const std::shared_ptr<Waiter>& w, const std::s
 void NotificationHub::notify(const std::string& queue_id) {
   std::lock_guard lock(mutex_);
   auto it = by_queue_.find(queue_id);
-  if (it == by_queue_.end())
-    return;
+  if (it == by_queue_.end()) return;
   for (const auto& w : it->second)
     fire_locked(w, queue_id);
 }

@@ -34,8 +34,7 @@ Error bad_request(std::string m) {
 }
 
 Status to_status(const WriteOutcome& outcome) {
-  if (outcome.ok)
-    return ok_status();
+  if (outcome.ok) return ok_status();
   return Error(outcome.code, outcome.message);
 }
 
@@ -69,8 +68,7 @@ RelayService::RelayService(Storage& storage, NotificationHub& hub, RelayLimits l
     : storage_(storage), hub_(hub), limits_(limits) {}
 
 Result<std::string> RelayService::require_id(const OptString& value, const char* field) const {
-  if (!value || value->empty())
-    return bad_request(std::string("missing field '") + field + "'");
+  if (!value || value->empty()) return bad_request(std::string("missing field '") + field + "'");
   if (value->size() > limits_.max_id_length) {
     return bad_request(std::string("field '") + field + "' is too long");
   }
@@ -78,10 +76,8 @@ Result<std::string> RelayService::require_id(const OptString& value, const char*
 }
 
 Status RelayService::authenticate(const OptString& user_id, const OptString& token) {
-  if (!user_id || user_id->empty())
-    return bad_request("missing user id");
-  if (!token || token->empty())
-    return bad_request("missing field 'authToken'");
+  if (!user_id || user_id->empty()) return bad_request("missing user id");
+  if (!token || token->empty()) return bad_request("missing field 'authToken'");
   SC_ASSIGN_OR_RETURN(auto stored, storage_.user_token_hash(*user_id));
   // Hash even for unknown users so both failures cost the same.
   auto presented = crypto::sha256(*token);
@@ -96,8 +92,7 @@ asio::awaitable<WriteOutcome> RelayService::write(WriteOp op, std::string notify
   auto hook = [&hub, key = std::move(notify_key)](const WriteOutcome& outcome) {
     // Notify from the writer thread right after the commit: waiters are woken while the
     // requesting coroutine is still being resumed, which keeps wake-up latency minimal.
-    if (outcome.ok && !key.empty())
-      hub.notify(key);
+    if (outcome.ok && !key.empty()) hub.notify(key);
   };
   std::function<void(const WriteOutcome&)> on_commit = std::move(hook);
   WriteOutcome outcome =
@@ -111,21 +106,18 @@ asio::awaitable<Result<protocol::User>> RelayService::register_user() {
   WriteOp op = CreateUser{user_id, crypto::sha256(token)};
   std::string no_key;
   WriteOutcome outcome = co_await write(std::move(op), std::move(no_key));
-  if (!outcome.ok)
-    co_return Error(outcome.code, outcome.message);
+  if (!outcome.ok) co_return Error(outcome.code, outcome.message);
   co_return protocol::User{user_id, std::string(), token, 0};
 }
 
 asio::awaitable<Result<protocol::Group>> RelayService::register_group(
     const protocol::User& caller) {
-  if (Status s = authenticate(caller.user_id, caller.auth_token); !s.ok())
-    co_return s.error();
+  if (Status s = authenticate(caller.user_id, caller.auth_token); !s.ok()) co_return s.error();
   std::string group_id = crypto::random_hex(kGroupIdBytes);
   WriteOp op = CreateGroup{group_id};
   std::string no_key;
   WriteOutcome outcome = co_await write(std::move(op), std::move(no_key));
-  if (!outcome.ok)
-    co_return Error(outcome.code, outcome.message);
+  if (!outcome.ok) co_return Error(outcome.code, outcome.message);
   co_return protocol::Group{group_id, std::string(), std::nullopt, std::nullopt, 0};
 }
 
@@ -171,13 +163,10 @@ asio::awaitable<Status> RelayService::enqueue(QueueItem item) {
 }
 
 asio::awaitable<Status> RelayService::connect(const protocol::FriendRequest& request) {
-  if (Status s = authenticate(request.from_user_id, request.auth_token); !s.ok())
-    co_return s;
+  if (Status s = authenticate(request.from_user_id, request.auth_token); !s.ok()) co_return s;
   auto to = require_id(request.to_user_id, "toUserId");
-  if (!to.ok())
-    co_return to.error();
-  if (!request.crypto_data)
-    co_return bad_request("missing field 'cryptoData'");
+  if (!to.ok()) co_return to.error();
+  if (!request.crypto_data) co_return bad_request("missing field 'cryptoData'");
   if (*to == *request.from_user_id)
     co_return bad_request("cannot send a friend request to yourself");
   QueueItem item{
@@ -188,13 +177,10 @@ asio::awaitable<Status> RelayService::connect(const protocol::FriendRequest& req
 }
 
 asio::awaitable<Status> RelayService::respond(const protocol::FriendResponse& response) {
-  if (Status s = authenticate(response.from_user_id, response.auth_token); !s.ok())
-    co_return s;
+  if (Status s = authenticate(response.from_user_id, response.auth_token); !s.ok()) co_return s;
   auto to = require_id(response.to_user_id, "toUserId");
-  if (!to.ok())
-    co_return to.error();
-  if (!response.crypto_data)
-    co_return bad_request("missing field 'cryptoData'");
+  if (!to.ok()) co_return to.error();
+  if (!response.crypto_data) co_return bad_request("missing field 'cryptoData'");
   QueueItem item{ItemKind::kFriendResponse, *to, *response.from_user_id, std::nullopt, std::nullopt,
                  response.crypto_data,      0};
   Status status = co_await enqueue(std::move(item));
@@ -202,13 +188,10 @@ asio::awaitable<Status> RelayService::respond(const protocol::FriendResponse& re
 }
 
 asio::awaitable<Status> RelayService::post_message(const protocol::SendMessage& message) {
-  if (Status s = authenticate(message.from_user_id, message.auth_token); !s.ok())
-    co_return s;
+  if (Status s = authenticate(message.from_user_id, message.auth_token); !s.ok()) co_return s;
   auto to = require_id(message.to_id, "toId");
-  if (!to.ok())
-    co_return to.error();
-  if (!message.enc_content)
-    co_return bad_request("missing field 'encContent'");
+  if (!to.ok()) co_return to.error();
+  if (!message.enc_content) co_return bad_request("missing field 'encContent'");
   QueueItem item{ItemKind::kMessage,  *to, *message.from_user_id, std::nullopt, std::nullopt,
                  message.enc_content, 0};
   Status status = co_await enqueue(std::move(item));
@@ -216,16 +199,12 @@ asio::awaitable<Status> RelayService::post_message(const protocol::SendMessage& 
 }
 
 asio::awaitable<Status> RelayService::invite(const protocol::GroupInvite& invite) {
-  if (Status s = authenticate(invite.from_user_id, invite.auth_token); !s.ok())
-    co_return s;
+  if (Status s = authenticate(invite.from_user_id, invite.auth_token); !s.ok()) co_return s;
   auto to = require_id(invite.to_user_id, "toUserId");
-  if (!to.ok())
-    co_return to.error();
+  if (!to.ok()) co_return to.error();
   auto group = require_id(invite.group_id, "groupId");
-  if (!group.ok())
-    co_return group.error();
-  if (!invite.crypto_data)
-    co_return bad_request("missing field 'cryptoData'");
+  if (!group.ok()) co_return group.error();
+  if (!invite.crypto_data) co_return bad_request("missing field 'cryptoData'");
   QueueItem item{ItemKind::kGroupInvite, *to, *invite.from_user_id, *group, invite.algorithm,
                  invite.crypto_data,     0};
   Status status = co_await enqueue(std::move(item));
@@ -233,13 +212,10 @@ asio::awaitable<Status> RelayService::invite(const protocol::GroupInvite& invite
 }
 
 asio::awaitable<Status> RelayService::post_group(const protocol::SendMessage& message) {
-  if (Status s = authenticate(message.from_user_id, message.auth_token); !s.ok())
-    co_return s;
+  if (Status s = authenticate(message.from_user_id, message.auth_token); !s.ok()) co_return s;
   auto group = require_id(message.to_id, "toId");
-  if (!group.ok())
-    co_return group.error();
-  if (!message.enc_content)
-    co_return bad_request("missing field 'encContent'");
+  if (!group.ok()) co_return group.error();
+  if (!message.enc_content) co_return bad_request("missing field 'encContent'");
   std::string key = group_key(*group);
   WriteOp op = AppendGroupMessage{{*group, *message.from_user_id, message.enc_content, 0}};
   WriteOutcome outcome = co_await write(std::move(op), std::move(key));
@@ -250,8 +226,7 @@ Result<protocol::GroupNotifications> RelayService::poll_group(const protocol::Po
   SC_TRY(authenticate(poll.user_id, poll.auth_token));
   SC_ASSIGN_OR_RETURN(std::string group, require_id(poll.group_id, "groupId"));
   SC_ASSIGN_OR_RETURN(bool exists, storage_.group_exists(group));
-  if (!exists)
-    return Error(ErrorCode::kNotFound, "unknown group");
+  if (!exists) return Error(ErrorCode::kNotFound, "unknown group");
   protocol::PollGroups as_many{poll.user_id, poll.auth_token, {group}, poll.last_message_timestamp};
   SC_ASSIGN_OR_RETURN(auto messages,
                       storage_.group_messages_after(as_many.group_ids, poll.last_message_timestamp,
@@ -266,11 +241,9 @@ Result<protocol::GroupNotifications> RelayService::poll_group(const protocol::Po
 
 Result<protocol::GroupNotifications> RelayService::poll_groups(const protocol::PollGroups& poll) {
   SC_TRY(authenticate(poll.user_id, poll.auth_token));
-  if (poll.group_ids.size() > limits_.max_ids_per_poll)
-    return bad_request("too many groupIds");
+  if (poll.group_ids.size() > limits_.max_ids_per_poll) return bad_request("too many groupIds");
   for (const auto& id : poll.group_ids) {
-    if (id.size() > limits_.max_id_length)
-      return bad_request("a groupId is too long");
+    if (id.size() > limits_.max_id_length) return bad_request("a groupId is too long");
   }
   // Unknown ids are skipped rather than refused: a group may have been forgotten by the
   // server while a client still lists it, and one stale id must not hide the others.
@@ -287,18 +260,15 @@ Result<protocol::GroupNotifications> RelayService::poll_groups(const protocol::P
 }
 
 asio::awaitable<Result<std::string>> RelayService::long_poll(const protocol::PollGroups& poll) {
-  if (Status s = authenticate(poll.user_id, poll.auth_token); !s.ok())
-    co_return s.error();
-  if (poll.group_ids.size() > limits_.max_ids_per_poll)
-    co_return bad_request("too many groupIds");
+  if (Status s = authenticate(poll.user_id, poll.auth_token); !s.ok()) co_return s.error();
+  if (poll.group_ids.size() > limits_.max_ids_per_poll) co_return bad_request("too many groupIds");
   const std::string& self = *poll.user_id;
 
   // The caller's own id stands for its direct queue; every other id is a group.
   std::vector<std::string> keys;
   keys.reserve(poll.group_ids.size() + 1);
   for (const auto& id : poll.group_ids) {
-    if (id.size() > limits_.max_id_length)
-      co_return bad_request("a groupId is too long");
+    if (id.size() > limits_.max_id_length) co_return bad_request("a groupId is too long");
     keys.push_back(id == self ? user_key(id) : group_key(id));
   }
 
@@ -316,17 +286,14 @@ asio::awaitable<Result<std::string>> RelayService::long_poll(const protocol::Pol
   for (const auto& id : poll.group_ids) {
     auto newest =
         id == self ? storage_.newest_queue_timestamp(id) : storage_.newest_group_timestamp(id);
-    if (!newest.ok())
-      co_return std::move(newest).error();
-    if (*newest > poll.last_message_timestamp)
-      co_return id;
+    if (!newest.ok()) co_return std::move(newest).error();
+    if (*newest > poll.last_message_timestamp) co_return id;
   }
 
   boost::system::error_code ec;
   co_await waiter->timer().async_wait(asio::redirect_error(asio::use_awaitable, ec));
   const std::string& woke = waiter->woken_by();
-  if (woke.empty())
-    co_return std::string();
+  if (woke.empty()) co_return std::string();
   co_return woke.substr(2);  // strip the "u:"/"g:" key prefix
 }
 

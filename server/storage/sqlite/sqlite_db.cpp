@@ -11,8 +11,7 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
 
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
-    if (stmt_)
-      sqlite3_finalize(stmt_);
+    if (stmt_) sqlite3_finalize(stmt_);
     stmt_ = o.stmt_;
     o.stmt_ = nullptr;
   }
@@ -20,8 +19,7 @@ Statement& Statement::operator=(Statement&& o) noexcept {
 }
 
 Statement::~Statement() {
-  if (stmt_)
-    sqlite3_finalize(stmt_);
+  if (stmt_) sqlite3_finalize(stmt_);
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -35,8 +33,7 @@ Statement& Statement::bind(int index, std::string_view value) {
 }
 
 Statement& Statement::bind(int index, const std::optional<std::string>& value) {
-  if (value)
-    return bind(index, std::string_view(*value));
+  if (value) return bind(index, std::string_view(*value));
   sqlite3_bind_null(stmt_, index);
   return *this;
 }
@@ -48,18 +45,15 @@ Statement& Statement::bind_blob(int index, std::span<const std::uint8_t> value) 
 
 Result<bool> Statement::step() {
   int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW)
-    return true;
-  if (rc == SQLITE_DONE)
-    return false;
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
   return sqlite_error(sqlite3_db_handle(stmt_), "sqlite step failed");
 }
 
 Status Statement::run() {
   for (;;) {
     SC_ASSIGN_OR_RETURN(bool row, step());
-    if (!row)
-      return ok_status();
+    if (!row) return ok_status();
   }
 }
 
@@ -80,8 +74,7 @@ std::string Statement::column_text(int index) const {
 }
 
 std::optional<std::string> Statement::column_opt_text(int index) const {
-  if (sqlite3_column_type(stmt_, index) == SQLITE_NULL)
-    return std::nullopt;
+  if (sqlite3_column_type(stmt_, index) == SQLITE_NULL) return std::nullopt;
   return column_text(index);
 }
 

@@ -137,8 +137,7 @@ class SqliteStorage final : public Storage {
       ResetOnExit guard{r.token_hash};
       r.token_hash.bind(1, user_id);
       SC_ASSIGN_OR_RETURN(bool row, r.token_hash.step());
-      if (!row)
-        return std::optional<TokenHash>();
+      if (!row) return std::optional<TokenHash>();
       auto blob = r.token_hash.column_blob(0);
       TokenHash hash{};
       if (blob.size() != hash.size()) {
@@ -165,8 +164,7 @@ class SqliteStorage final : public Storage {
       std::vector<QueueItem> items;
       for (;;) {
         SC_ASSIGN_OR_RETURN(bool row, r.queue_after.step());
-        if (!row)
-          break;
+        if (!row) break;
         QueueItem item;
         item.recipient_id = user_id;
         item.timestamp = r.queue_after.column_int(0);
@@ -193,8 +191,7 @@ class SqliteStorage final : public Storage {
         r.group_after.bind(1, group_id).bind(2, after).bind(3, std::int64_t{limit});
         for (;;) {
           SC_ASSIGN_OR_RETURN(bool row, r.group_after.step());
-          if (!row)
-            break;
+          if (!row) break;
           merged.push_back({group_id, r.group_after.column_text(1),
                             r.group_after.column_opt_text(2), r.group_after.column_int(0)});
         }
@@ -244,13 +241,11 @@ class SqliteStorage final : public Storage {
   void close() override {
     {
       std::lock_guard lock(mutex_);
-      if (closing_)
-        return;
+      if (closing_) return;
       closing_ = true;
       cv_.notify_one();
     }
-    if (writer_.joinable())
-      writer_.join();
+    if (writer_.joinable()) writer_.join();
   }
 
  private:
@@ -286,8 +281,7 @@ class SqliteStorage final : public Storage {
     }
     if (!reader) {
       auto opened = Reader::open(path_);
-      if (!opened.ok())
-        return std::move(opened).error();
+      if (!opened.ok()) return std::move(opened).error();
       reader = std::move(opened).value();
     }
     auto result = fn(*reader);
@@ -321,31 +315,25 @@ class SqliteStorage final : public Storage {
       ResetOnExit guard{insert_user_};
       insert_user_.bind(1, u->user_id).bind_blob(2, u->token_hash).bind(3, now);
       Status s = insert_user_.run();
-      if (!s.ok())
-        return sql_failure(s.error());
+      if (!s.ok()) return sql_failure(s.error());
       return WriteOutcome::success(0);
     }
     if (auto* g = std::get_if<CreateGroup>(&op)) {
       ResetOnExit guard{insert_group_};
       insert_group_.bind(1, g->group_id).bind(2, now);
       Status s = insert_group_.run();
-      if (!s.ok())
-        return sql_failure(s.error());
+      if (!s.ok()) return sql_failure(s.error());
       return WriteOutcome::success(0);
     }
     if (auto* e = std::get_if<EnqueueItem>(&op)) {
       auto& item = e->item;
       auto found = exists(user_exists_, item.recipient_id);
-      if (!found.ok())
-        return sql_failure(found.error());
-      if (!*found)
-        return WriteOutcome::failure(ErrorCode::kNotFound, "unknown recipient");
+      if (!found.ok()) return sql_failure(found.error());
+      if (!*found) return WriteOutcome::failure(ErrorCode::kNotFound, "unknown recipient");
       if (item.kind == ItemKind::kGroupInvite) {
         auto group = exists(group_exists_, item.group_id.value_or(""));
-        if (!group.ok())
-          return sql_failure(group.error());
-        if (!*group)
-          return WriteOutcome::failure(ErrorCode::kNotFound, "unknown group");
+        if (!group.ok()) return sql_failure(group.error());
+        if (!*group) return WriteOutcome::failure(ErrorCode::kNotFound, "unknown group");
       }
       item.timestamp = next_timestamp();
       ResetOnExit guard{insert_item_};
@@ -357,16 +345,13 @@ class SqliteStorage final : public Storage {
           .bind(6, item.protocol)
           .bind(7, item.payload);
       Status s = insert_item_.run();
-      if (!s.ok())
-        return sql_failure(s.error());
+      if (!s.ok()) return sql_failure(s.error());
       return WriteOutcome::success(item.timestamp);
     }
     auto& m = std::get<AppendGroupMessage>(op).message;
     auto found = exists(group_exists_, m.group_id);
-    if (!found.ok())
-      return sql_failure(found.error());
-    if (!*found)
-      return WriteOutcome::failure(ErrorCode::kNotFound, "unknown group");
+    if (!found.ok()) return sql_failure(found.error());
+    if (!*found) return WriteOutcome::failure(ErrorCode::kNotFound, "unknown group");
     m.timestamp = next_timestamp();
     ResetOnExit guard{insert_message_};
     insert_message_.bind(1, m.group_id)
@@ -374,8 +359,7 @@ class SqliteStorage final : public Storage {
         .bind(3, m.sender_id)
         .bind(4, m.payload);
     Status s = insert_message_.run();
-    if (!s.ok())
-      return sql_failure(s.error());
+    if (!s.ok()) return sql_failure(s.error());
     return WriteOutcome::success(m.timestamp);
   }
 
@@ -386,8 +370,7 @@ class SqliteStorage final : public Storage {
       {
         std::unique_lock lock(mutex_);
         cv_.wait(lock, [&] { return closing_ || !pending_.empty(); });
-        if (pending_.empty())
-          return;  // closing and drained
+        if (pending_.empty()) return;  // closing and drained
         // Everything that queued up while the previous commit was syncing goes into this one.
         while (!pending_.empty() && batch.size() < static_cast<std::size_t>(options_.max_batch)) {
           batch.push_back(std::move(pending_.front()));
@@ -416,8 +399,7 @@ class SqliteStorage final : public Storage {
     bool fatal = false;
     for (auto& p : batch) {
       outcomes.push_back(apply(p.op, fatal));
-      if (fatal)
-        break;
+      if (fatal) break;
     }
     if (!fatal && last_ts_ != ts_before) {
       ResetOnExit guard{update_last_ts_};

@@ -1,0 +1,50 @@
+// Starts the real secchats-server binary for a test and stops it again.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace secchats::testing {
+
+class ServerProcess {
+ public:
+  struct Options {
+    std::filesystem::path data_dir;
+    std::vector<std::string> extra_args;
+  };
+
+  // Launches on 127.0.0.1 with a free port and waits for "listening on". Throws on failure
+  // (tests only): the message includes the server's stderr.
+  explicit ServerProcess(Options options);
+  ~ServerProcess();  // SIGKILL if still running
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  unsigned short port() const { return port_; }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  pid_t pid() const { return pid_; }
+
+  // Sends SIGTERM and waits; returns the exit status (-1 if it had to be killed).
+  int terminate(std::chrono::milliseconds grace = std::chrono::seconds(15));
+  // kill -9: simulates a crash or power cut.
+  void kill_hard();
+  // Everything the server wrote to stderr so far.
+  std::string stderr_text();
+
+  static std::filesystem::path binary();
+
+ private:
+  void drain_stderr(int timeout_ms);
+
+  Options options_;
+  pid_t pid_ = -1;
+  int stderr_fd_ = -1;
+  unsigned short port_ = 0;
+  std::string stderr_;
+};
+
+}  // namespace secchats::testing
