@@ -10,6 +10,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <charconv>
 
 #include "secchats/common/log.hpp"
@@ -69,6 +70,21 @@ http::response<http::string_body> make_response(const HttpReply& reply, unsigned
 
 // The coroutine that owns one connection from accept to close.
 struct ServerAccess {
+  // After refusing a request early, the client may still be sending its body; closing at once
+  // would reset the connection and the client would never read our answer. Stop sending, then
+  // read and discard for a short, bounded while (like nginx's lingering close).
+  static asio::awaitable<void> linger(beast::tcp_stream& stream) {
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 16384> scratch;
+    std::size_t discarded = 0;
+    stream.expires_after(std::chrono::seconds(2));
+    while (!ec && discarded < (8u << 20)) {
+      discarded += co_await stream.async_read_some(asio::buffer(scratch),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   static asio::awaitable<void> serve(HttpServer& server,
                                      std::shared_ptr<HttpServer::Connection> c) {
     auto& stream = c->stream;
@@ -106,6 +122,7 @@ struct ServerAccess {
           auto response = make_response(reply, 11, false);
           co_await http::async_write(stream, response,
                                      asio::redirect_error(asio::use_awaitable, ec));
+          if (!ec) co_await linger(stream);
         } else if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
                    ec != beast::error::timeout && ec != asio::error::connection_reset &&
                    ec != asio::error::eof && parser.got_some()) {
