@@ -19,7 +19,8 @@ std::filesystem::path ServerProcess::binary() {
 ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {binary().string(), "--listen", "127.0.0.1:0", "--data-dir",
+  std::vector<std::string> args = {binary().string(), "--listen",
+                                   "127.0.0.1:" + std::to_string(options_.port), "--data-dir",
                                    options_.data_dir.string()};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_ = fork();

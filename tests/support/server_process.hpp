@@ -15,6 +15,8 @@ class ServerProcess {
   struct Options {
     std::filesystem::path data_dir;
     std::vector<std::string> extra_args;
+    // 0 = any free port; a restart passes the previous port so clients keep their URL.
+    unsigned short port = 0;
   };
 
   // Launches on 127.0.0.1 with a free port and waits for "listening on". Throws on failure

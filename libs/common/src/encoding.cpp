@@ -18,8 +18,10 @@ int hex_value(char c) {
 
 constexpr std::array<std::int8_t, 256> make_base64_table() {
   std::array<std::int8_t, 256> table{};
-  for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kBase64Alphabet[i])] = static_cast<std::int8_t>(i);
+  for (auto& v : table)
+    v = -1;
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kBase64Alphabet[i])] = static_cast<std::int8_t>(i);
   return table;
 }
 constexpr auto kBase64Table = make_base64_table();
@@ -84,8 +86,8 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
 }
 
 std::string base64_encode(std::string_view bytes) {
-  return base64_encode(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  return base64_encode(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
 
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {

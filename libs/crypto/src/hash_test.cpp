@@ -31,7 +31,8 @@ TEST(Random, HexIdsAreLowercaseAndDistinct) {
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
-  for (int i = 0; i < 100; ++i) EXPECT_GE(random_int63(), 0);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_GE(random_int63(), 0);
 }
 
 }  // namespace

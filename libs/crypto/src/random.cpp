@@ -29,7 +29,9 @@ SecretBytes random_secret(std::size_t size) {
   return out;
 }
 
-std::string random_hex(std::size_t bytes) { return hex_encode(random_bytes(bytes)); }
+std::string random_hex(std::size_t bytes) {
+  return hex_encode(random_bytes(bytes));
+}
 
 std::int64_t random_int63() {
   std::uint64_t v = 0;

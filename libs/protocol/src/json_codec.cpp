@@ -12,11 +12,16 @@ namespace json = boost::json;
 
 std::string_view to_string(MessageType type) {
   switch (type) {
-    case MessageType::kText: return "TEXT";
-    case MessageType::kImage: return "IMG";
-    case MessageType::kEmoji: return "EMOJI";
-    case MessageType::kUpdate: return "UPDATE";
-    case MessageType::kUnknown: return "UNKNOWN";
+    case MessageType::kText:
+      return "TEXT";
+    case MessageType::kImage:
+      return "IMG";
+    case MessageType::kEmoji:
+      return "EMOJI";
+    case MessageType::kUpdate:
+      return "UPDATE";
+    case MessageType::kUnknown:
+      return "UNKNOWN";
   }
   return "UNKNOWN";
 }
@@ -37,14 +42,30 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '/': out += "\\/"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '/':
+        out += "\\/";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += "\\u00";
@@ -254,7 +275,9 @@ std::string encode(const Message& v) {
 
 namespace {
 
-Error bad(std::string message) { return Error(ErrorCode::kInvalidArgument, std::move(message)); }
+Error bad(std::string message) {
+  return Error(ErrorCode::kInvalidArgument, std::move(message));
+}
 
 Status read_string(const json::value& v, std::string_view key, OptString& out) {
   if (v.is_null()) {
@@ -346,19 +369,21 @@ FieldReader num(std::string_view key, std::int64_t& out) {
 }
 
 Status read_user(const json::value& v, User& out, UnknownFields u) {
-  return read_object(v, "User",
-                     {str("userId", out.user_id), str("name", out.name),
-                      str("authToken", out.auth_token),
-                      num("lastMessageTimestamp", out.last_message_timestamp)},
-                     u);
+  return read_object(
+      v, "User",
+      {str("userId", out.user_id), str("name", out.name), str("authToken", out.auth_token),
+       num("lastMessageTimestamp", out.last_message_timestamp)},
+      u);
 }
 
 Status read_group(const json::value& v, Group& out, UnknownFields u) {
   // The reference Group class also has a member list that it never fills on the wire;
   // its parser accepts the field (see reference-json.json), so we do too and ignore it.
   return read_object(v, "Group",
-                     {str("groupId", out.group_id), str("name", out.name),
-                      str("algorithm", out.algorithm), str("privateKey", out.private_key),
+                     {str("groupId", out.group_id),
+                      str("name", out.name),
+                      str("algorithm", out.algorithm),
+                      str("privateKey", out.private_key),
                       num("lastMessageTimestamp", out.last_message_timestamp),
                       {"members", [](const json::value&) { return ok_status(); }}},
                      u);
@@ -442,13 +467,14 @@ Result<SendMessage> decode_send_message(std::string_view json, UnknownFields u) 
 }
 
 Result<PollGroup> decode_poll_group(std::string_view json, UnknownFields u) {
-  return decode_with<PollGroup>(json, u, [](const json::value& v, PollGroup& out, UnknownFields uf) {
-    return read_object(v, "PollGroup",
-                       {str("userId", out.user_id), str("authToken", out.auth_token),
-                        str("groupId", out.group_id),
-                        num("lastMessageTimestamp", out.last_message_timestamp)},
-                       uf);
-  });
+  return decode_with<PollGroup>(
+      json, u, [](const json::value& v, PollGroup& out, UnknownFields uf) {
+        return read_object(
+            v, "PollGroup",
+            {str("userId", out.user_id), str("authToken", out.auth_token),
+             str("groupId", out.group_id), num("lastMessageTimestamp", out.last_message_timestamp)},
+            uf);
+      });
 }
 
 Result<PollGroups> decode_poll_groups(std::string_view json, UnknownFields u) {
@@ -456,8 +482,10 @@ Result<PollGroups> decode_poll_groups(std::string_view json, UnknownFields u) {
       json, u, [](const json::value& v, PollGroups& out, UnknownFields uf) {
         return read_object(
             v, "PollGroups",
-            {str("userId", out.user_id), str("authToken", out.auth_token),
-             {"groupIds", [&out](const json::value& x) { return read_strings(x, "groupIds", out.group_ids); }},
+            {str("userId", out.user_id),
+             str("authToken", out.auth_token),
+             {"groupIds",
+              [&out](const json::value& x) { return read_strings(x, "groupIds", out.group_ids); }},
              num("lastMessageTimestamp", out.last_message_timestamp)},
             uf);
       });

@@ -85,12 +85,16 @@ TEST(ReferenceResponses, StrictDecoderAgreesWithReferenceVerdicts) {
     std::string body(c.at("body").as_string());
     bool expected = c.at("reference_client").as_string() == "accepted";
     bool accepted = false;
-    if (as == "User") accepted = decode_user(body, UnknownFields::kReject).ok();
-    else if (as == "Group") accepted = decode_group(body, UnknownFields::kReject).ok();
-    else if (as == "Notifications") accepted = decode_notifications(body, UnknownFields::kReject).ok();
+    if (as == "User")
+      accepted = decode_user(body, UnknownFields::kReject).ok();
+    else if (as == "Group")
+      accepted = decode_group(body, UnknownFields::kReject).ok();
+    else if (as == "Notifications")
+      accepted = decode_notifications(body, UnknownFields::kReject).ok();
     else if (as == "GroupNotifications")
       accepted = decode_group_notifications(body, UnknownFields::kReject).ok();
-    else FAIL() << "unexpected class " << as;
+    else
+      FAIL() << "unexpected class " << as;
     EXPECT_EQ(accepted, expected) << as << ": " << body;
   }
 }
@@ -103,8 +107,9 @@ TEST(Encoding, ServerItemsCarryNoTokenAndPassTheStrictParser) {
   n.messages.push_back({"b", "secret-token", "a", "ZQ==", 8});
   std::string body = encode(n);
   EXPECT_EQ(body.find("authToken"), std::string::npos);
-  EXPECT_EQ(body,
-            R"({"object":"Notifications","friendRequests":[{"object":"FriendRequest","fromUserId":"a","toUserId":"b","timestamp":5,"protocol":"DH_512\/AES_256","cryptoData":"eA=="}],"friendResponses":[{"object":"FriendResponse","fromUserId":"c","toUserId":"b","timestamp":6,"cryptoData":"eQ=="}],"groupInvites":[{"object":"GroupInvite","fromUserId":"a","toUserId":"b","groupId":"g","timestamp":7,"algorithm":"AES_256","cryptoData":"eg=="}],"messages":[{"object":"SendMessage","toId":"b","fromUserId":"a","encContent":"ZQ==","timestamp":8}]})");
+  EXPECT_EQ(
+      body,
+      R"({"object":"Notifications","friendRequests":[{"object":"FriendRequest","fromUserId":"a","toUserId":"b","timestamp":5,"protocol":"DH_512\/AES_256","cryptoData":"eA=="}],"friendResponses":[{"object":"FriendResponse","fromUserId":"c","toUserId":"b","timestamp":6,"cryptoData":"eQ=="}],"groupInvites":[{"object":"GroupInvite","fromUserId":"a","toUserId":"b","groupId":"g","timestamp":7,"algorithm":"AES_256","cryptoData":"eg=="}],"messages":[{"object":"SendMessage","toId":"b","fromUserId":"a","encContent":"ZQ==","timestamp":8}]})");
   auto back = decode_notifications(body, UnknownFields::kReject);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->messages.at(0).enc_content, "ZQ==");
@@ -113,8 +118,9 @@ TEST(Encoding, ServerItemsCarryNoTokenAndPassTheStrictParser) {
   User u{"ab", "", "tok", 0};
   EXPECT_TRUE(decode_user(encode(u), UnknownFields::kReject).ok());
   Group g{"g1", "", std::nullopt, std::nullopt, 0};
-  EXPECT_EQ(encode(g),
-            R"({"object":"Group","groupId":"g1","name":"","algorithm":null,"privateKey":null,"lastMessageTimestamp":0})");
+  EXPECT_EQ(
+      encode(g),
+      R"({"object":"Group","groupId":"g1","name":"","algorithm":null,"privateKey":null,"lastMessageTimestamp":0})");
 }
 
 TEST(Decoding, RejectsWrongTypesAndWrongClasses) {

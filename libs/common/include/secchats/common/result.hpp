@@ -15,14 +15,14 @@ enum class ErrorCode {
   kPermissionDenied,  // authenticated but not allowed, or wrong password
   kNotFound,          // unknown target (HTTP 404)
   kAlreadyExists,
-  kTooLarge,          // input exceeds a configured bound (HTTP 413)
-  kRateLimited,       // HTTP 429
-  kUnavailable,       // overloaded or shutting down (HTTP 503)
-  kNetwork,           // could not reach a peer
-  kRefused,           // a peer answered with an error
-  kCorrupt,           // stored or received data failed an integrity check
-  kInsecure,          // the peer asked for something we refuse for security reasons
-  kInternal,          // a bug or an unexpected library failure
+  kTooLarge,     // input exceeds a configured bound (HTTP 413)
+  kRateLimited,  // HTTP 429
+  kUnavailable,  // overloaded or shutting down (HTTP 503)
+  kNetwork,      // could not reach a peer
+  kRefused,      // a peer answered with an error
+  kCorrupt,      // stored or received data failed an integrity check
+  kInsecure,     // the peer asked for something we refuse for security reasons
+  kInternal,     // a bug or an unexpected library failure
 };
 
 const char* to_string(ErrorCode code);
@@ -41,7 +41,8 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }
@@ -81,7 +82,9 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+  return {};
+}
 
 }  // namespace secchats
 
@@ -89,17 +92,19 @@ inline Status ok_status() { return {}; }
 #define SECCHATS_CONCAT(a, b) SECCHATS_CONCAT_INNER(a, b)
 
 // Returns the error of a failed Result/Status from the enclosing function.
-#define SC_TRY(expr)                                 \
-  do {                                               \
-    auto&& sc_try_result_ = (expr);                  \
-    if (!sc_try_result_.ok()) {                      \
-      return std::move(sc_try_result_).error();      \
-    }                                                \
+#define SC_TRY(expr) SC_TRY_IMPL(SECCHATS_CONCAT(sc_try_result_, __COUNTER__), expr)
+// A unique name per use, so an SC_TRY inside a lambda inside an SC_TRY does not shadow.
+#define SC_TRY_IMPL(tmp, expr)       \
+  do {                               \
+    auto&& tmp = (expr);             \
+    if (!tmp.ok()) {                 \
+      return std::move(tmp).error(); \
+    }                                \
   } while (false)
 
 // Declares `lhs` from a successful Result, or returns the error from the enclosing function.
 #define SC_ASSIGN_OR_RETURN(lhs, expr) \
-  SC_ASSIGN_OR_RETURN_IMPL(SECCHATS_CONCAT(sc_result_, __LINE__), lhs, expr)
+  SC_ASSIGN_OR_RETURN_IMPL(SECCHATS_CONCAT(sc_result_, __COUNTER__), lhs, expr)
 #define SC_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) {                               \

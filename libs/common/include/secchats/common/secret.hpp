@@ -30,7 +30,9 @@ class SecretBytes {
     }
     return *this;
   }
-  SecretBytes(SecretBytes&& other) noexcept : bytes_(std::move(other.bytes_)) { other.bytes_.clear(); }
+  SecretBytes(SecretBytes&& other) noexcept : bytes_(std::move(other.bytes_)) {
+    other.bytes_.clear();
+  }
   SecretBytes& operator=(SecretBytes&& other) noexcept {
     if (this != &other) {
       wipe();

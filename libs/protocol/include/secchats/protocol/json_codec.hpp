@@ -40,7 +40,8 @@ Result<Notifications> decode_notifications(std::string_view json,
                                            UnknownFields unknown = UnknownFields::kIgnore);
 Result<GroupNotifications> decode_group_notifications(
     std::string_view json, UnknownFields unknown = UnknownFields::kIgnore);
-Result<Message> decode_message(std::string_view json, UnknownFields unknown = UnknownFields::kIgnore);
+Result<Message> decode_message(std::string_view json,
+                               UnknownFields unknown = UnknownFields::kIgnore);
 
 std::string encode(const User& v, WithToken token = WithToken::kYes);
 std::string encode(const Group& v);

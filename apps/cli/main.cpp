@@ -1,0 +1,491 @@
+// secchats — the command-line client. Parses arguments, unlocks the store, calls libsecchats,
+// prints. Every command has a --json form; every failure is one line on stderr and a
+// distinct exit code (exit_codes.hpp, docs/cli.md).
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "exit_codes.hpp"
+#include "output.hpp"
+#include "password_source.hpp"
+#include "secchats/client.hpp"
+#include "secchats/qr/qr.hpp"
+
+namespace fs = std::filesystem;
+using namespace secchats;
+using namespace secchats::cli;
+
+namespace {
+
+struct Args {
+  std::string home;
+  bool json = false;
+  std::optional<std::string> password_file;
+  std::optional<std::string> new_password_file;
+  // Per-command values.
+  std::string server, nick, id, text, file, group, name, reaction, png, payload, save_images;
+  std::string message_id;
+  std::size_t limit = 0;
+  bool qr = false;
+  bool show_payload = false;
+};
+
+// A failure that ends the command: what to print and the exit code.
+struct Failure {
+  std::string text;
+  int code;
+};
+
+std::string default_home() {
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.secchats";
+  return ".secchats";
+}
+
+class Command {
+ public:
+  explicit Command(const Args& args) : args_(args), out_(args.json) {}
+  const Output& out() const { return out_; }
+
+  // Unlocks the store; a wrong password gets its own exit code.
+  Client& client() {
+    if (client_) return *client_;
+    if (!Client::exists(args_.home)) {
+      throw Failure{
+          "no account in " + args_.home + " (run: secchats init --server URL --nick NAME)",
+          kExitNotFound};
+    }
+    SecretString password =
+        password_or_fail({"SECCHATS_PASSWORD", args_.password_file, "Password: ", false});
+    auto opened = Client::open(args_.home, password);
+    if (!opened.ok()) {
+      const auto& e = opened.error();
+      throw Failure{e.message(), e.code() == ErrorCode::kUnauthenticated ? kExitWrongPassword
+                                                                         : exit_code_for(e)};
+    }
+    client_ = std::move(*opened);
+    return *client_;
+  }
+
+  SecretString password_or_fail(const PasswordSource& source) {
+    auto p = read_password(source);
+    if (!p.ok()) throw Failure{p.error().message(), kExitUsage};
+    return std::move(*p);
+  }
+
+  template <typename T>
+  T value_or_fail(Result<T> r) {
+    if (!r.ok()) throw Failure{r.error().message(), exit_code_for(r.error())};
+    return std::move(r).value();
+  }
+  void ok_or_fail(Status s) {
+    if (!s.ok()) throw Failure{s.error().message(), exit_code_for(s.error())};
+  }
+
+  const Args& args() const { return args_; }
+
+ private:
+  const Args& args_;
+  Output out_;
+  std::unique_ptr<Client> client_;
+};
+
+std::vector<std::uint8_t> read_file_or_fail(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failure{"cannot read " + path, kExitUsage};
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::int64_t parse_message_id(const std::string& text) {
+  std::int64_t v = 0;
+  std::string_view s = text;
+  if (!s.empty() && s.front() == '#') s.remove_prefix(1);
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
+    throw Failure{"MESSAGE_ID must be a number (as shown after # in history)", kExitUsage};
+  }
+  return v;
+}
+
+// "-" means: read the text from standard input (for long or scripted messages).
+std::string text_argument(const std::string& text) {
+  if (text != "-") return text;
+  std::string all{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  while (!all.empty() && (all.back() == '\n' || all.back() == '\r'))
+    all.pop_back();
+  return all;
+}
+
+void print_sent(Command& c, const MessageInfo& m) {
+  c.out().line("sent #" + std::to_string(m.message_id),
+               JsonLine()
+                   .add("event", "sent")
+                   .add("chat", m.chat_id)
+                   .add("chatKind", chat_kind_name(m.chat_kind))
+                   .add("messageId", m.message_id)
+                   .add("type", m.type)
+                   .str());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+void cmd_init(Command& c) {
+  const auto& a = c.args();
+  if (Client::exists(a.home)) throw Failure{"an account already exists in " + a.home, kExitUsage};
+  SecretString password =
+      c.password_or_fail({"SECCHATS_PASSWORD", a.password_file, "New password: ", true});
+  auto client = c.value_or_fail(Client::create_account(a.home, password, a.server, a.nick));
+  c.out().line("Your Secure Chats ID: " + client->user_id() +
+                   "\nShare it with friends; they add you with: secchats add " + client->user_id(),
+               JsonLine()
+                   .add("event", "initialized")
+                   .add("userId", client->user_id())
+                   .add("nickname", client->nickname())
+                   .add("server", client->server_url())
+                   .str());
+}
+
+void cmd_id(Command& c) {
+  Client& client = c.client();
+  JsonLine j;
+  j.add("userId", client.user_id())
+      .add("nickname", client.nickname())
+      .add("server", client.server_url());
+  std::string human = client.user_id();
+  if (c.args().qr) {
+    std::string art = c.value_or_fail(qr::render_terminal(client.user_id()));
+    j.add("qr", art);
+    human = art + "\n" + human;
+  }
+  c.out().line(human, j.str());
+}
+
+void cmd_add(Command& c) {
+  c.ok_or_fail(c.client().add_friend(c.args().id));
+  c.out().line("friend request sent to " + c.args().id + "; it completes when they accept",
+               JsonLine().add("event", "requestSent").add("userId", c.args().id).str());
+}
+
+void cmd_requests(Command& c) {
+  for (const auto& r : c.value_or_fail(c.client().requests())) {
+    c.out().line((r.incoming ? "from " : "to   ") + r.user_id +
+                     (r.incoming ? "  (accept or decline)" : "  (waiting for them)"),
+                 JsonLine()
+                     .add("userId", r.user_id)
+                     .add("direction", r.incoming ? "incoming" : "outgoing")
+                     .add("at", r.at_ms)
+                     .str());
+  }
+}
+
+void cmd_accept(Command& c) {
+  FriendInfo f = c.value_or_fail(c.client().accept(c.args().id));
+  c.out().line("you and " + f.user_id + " are friends now",
+               JsonLine().add("event", "accepted").add("userId", f.user_id).str());
+}
+
+void cmd_decline(Command& c) {
+  c.ok_or_fail(c.client().decline(c.args().id));
+  c.out().line("declined " + c.args().id,
+               JsonLine().add("event", "declined").add("userId", c.args().id).str());
+}
+
+void cmd_friends(Command& c) {
+  for (const auto& f : c.value_or_fail(c.client().friends())) {
+    c.out().line((f.nickname.empty() ? std::string("(no name yet)") : f.nickname) + "  " +
+                     f.user_id + "  " + f.protocol,
+                 JsonLine()
+                     .add("userId", f.user_id)
+                     .add("nickname", f.nickname)
+                     .add("protocol", f.protocol)
+                     .str());
+  }
+}
+
+void cmd_send(Command& c) {
+  Client& client = c.client();
+  FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
+  print_sent(c, c.value_or_fail(client.send_text(f.user_id, text_argument(c.args().text))));
+}
+
+void cmd_send_image(Command& c) {
+  auto png = read_file_or_fail(c.args().file);
+  Client& client = c.client();
+  FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
+  print_sent(c, c.value_or_fail(client.send_image(f.user_id, std::move(png))));
+}
+
+void cmd_react(Command& c) {
+  const std::int64_t target = parse_message_id(c.args().message_id);
+  Client& client = c.client();
+  FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
+  print_sent(c, c.value_or_fail(client.react(f.user_id, target, c.args().reaction)));
+}
+
+void cmd_sync(Command& c) {
+  for (const auto& e : c.value_or_fail(c.client().sync()))
+    c.out().event(e);
+}
+
+void cmd_listen(Command& c) {
+  Client& client = c.client();
+  // Interrupting is safe at any moment: every sync round commits items and cursor together,
+  // so Ctrl-C keeps its default meaning (terminate) instead of waiting for a held long-poll.
+  if (!c.out().json()) std::cerr << "listening; Ctrl-C to stop\n";
+  c.ok_or_fail(client.listen([&](const Event& e) { c.out().event(e); }, [] { return true; }));
+}
+
+void cmd_history(Command& c) {
+  Client& client = c.client();
+  auto [kind, chat_id] = c.value_or_fail(client.find_chat(c.args().id));
+  (void)kind;
+  auto messages = c.value_or_fail(client.history(chat_id, c.args().limit));
+  if (!c.args().save_images.empty()) {
+    std::error_code ec;
+    fs::create_directories(c.args().save_images, ec);
+    if (ec) throw Failure{"cannot create " + c.args().save_images + ": " + ec.message(), 1};
+  }
+  for (const auto& m : messages) {
+    c.out().message(m);
+    if (m.type == "IMG" && !c.args().save_images.empty()) {
+      const fs::path file =
+          fs::path(c.args().save_images) / (std::to_string(m.message_id) + ".png");
+      std::ofstream png(file, std::ios::binary);
+      png.write(reinterpret_cast<const char*>(m.image.data()),
+                static_cast<std::streamsize>(m.image.size()));
+      if (!png) throw Failure{"cannot write " + file.string(), kExitFailure};
+    }
+  }
+}
+
+void print_group(Command& c, const GroupInfo& g, std::string_view event) {
+  JsonLine j;
+  if (!event.empty()) j.add("event", event);
+  j.add("groupId", g.group_id)
+      .add("name", g.name)
+      .add("origin", origin_name(g.origin))
+      .add("protocol", "v1");
+  c.out().line(g.name + "  " + g.group_id + "  (" + std::string(origin_name(g.origin)) + ", v1)",
+               j.str());
+}
+
+void cmd_group_create(Command& c) {
+  print_group(c, c.value_or_fail(c.client().create_group(c.args().name)), "groupCreated");
+}
+
+void cmd_group_invite(Command& c) {
+  Client& client = c.client();
+  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
+  FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
+  c.ok_or_fail(client.invite_to_group(g.group_id, f.user_id));
+  c.out().line(
+      "invited " + (f.nickname.empty() ? f.user_id : f.nickname) + " to " + g.name,
+      JsonLine().add("event", "invited").add("groupId", g.group_id).add("userId", f.user_id).str());
+}
+
+void cmd_group_invites(Command& c) {
+  for (const auto& i : c.value_or_fail(c.client().group_invites())) {
+    c.out().line(i.name + "  " + i.group_id + "  from " +
+                     (i.from_nickname.empty() ? i.from_user_id : i.from_nickname),
+                 JsonLine()
+                     .add("groupId", i.group_id)
+                     .add("name", i.name)
+                     .add("fromUserId", i.from_user_id)
+                     .add("fromName", i.from_nickname)
+                     .str());
+  }
+}
+
+void cmd_group_join(Command& c) {
+  print_group(c, c.value_or_fail(c.client().join_group(c.args().group)), "joined");
+}
+
+void cmd_groups(Command& c) {
+  for (const auto& g : c.value_or_fail(c.client().groups()))
+    print_group(c, g, "");
+}
+
+void cmd_group_send(Command& c) {
+  Client& client = c.client();
+  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
+  print_sent(c, c.value_or_fail(client.send_group_text(g.group_id, text_argument(c.args().text))));
+}
+
+void cmd_group_send_image(Command& c) {
+  auto png = read_file_or_fail(c.args().file);
+  Client& client = c.client();
+  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
+  print_sent(c, c.value_or_fail(client.send_group_image(g.group_id, std::move(png))));
+}
+
+void cmd_group_react(Command& c) {
+  const std::int64_t target = parse_message_id(c.args().message_id);
+  Client& client = c.client();
+  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
+  print_sent(c, c.value_or_fail(client.react_in_group(g.group_id, target, c.args().reaction)));
+}
+
+void cmd_group_qr_create(Command& c) {
+  Client& client = c.client();
+  auto [group, payload] = c.value_or_fail(client.create_in_person_group(c.args().name));
+  const std::string png = c.args().png.empty()
+                              ? "secchats-group-" + group.group_id.substr(0, 8) + ".png"
+                              : c.args().png;
+  c.ok_or_fail(qr::write_png(payload.view(), png));
+  std::string art = c.value_or_fail(qr::render_terminal(payload.view()));
+  JsonLine j;
+  j.add("event", "groupCreated")
+      .add("groupId", group.group_id)
+      .add("name", group.name)
+      .add("origin", origin_name(group.origin))
+      .add("png", png);
+  if (c.args().show_payload) j.add("payload", payload.view());
+  c.out().line(art + "\nScan this in person to join \"" + group.name + "\" (also saved as " + png +
+                   ").\nAnyone who sees this code can read the group: show it only to members.",
+               j.str());
+}
+
+void cmd_group_qr_join(Command& c) {
+  const auto& a = c.args();
+  if (a.png.empty() == a.payload.empty()) {
+    throw Failure{"give exactly one of --png FILE or --payload TEXT", kExitUsage};
+  }
+  SecretString payload =
+      a.png.empty() ? SecretString(a.payload) : c.value_or_fail(qr::read_png(a.png));
+  print_group(c, c.value_or_fail(c.client().join_in_person_group(payload.view())), "joined");
+}
+
+void cmd_passwd(Command& c) {
+  const auto& a = c.args();
+  if (!Client::exists(a.home)) throw Failure{"no account in " + a.home, kExitNotFound};
+  SecretString old_password =
+      c.password_or_fail({"SECCHATS_PASSWORD", a.password_file, "Current password: ", false});
+  SecretString new_password =
+      c.password_or_fail({"SECCHATS_NEW_PASSWORD", a.new_password_file, "New password: ", true});
+  auto changed = Client::change_password(a.home, old_password, new_password);
+  if (!changed.ok()) {
+    throw Failure{changed.error().message(), changed.error().code() == ErrorCode::kUnauthenticated
+                                                 ? kExitWrongPassword
+                                                 : exit_code_for(changed.error())};
+  }
+  c.out().line("password changed", JsonLine().add("event", "passwordChanged").str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A relay that vanishes mid-write must give a clean error, not kill us with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Args a;
+  a.home = default_home();
+  CLI::App app{"secchats — end-to-end encrypted chats from the terminal"};
+  app.require_subcommand(1);
+  app.add_option("--home", a.home, "account directory")->capture_default_str();
+  app.add_flag("--json", a.json, "one JSON object per line of output");
+  app.add_option("--password-file", a.password_file,
+                 "read the password from this file (else $SECCHATS_PASSWORD or a prompt)");
+
+  std::vector<std::pair<CLI::App*, void (*)(Command&)>> handlers;
+  auto sub = [&](CLI::App* parent, const char* name, const char* help, void (*fn)(Command&)) {
+    CLI::App* s = parent->add_subcommand(name, help);
+    handlers.emplace_back(s, fn);
+    return s;
+  };
+
+  auto* init = sub(&app, "init", "register on a relay and create the encrypted store", cmd_init);
+  init->add_option("--server", a.server, "relay URL, e.g. http://127.0.0.1:8080")->required();
+  init->add_option("--nick", a.nick, "your nickname (only friends ever see it)")->required();
+  sub(&app, "id", "print your ID", cmd_id)->add_flag("--qr", a.qr, "also draw it as a QR code");
+  sub(&app, "add", "send a friend request", cmd_add)->add_option("ID", a.id)->required();
+  sub(&app, "requests", "list pending friend requests", cmd_requests);
+  sub(&app, "accept", "accept a friend request", cmd_accept)->add_option("ID", a.id)->required();
+  sub(&app, "decline", "decline a friend request", cmd_decline)->add_option("ID", a.id)->required();
+  sub(&app, "friends", "list friends", cmd_friends);
+  auto* send = sub(&app, "send", "send a text message (TEXT '-' reads stdin)", cmd_send);
+  send->add_option("FRIEND", a.id)->required();
+  send->add_option("TEXT", a.text)->required();
+  auto* send_image = sub(&app, "send-image", "send a PNG image", cmd_send_image);
+  send_image->add_option("FRIEND", a.id)->required();
+  send_image->add_option("FILE", a.file)->required();
+  auto* react = sub(&app, "react", "react to a message", cmd_react);
+  react->add_option("FRIEND", a.id)->required();
+  react->add_option("MESSAGE_ID", a.message_id)->required();
+  react->add_option("EMOJI", a.reaction, "EMO_HEART, heart, ❤, ... or none")->required();
+  sub(&app, "sync", "fetch everything new once and print it", cmd_sync);
+  sub(&app, "listen", "wait for new traffic and print it as it arrives", cmd_listen);
+  auto* history = sub(&app, "history", "show a chat's messages", cmd_history);
+  history->add_option("CHAT", a.id, "friend or group")->required();
+  history->add_option("--limit", a.limit, "only the newest N");
+  history->add_option("--save-images", a.save_images, "write images to DIR/<messageId>.png");
+  sub(&app, "groups", "list groups", cmd_groups);
+  auto* passwd = sub(&app, "passwd", "change the store password", cmd_passwd);
+  passwd->add_option(
+      "--new-password-file", a.new_password_file,
+      "read the new password from this file (else $SECCHATS_NEW_PASSWORD or a prompt)");
+
+  CLI::App* group = app.add_subcommand("group", "group chats");
+  group->require_subcommand(1);
+  sub(group, "create", "create a group", cmd_group_create)->add_option("NAME", a.name)->required();
+  auto* ginvite = sub(group, "invite", "invite a friend", cmd_group_invite);
+  ginvite->add_option("GROUP", a.group)->required();
+  ginvite->add_option("FRIEND", a.id)->required();
+  sub(group, "invites", "list group invites", cmd_group_invites);
+  sub(group, "join", "join a group you were invited to", cmd_group_join)
+      ->add_option("GROUP", a.group)
+      ->required();
+  auto* gsend = sub(group, "send", "send a text to a group", cmd_group_send);
+  gsend->add_option("GROUP", a.group)->required();
+  gsend->add_option("TEXT", a.text)->required();
+  auto* gsend_image = sub(group, "send-image", "send a PNG to a group", cmd_group_send_image);
+  gsend_image->add_option("GROUP", a.group)->required();
+  gsend_image->add_option("FILE", a.file)->required();
+  auto* greact = sub(group, "react", "react to a group message", cmd_group_react);
+  greact->add_option("GROUP", a.group)->required();
+  greact->add_option("MESSAGE_ID", a.message_id)->required();
+  greact->add_option("EMOJI", a.reaction)->required();
+  auto* qr_create = sub(group, "qr-create", "create an in-person group and show its QR code",
+                        cmd_group_qr_create);
+  qr_create->add_option("NAME", a.name)->required();
+  qr_create->add_option("--png", a.png, "where to write the PNG");
+  qr_create->add_flag("--show-payload", a.show_payload, "also print the payload text (secret!)");
+  auto* qr_join =
+      sub(group, "qr-join", "join an in-person group from its QR code", cmd_group_qr_join);
+  qr_join->add_option("--png", a.png, "a photo/screenshot of the code (PNG)");
+  qr_join->add_option("--payload", a.payload, "the payload text");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    Output(a.json).error(e.what(), kExitUsage);
+    return kExitUsage;
+  }
+
+  Command command(a);
+  try {
+    for (const auto& [subcommand, fn] : handlers) {
+      if (subcommand->parsed()) {
+        fn(command);
+        return kExitOk;
+      }
+    }
+    command.out().error("no command given (see --help)", kExitUsage);
+    return kExitUsage;
+  } catch (const Failure& f) {
+    command.out().error(f.text, f.code);
+    return f.code;
+  } catch (const std::exception& e) {
+    command.out().error(std::string("internal error: ") + e.what(), kExitFailure);
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,51 @@
+// Everything the CLI prints goes through Output: human text, or with --json exactly one JSON
+// object per line (stdout), flushed per line so `listen` can be piped.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "secchats/client.hpp"
+
+namespace secchats::cli {
+
+class Output {
+ public:
+  explicit Output(bool json) : json_(json) {}
+  bool json() const { return json_; }
+
+  // Prints `human` in text mode, or the JSON object `json_line` (already serialised).
+  void line(std::string_view human, std::string_view json_line) const;
+  void event(const Event& e) const;
+  void message(const MessageInfo& m) const;
+  // One line on stderr: "secchats: <text>" or {"error":...,"code":...}.
+  void error(std::string_view text, int exit_code) const;
+
+ private:
+  bool json_;
+};
+
+// Builds a JSON object line from key/value pairs without exposing the JSON library.
+class JsonLine {
+ public:
+  JsonLine();
+  ~JsonLine();
+  JsonLine& add(std::string_view key, std::string_view value);
+  JsonLine& add(std::string_view key, const char* value) {
+    return add(key, std::string_view(value));
+  }
+  JsonLine& add(std::string_view key, std::int64_t value);
+  JsonLine& add(std::string_view key, bool value);
+  std::string str() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string describe_short_id(std::string_view id);
+std::string_view chat_kind_name(ChatKind kind);
+std::string_view origin_name(GroupOrigin origin);
+
+}  // namespace secchats::cli

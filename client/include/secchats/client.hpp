@@ -1,0 +1,170 @@
+// libsecchats — the Secure Chats client library.
+//
+// One Client is one account: an encrypted local store in a home directory plus a relay
+// server. Every call is blocking and returns a Result; nothing throws. The only types here
+// are the standard library's and secchats/common (Result, SecretString): no Boost, OpenSSL or
+// SQLite type leaks out.
+//
+// Protocol: v1 as the existing clients speak it (../shared/protocol/COMPAT.md). Its known
+// weaknesses — no forward secrecy, the relay could swap key-exchange values, any group member
+// can impersonate another — are properties of v1, shown to users, not hidden.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "secchats/common/result.hpp"
+#include "secchats/common/secret.hpp"
+
+namespace secchats {
+
+struct FriendInfo {
+  std::string user_id;
+  std::string nickname;  // as they call themselves (learned from their messages); may be empty
+  std::string protocol;  // "v1"
+};
+
+struct PendingRequest {
+  std::string user_id;
+  bool incoming = false;  // true: they asked us; false: we asked them and wait
+  std::int64_t at_ms = 0;
+};
+
+enum class GroupOrigin { kCreated, kInvited, kInPerson };
+
+struct GroupInfo {
+  std::string group_id;
+  std::string name;
+  GroupOrigin origin = GroupOrigin::kCreated;
+};
+
+struct GroupInviteInfo {
+  std::string group_id;
+  std::string name;
+  std::string from_user_id;
+  std::string from_nickname;
+};
+
+enum class ChatKind { kFriend, kGroup };
+
+struct MessageInfo {
+  std::string chat_id;  // friend's user id or group id
+  ChatKind chat_kind = ChatKind::kFriend;
+  std::string from_user_id;
+  std::string from_name;
+  std::int64_t message_id = 0;
+  std::string type;                      // "TEXT", "IMG", "EMOJI" or an unknown type as received
+  std::string text;                      // TEXT
+  std::vector<std::uint8_t> image;       // IMG (PNG bytes)
+  std::int64_t reply_to_message_id = 0;  // EMOJI: the message reacted to
+  std::string emoji;                     // EMOJI: reaction name (EMO_*); "" = removed
+  std::int64_t sender_timestamp = 0;
+  std::int64_t server_timestamp = 0;
+  bool outgoing = false;
+};
+
+// What a sync round or a listen loop brings in.
+struct Event {
+  enum class Kind {
+    kFriendRequest,   // user_id asks to be friends
+    kFriendAccepted,  // user_id accepted our request; the channel is ready
+    kGroupInvite,     // invite.* is set
+    kMessage,         // message.* is set
+    kWarning,         // something arrived that we refused (text says what; never content)
+  };
+  Kind kind = Kind::kMessage;
+  std::string user_id;
+  GroupInviteInfo invite;
+  MessageInfo message;
+  std::string text;
+};
+
+// The reaction names of COMPAT.md §5, in their canonical order. "EMO_SMILE_PLUS" = none.
+const std::vector<std::string>& reaction_names();
+// Accepts a COMPAT name (EMO_HEART), a short name (heart) or the emoji character itself.
+Result<std::string> normalize_reaction(std::string_view input);
+// The character shown for a reaction name ("" for none).
+std::string reaction_symbol(std::string_view name);
+
+class Client {
+ public:
+  // Registers a new identity on `server_url` and creates the encrypted store in `home`.
+  static Result<std::unique_ptr<Client>> create_account(const std::filesystem::path& home,
+                                                        const SecretString& password,
+                                                        std::string_view server_url,
+                                                        std::string_view nickname);
+  // Unlocks an existing store. kUnauthenticated "wrong password"; kNotFound if none.
+  static Result<std::unique_ptr<Client>> open(const std::filesystem::path& home,
+                                              const SecretString& password);
+  // Re-wraps the store key; the database is not rewritten. A wrong old password changes nothing.
+  static Status change_password(const std::filesystem::path& home, const SecretString& old_password,
+                                const SecretString& new_password);
+  static bool exists(const std::filesystem::path& home);
+
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const std::string& user_id() const;
+  const std::string& nickname() const;
+  const std::string& server_url() const;
+
+  // Friends and requests.
+  Status add_friend(std::string_view user_id);  // sends our ECDH half (P-521)
+  Result<std::vector<PendingRequest>> requests();
+  Result<FriendInfo> accept(std::string_view user_id);  // answers on the initiator's curve
+  Status decline(std::string_view user_id);
+  Result<std::vector<FriendInfo>> friends();
+
+  // Resolve "an id or a unique nickname/name" as typed by a person.
+  Result<FriendInfo> find_friend(std::string_view id_or_nickname);
+  Result<GroupInfo> find_group(std::string_view id_or_name);
+  // A friend or a group; kInvalidArgument if it is ambiguous.
+  Result<std::pair<ChatKind, std::string>> find_chat(std::string_view id_or_name);
+
+  // Direct messages to a friend (returns what was sent and stored).
+  Result<MessageInfo> send_text(std::string_view friend_id, std::string_view text);
+  Result<MessageInfo> send_image(std::string_view friend_id, std::vector<std::uint8_t> png);
+  Result<MessageInfo> react(std::string_view friend_id, std::int64_t message_id,
+                            std::string_view reaction);
+
+  // Groups.
+  Result<GroupInfo> create_group(std::string_view name);
+  Status invite_to_group(std::string_view group_id, std::string_view friend_id);
+  Result<std::vector<GroupInviteInfo>> group_invites();
+  Result<GroupInfo> join_group(std::string_view group_id);
+  Result<std::vector<GroupInfo>> groups();
+  Result<MessageInfo> send_group_text(std::string_view group_id, std::string_view text);
+  Result<MessageInfo> send_group_image(std::string_view group_id, std::vector<std::uint8_t> png);
+  Result<MessageInfo> react_in_group(std::string_view group_id, std::int64_t message_id,
+                                     std::string_view reaction);
+  // In-person groups: the payload (docs/qr-payload.md) carries id, key and name; it never
+  // touches the network. Creating still asks the relay for a fresh group id (/register2).
+  Result<std::pair<GroupInfo, SecretString>> create_in_person_group(std::string_view name);
+  Result<GroupInfo> join_in_person_group(std::string_view payload);
+
+  // The newest `limit` messages of a chat (0 = all), oldest first.
+  Result<std::vector<MessageInfo>> history(std::string_view chat_id, std::size_t limit = 0);
+
+  // One round: the direct queue and every group, each from its own cursor. Items are stored
+  // and the cursor moved in one transaction, so a crash loses and duplicates nothing.
+  Result<std::vector<Event>> sync();
+  // Long-polls and syncs until `keep_going` returns false (checked between rounds), handing
+  // each event to `on_event` as soon as it is stored. Network errors are retried with backoff
+  // and reported as kWarning events.
+  Status listen(const std::function<void(const Event&)>& on_event,
+                const std::function<bool()>& keep_going);
+
+ private:
+  struct Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace secchats

@@ -1,0 +1,549 @@
+// Account, friends, groups and sending. The sync engine is in sync.cpp.
+#include <algorithm>
+
+#include "client_impl.hpp"
+#include "secchats/common/clock.hpp"
+#include "secchats/common/encoding.hpp"
+#include "secchats/crypto/random.hpp"
+#include "secchats/protocol/json_codec.hpp"
+
+namespace secchats {
+namespace {
+
+constexpr std::size_t kMaxNicknameBytes = 64;
+constexpr std::size_t kMaxGroupNameBytes = 100;
+constexpr std::size_t kMaxTextBytes = 64 * 1024;
+// An image is base64'd twice and the ciphertext once more (×2.4 in all); this keeps the
+// request under the relay's default 1 MiB body limit.
+constexpr std::size_t kMaxImageBytes = 384 * 1024;
+
+Status check_display_name(std::string_view what, std::string_view name, std::size_t max) {
+  if (name.empty()) return Error(ErrorCode::kInvalidArgument, std::string(what) + " is empty");
+  if (name.size() > max) {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string(what) + " is longer than " + std::to_string(max) + " bytes");
+  }
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Error(ErrorCode::kInvalidArgument, std::string(what) + " contains control characters");
+    }
+  }
+  return ok_status();
+}
+
+Status check_user_id(std::string_view id) {
+  if (id.size() < 8 || id.size() > 128 || !is_lower_hex(id)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "not a Secure Chats ID (expected 8-128 lowercase hex characters)");
+  }
+  return ok_status();
+}
+
+GroupOrigin from_store(store::GroupOrigin o) {
+  switch (o) {
+    case store::GroupOrigin::kCreated:
+      return GroupOrigin::kCreated;
+    case store::GroupOrigin::kInvited:
+      return GroupOrigin::kInvited;
+    case store::GroupOrigin::kInPerson:
+      return GroupOrigin::kInPerson;
+  }
+  return GroupOrigin::kCreated;
+}
+
+FriendInfo to_info(const store::Friend& f) {
+  return {f.user_id, f.nickname, f.protocol};
+}
+
+// Lowercase ASCII comparison for name lookups.
+bool same_name(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    return lower(x) == lower(y);
+  });
+}
+
+}  // namespace
+
+MessageInfo to_info(const store::StoredMessage& m) {
+  MessageInfo i;
+  i.chat_id = m.chat_id;
+  i.chat_kind = m.chat_kind == store::ChatKind::kGroup ? ChatKind::kGroup : ChatKind::kFriend;
+  i.from_user_id = m.from_user_id;
+  i.from_name = m.from_name;
+  i.message_id = m.message_id;
+  i.type = m.type;
+  i.text = m.text;
+  i.image = m.image;
+  i.reply_to_message_id = m.reply_to_message_id;
+  i.emoji = m.new_emoji;
+  i.sender_timestamp = m.sender_timestamp;
+  i.server_timestamp = m.server_timestamp;
+  i.outgoing = m.outgoing;
+  return i;
+}
+
+store::StoredMessage to_stored(const MessageInfo& i) {
+  store::StoredMessage m;
+  m.chat_id = i.chat_id;
+  m.chat_kind =
+      i.chat_kind == ChatKind::kGroup ? store::ChatKind::kGroup : store::ChatKind::kFriend;
+  m.from_user_id = i.from_user_id;
+  m.from_name = i.from_name;
+  m.message_id = i.message_id;
+  m.type = i.type;
+  m.text = i.text;
+  m.image = i.image;
+  m.reply_to_message_id = i.reply_to_message_id;
+  m.new_emoji = i.emoji;
+  m.sender_timestamp = i.sender_timestamp;
+  m.server_timestamp = i.server_timestamp;
+  m.outgoing = i.outgoing;
+  return m;
+}
+
+GroupInfo to_info(const store::GroupRecord& g) {
+  return {g.group_id, g.name, from_store(g.origin)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Impl helpers
+
+std::string Client::Impl::seal(const SecretString& key, const protocol::Message& m) {
+  std::string plaintext = protocol::encode(m);
+  std::string sealed = cipher.encrypt(key, plaintext);
+  secure_wipe(plaintext.data(), plaintext.size());
+  return sealed;
+}
+
+Result<MessageInfo> Client::Impl::deliver(ChatKind kind, const std::string& chat_id,
+                                          const SecretString& key, const protocol::Message& m) {
+  protocol::SendMessage envelope;
+  envelope.to_id = chat_id;
+  envelope.enc_content = seal(key, m);
+  if (kind == ChatKind::kFriend) {
+    SC_TRY(relay->post_message(credentials, std::move(envelope)));
+  } else {
+    SC_TRY(relay->post_group(credentials, std::move(envelope)));
+  }
+  SC_ASSIGN_OR_RETURN(MessageInfo info, core::interpret(m, kind, chat_id, user_id, 0));
+  info.outgoing = true;
+  SC_TRY(store->insert_message(to_stored(info)));
+  return info;
+}
+
+Result<store::Friend> Client::Impl::require_friend(std::string_view id) {
+  SC_ASSIGN_OR_RETURN(auto found, store->find_friend(id));
+  if (!found) return Error(ErrorCode::kNotFound, "no such friend");
+  return std::move(*found);
+}
+
+Result<store::GroupRecord> Client::Impl::require_group(std::string_view id) {
+  SC_ASSIGN_OR_RETURN(auto found, store->find_group(id));
+  if (!found) return Error(ErrorCode::kNotFound, "no such group (join it first)");
+  return std::move(*found);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+bool Client::exists(const std::filesystem::path& home) {
+  return store::Store::exists(home);
+}
+
+Result<std::unique_ptr<Client>> Client::create_account(const std::filesystem::path& home,
+                                                       const SecretString& password,
+                                                       std::string_view server_url,
+                                                       std::string_view nickname) {
+  SC_TRY(check_display_name("nickname", nickname, kMaxNicknameBytes));
+  if (store::Store::exists(home)) {
+    return Error(ErrorCode::kAlreadyExists, "an account already exists in " + home.string());
+  }
+  if (password.view().empty()) return Error(ErrorCode::kInvalidArgument, "empty password");
+  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(server_url));
+  SC_ASSIGN_OR_RETURN(protocol::User user, relay->register_user());
+  if (!user.user_id || !user.auth_token || user.user_id->empty() || user.auth_token->empty()) {
+    return Error(ErrorCode::kRefused, "the server's /register answer has no id or token");
+  }
+  store::Identity identity;
+  identity.user_id = *user.user_id;
+  identity.auth_token = SecretString(*user.auth_token);
+  identity.nickname = std::string(nickname);
+  identity.server_url = std::string(server_url);
+  identity.created_at_ms = unix_millis_now();
+  SC_ASSIGN_OR_RETURN(auto st, store::Store::create(home, password, identity));
+
+  auto impl = std::make_unique<Impl>();
+  impl->home = home;
+  impl->store = std::move(st);
+  impl->relay = std::move(relay);
+  impl->user_id = identity.user_id;
+  impl->nickname = identity.nickname;
+  impl->server_url = identity.server_url;
+  impl->credentials = {identity.user_id, identity.auth_token};
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Result<std::unique_ptr<Client>> Client::open(const std::filesystem::path& home,
+                                             const SecretString& password) {
+  SC_ASSIGN_OR_RETURN(auto st, store::Store::open(home, password));
+  SC_ASSIGN_OR_RETURN(store::Identity identity, st->identity());
+  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(identity.server_url));
+  auto impl = std::make_unique<Impl>();
+  impl->home = home;
+  impl->store = std::move(st);
+  impl->relay = std::move(relay);
+  impl->user_id = identity.user_id;
+  impl->nickname = identity.nickname;
+  impl->server_url = identity.server_url;
+  impl->credentials = {identity.user_id, identity.auth_token};
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Status Client::change_password(const std::filesystem::path& home, const SecretString& old_password,
+                               const SecretString& new_password) {
+  if (new_password.view().empty()) return Error(ErrorCode::kInvalidArgument, "empty password");
+  return store::Store::change_password(home, old_password, new_password);
+}
+
+const std::string& Client::user_id() const {
+  return impl_->user_id;
+}
+const std::string& Client::nickname() const {
+  return impl_->nickname;
+}
+const std::string& Client::server_url() const {
+  return impl_->server_url;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Friends
+
+Status Client::add_friend(std::string_view id) {
+  SC_TRY(check_user_id(id));
+  if (id == impl_->user_id) return Error(ErrorCode::kInvalidArgument, "that is your own ID");
+  SC_ASSIGN_OR_RETURN(auto existing, impl_->store->find_friend(id));
+  if (existing) return Error(ErrorCode::kAlreadyExists, "already friends");
+
+  SC_ASSIGN_OR_RETURN(auto session, crypto::v1::EcdhSession::generate(crypto::v1::kDefaultCurve));
+  // The private half is stored before the request leaves, so an answer arriving after a
+  // crash can still complete the handshake.
+  store::OutgoingRequest pending{std::string(id), session.session_string(), unix_millis_now()};
+  SC_TRY(impl_->store->put_outgoing_request(pending));
+
+  protocol::FriendRequest request;
+  request.to_user_id = std::string(id);
+  request.protocol = std::string(protocol::kKeyAgreementProtocol);
+  request.crypto_data = session.public_crypto_data();
+  auto sent = impl_->relay->connect(impl_->credentials, std::move(request));
+  if (!sent.ok()) {
+    (void)impl_->store->delete_outgoing_request(id);
+    if (sent.error().code() == ErrorCode::kNotFound) {
+      return Error(ErrorCode::kNotFound, "this ID does not exist on this server");
+    }
+    return std::move(sent).error();
+  }
+  return ok_status();
+}
+
+Result<std::vector<PendingRequest>> Client::requests() {
+  std::vector<PendingRequest> out;
+  SC_ASSIGN_OR_RETURN(auto incoming, impl_->store->incoming_requests());
+  for (const auto& r : incoming)
+    out.push_back({r.from_user_id, true, r.received_at_ms});
+  SC_ASSIGN_OR_RETURN(auto outgoing, impl_->store->outgoing_requests());
+  for (const auto& r : outgoing)
+    out.push_back({r.to_user_id, false, r.created_at_ms});
+  return out;
+}
+
+Result<FriendInfo> Client::accept(std::string_view id) {
+  SC_ASSIGN_OR_RETURN(auto request, impl_->store->find_incoming_request(id));
+  if (!request) return Error(ErrorCode::kNotFound, "no friend request from that ID");
+  SC_ASSIGN_OR_RETURN(crypto::v1::Curve curve,
+                      crypto::v1::inspect_public_crypto_data(request->crypto_data));
+  SC_ASSIGN_OR_RETURN(auto session, crypto::v1::EcdhSession::generate(curve));
+  SC_ASSIGN_OR_RETURN(SecretString key, session.derive_channel_key(request->crypto_data));
+
+  store::Friend f;
+  f.user_id = std::string(id);
+  f.channel_key = std::move(key);
+  f.created_at_ms = unix_millis_now();
+  // The friendship is stored in the same transaction that sends the answer: if the answer
+  // cannot be sent, nothing changes and the request stays to be accepted again.
+  SC_TRY(impl_->store->transaction([&]() -> Status {
+    SC_TRY(impl_->store->upsert_friend(f));
+    SC_TRY(impl_->store->delete_incoming_request(id));
+    SC_TRY(impl_->store->delete_outgoing_request(id));  // crossed requests: theirs wins
+    protocol::FriendResponse response;
+    response.to_user_id = std::string(id);
+    response.crypto_data = session.public_crypto_data();
+    return impl_->relay->respond(impl_->credentials, std::move(response));
+  }));
+  return to_info(f);
+}
+
+Status Client::decline(std::string_view id) {
+  SC_ASSIGN_OR_RETURN(auto request, impl_->store->find_incoming_request(id));
+  if (!request) return Error(ErrorCode::kNotFound, "no friend request from that ID");
+  // v1 has no "declined" message: the requester simply never hears back.
+  return impl_->store->delete_incoming_request(id);
+}
+
+Result<std::vector<FriendInfo>> Client::friends() {
+  SC_ASSIGN_OR_RETURN(auto all, impl_->store->friends());
+  std::vector<FriendInfo> out;
+  for (const auto& f : all)
+    out.push_back(to_info(f));
+  return out;
+}
+
+Result<FriendInfo> Client::find_friend(std::string_view id_or_nickname) {
+  SC_ASSIGN_OR_RETURN(auto all, impl_->store->friends());
+  for (const auto& f : all) {
+    if (f.user_id == id_or_nickname) return to_info(f);
+  }
+  const store::Friend* match = nullptr;
+  for (const auto& f : all) {
+    if (!f.nickname.empty() && same_name(f.nickname, id_or_nickname)) {
+      if (match) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "more than one friend is called that; use the ID");
+      }
+      match = &f;
+    }
+  }
+  if (!match) return Error(ErrorCode::kNotFound, "no friend with that ID or nickname");
+  return to_info(*match);
+}
+
+Result<GroupInfo> Client::find_group(std::string_view id_or_name) {
+  SC_ASSIGN_OR_RETURN(auto all, impl_->store->groups());
+  for (const auto& g : all) {
+    if (g.group_id == id_or_name) return to_info(g);
+  }
+  const store::GroupRecord* match = nullptr;
+  for (const auto& g : all) {
+    if (same_name(g.name, id_or_name)) {
+      if (match) {
+        return Error(ErrorCode::kInvalidArgument, "more than one group has that name; use the ID");
+      }
+      match = &g;
+    }
+  }
+  if (!match) return Error(ErrorCode::kNotFound, "no group with that ID or name");
+  return to_info(*match);
+}
+
+Result<std::pair<ChatKind, std::string>> Client::find_chat(std::string_view id_or_name) {
+  auto f = find_friend(id_or_name);
+  auto g = find_group(id_or_name);
+  if (f.ok() && g.ok()) {
+    return Error(ErrorCode::kInvalidArgument, "both a friend and a group match; use the ID");
+  }
+  if (f.ok()) return std::pair{ChatKind::kFriend, f->user_id};
+  if (g.ok()) return std::pair{ChatKind::kGroup, g->group_id};
+  if (f.error().code() != ErrorCode::kNotFound) return std::move(f).error();
+  if (g.error().code() != ErrorCode::kNotFound) return std::move(g).error();
+  return Error(ErrorCode::kNotFound, "no friend or group with that ID or name");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+namespace {
+
+Status check_text(std::string_view text) {
+  if (text.empty()) return Error(ErrorCode::kInvalidArgument, "empty message");
+  if (text.size() > kMaxTextBytes) {
+    return Error(ErrorCode::kTooLarge, "message longer than 64 KiB");
+  }
+  return ok_status();
+}
+
+Status check_image(const std::vector<std::uint8_t>& png) {
+  static constexpr std::uint8_t kPngMagic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (png.size() < 8 || !std::equal(std::begin(kPngMagic), std::end(kPngMagic), png.begin())) {
+    return Error(ErrorCode::kInvalidArgument, "not a PNG file");
+  }
+  if (png.size() > kMaxImageBytes) {
+    return Error(ErrorCode::kTooLarge, "image larger than 384 KiB");
+  }
+  return ok_status();
+}
+
+// Our previous reaction to `target` in this chat, so the new one can say what it replaces.
+Result<std::string> previous_reaction(store::Store& st, std::string_view chat_id,
+                                      std::string_view me, std::int64_t target) {
+  SC_ASSIGN_OR_RETURN(auto all, st.messages(chat_id));
+  bool target_known = false;
+  std::string previous = "EMO_SMILE_PLUS";
+  for (const auto& m : all) {
+    if (m.message_id == target && m.type != "EMOJI") target_known = true;
+    if (m.type == "EMOJI" && m.from_user_id == me && m.reply_to_message_id == target) {
+      previous = m.new_emoji.empty() ? "EMO_SMILE_PLUS" : m.new_emoji;
+    }
+  }
+  if (!target_known) return Error(ErrorCode::kNotFound, "no such message in this chat");
+  return previous;
+}
+
+}  // namespace
+
+Result<MessageInfo> Client::send_text(std::string_view friend_id, std::string_view text) {
+  SC_TRY(check_text(text));
+  SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
+  auto m =
+      core::make_text(impl_->sender(), f.user_id, crypto::random_int63(), unix_millis_now(), text);
+  return impl_->deliver(ChatKind::kFriend, f.user_id, f.channel_key, m);
+}
+
+Result<MessageInfo> Client::send_image(std::string_view friend_id, std::vector<std::uint8_t> png) {
+  SC_TRY(check_image(png));
+  SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
+  auto m =
+      core::make_image(impl_->sender(), f.user_id, crypto::random_int63(), unix_millis_now(), png);
+  return impl_->deliver(ChatKind::kFriend, f.user_id, f.channel_key, m);
+}
+
+Result<MessageInfo> Client::react(std::string_view friend_id, std::int64_t message_id,
+                                  std::string_view reaction) {
+  SC_ASSIGN_OR_RETURN(std::string name, normalize_reaction(reaction));
+  SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
+  SC_ASSIGN_OR_RETURN(std::string old,
+                      previous_reaction(*impl_->store, f.user_id, impl_->user_id, message_id));
+  auto m = core::make_reaction(impl_->sender(), f.user_id, crypto::random_int63(),
+                               unix_millis_now(), message_id, name, old);
+  return impl_->deliver(ChatKind::kFriend, f.user_id, f.channel_key, m);
+}
+
+Result<std::vector<MessageInfo>> Client::history(std::string_view chat_id, std::size_t limit) {
+  SC_ASSIGN_OR_RETURN(auto stored, impl_->store->messages(chat_id, limit));
+  std::vector<MessageInfo> out;
+  out.reserve(stored.size());
+  for (const auto& m : stored)
+    out.push_back(to_info(m));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+Result<GroupInfo> Client::create_group(std::string_view name) {
+  SC_TRY(check_display_name("group name", name, kMaxGroupNameBytes));
+  SC_ASSIGN_OR_RETURN(protocol::Group allocated, impl_->relay->register_group(impl_->credentials));
+  if (!allocated.group_id || allocated.group_id->empty()) {
+    return Error(ErrorCode::kRefused, "the server's /register2 answer has no group id");
+  }
+  store::GroupRecord g;
+  g.group_id = *allocated.group_id;
+  g.name = std::string(name);
+  g.key = crypto::v1::generate_group_key();
+  g.origin = store::GroupOrigin::kCreated;
+  g.created_at_ms = unix_millis_now();
+  SC_TRY(impl_->store->upsert_group(g));
+  return to_info(g);
+}
+
+Status Client::invite_to_group(std::string_view group_id, std::string_view friend_id) {
+  SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
+  SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
+  protocol::Group payload;
+  payload.group_id = g.group_id;
+  payload.name = g.name;
+  payload.algorithm = std::string(protocol::kGroupAlgorithm);
+  payload.private_key = std::string(g.key.view());
+  std::string plaintext = protocol::encode(payload);
+  protocol::GroupInvite invite;
+  invite.to_user_id = f.user_id;
+  invite.group_id = g.group_id;
+  invite.algorithm = std::string(protocol::kGroupAlgorithm);
+  invite.crypto_data = impl_->cipher.encrypt(f.channel_key, plaintext);
+  secure_wipe(plaintext.data(), plaintext.size());
+  secure_wipe(payload.private_key->data(), payload.private_key->size());
+  return impl_->relay->invite(impl_->credentials, std::move(invite));
+}
+
+Result<std::vector<GroupInviteInfo>> Client::group_invites() {
+  SC_ASSIGN_OR_RETURN(auto invites, impl_->store->group_invites());
+  std::vector<GroupInviteInfo> out;
+  for (const auto& i : invites) {
+    std::string from_nick;
+    if (auto f = impl_->store->find_friend(i.from_user_id); f.ok() && *f)
+      from_nick = (*f)->nickname;
+    out.push_back({i.group_id, i.name, i.from_user_id, from_nick});
+  }
+  return out;
+}
+
+Result<GroupInfo> Client::join_group(std::string_view id_or_name) {
+  SC_ASSIGN_OR_RETURN(auto invites, impl_->store->group_invites());
+  const store::GroupInviteRecord* match = nullptr;
+  for (const auto& i : invites) {
+    if (i.group_id == id_or_name) match = &i;
+  }
+  if (!match) {
+    for (const auto& i : invites) {
+      if (same_name(i.name, id_or_name)) {
+        if (match) {
+          return Error(ErrorCode::kInvalidArgument,
+                       "more than one invite has that group name; use the ID");
+        }
+        match = &i;
+      }
+    }
+  }
+  if (!match) return Error(ErrorCode::kNotFound, "no invite to that group");
+  store::GroupRecord g;
+  g.group_id = match->group_id;
+  g.name = match->name;
+  g.key = match->key;
+  g.origin = store::GroupOrigin::kInvited;
+  g.created_at_ms = unix_millis_now();
+  SC_TRY(impl_->store->transaction([&]() -> Status {
+    SC_TRY(impl_->store->upsert_group(g));
+    return impl_->store->delete_group_invite(g.group_id);
+  }));
+  return to_info(g);
+}
+
+Result<std::vector<GroupInfo>> Client::groups() {
+  SC_ASSIGN_OR_RETURN(auto all, impl_->store->groups());
+  std::vector<GroupInfo> out;
+  for (const auto& g : all)
+    out.push_back(to_info(g));
+  return out;
+}
+
+Result<MessageInfo> Client::send_group_text(std::string_view group_id, std::string_view text) {
+  SC_TRY(check_text(text));
+  SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
+  auto m =
+      core::make_text(impl_->sender(), g.group_id, crypto::random_int63(), unix_millis_now(), text);
+  return impl_->deliver(ChatKind::kGroup, g.group_id, g.key, m);
+}
+
+Result<MessageInfo> Client::send_group_image(std::string_view group_id,
+                                             std::vector<std::uint8_t> png) {
+  SC_TRY(check_image(png));
+  SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
+  auto m =
+      core::make_image(impl_->sender(), g.group_id, crypto::random_int63(), unix_millis_now(), png);
+  return impl_->deliver(ChatKind::kGroup, g.group_id, g.key, m);
+}
+
+Result<MessageInfo> Client::react_in_group(std::string_view group_id, std::int64_t message_id,
+                                           std::string_view reaction) {
+  SC_ASSIGN_OR_RETURN(std::string name, normalize_reaction(reaction));
+  SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
+  SC_ASSIGN_OR_RETURN(std::string old,
+                      previous_reaction(*impl_->store, g.group_id, impl_->user_id, message_id));
+  auto m = core::make_reaction(impl_->sender(), g.group_id, crypto::random_int63(),
+                               unix_millis_now(), message_id, name, old);
+  return impl_->deliver(ChatKind::kGroup, g.group_id, g.key, m);
+}
+
+}  // namespace secchats

@@ -1,0 +1,50 @@
+// The state behind secchats::Client, shared by the account/messaging code (client.cpp) and
+// the sync engine (sync.cpp). Internal to libsecchats.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "message_codec.hpp"
+#include "secchats/client.hpp"
+#include "secchats/crypto/v1.hpp"
+#include "secchats/net/relay_client.hpp"
+#include "secchats/protocol/objects.hpp"
+#include "secchats/store/store.hpp"
+
+namespace secchats {
+
+struct Client::Impl {
+  std::filesystem::path home;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<net::RelayClient> relay;
+  crypto::v1::MessageCipher cipher;
+  std::string user_id;
+  std::string nickname;
+  std::string server_url;
+  net::Credentials credentials;
+
+  core::Sender sender() const { return {user_id, nickname}; }
+
+  // Encrypts a Message for a channel key (pairwise or group).
+  std::string seal(const SecretString& key, const protocol::Message& m);
+
+  // Sends `m` to a friend (/postmsg) or a group (/postgroup), then stores it as outgoing.
+  Result<MessageInfo> deliver(ChatKind kind, const std::string& chat_id, const SecretString& key,
+                              const protocol::Message& m);
+
+  Result<store::Friend> require_friend(std::string_view user_id);
+  Result<store::GroupRecord> require_group(std::string_view group_id);
+
+  // Sync engine (sync.cpp).
+  Result<std::vector<Event>> sync_queue();
+  Result<std::vector<Event>> sync_group(const store::GroupRecord& group);
+};
+
+// Conversions between the store's records and the public API's.
+MessageInfo to_info(const store::StoredMessage& m);
+store::StoredMessage to_stored(const MessageInfo& m);
+GroupInfo to_info(const store::GroupRecord& g);
+
+}  // namespace secchats

@@ -1,0 +1,41 @@
+// Turns what a person sends into the v1 plaintext Message (COMPAT.md §5) and back.
+// Pure functions: no I/O, no keys.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "secchats/client.hpp"
+#include "secchats/common/result.hpp"
+#include "secchats/protocol/objects.hpp"
+
+namespace secchats::core {
+
+struct Sender {
+  std::string user_id;
+  std::string nickname;
+};
+
+protocol::Message make_text(const Sender& from, std::string_view to_id, std::int64_t message_id,
+                            std::int64_t now_ms, std::string_view text);
+protocol::Message make_image(const Sender& from, std::string_view to_id, std::int64_t message_id,
+                             std::int64_t now_ms, const std::vector<std::uint8_t>& png);
+// `new_reaction` / `old_reaction` are EMO_* names; they travel as the emoji characters the
+// reference client writes (EMO_SMILE_PLUS, "none", travels as "").
+protocol::Message make_reaction(const Sender& from, std::string_view to_id, std::int64_t message_id,
+                                std::int64_t now_ms, std::int64_t target_message_id,
+                                std::string_view new_reaction, std::string_view old_reaction);
+
+// Interprets a decrypted Message. The caller supplies what the relay vouched for (chat, the
+// authenticated sender id, server timestamp); the sender's claims inside are kept only as
+// display data. kInvalidArgument if the content cannot be decoded (bad base64, ...).
+Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::string_view chat_id,
+                              std::string_view relay_sender_id, std::int64_t server_timestamp);
+
+// The image inside an IMG message: COMPAT says base64 of the PNG bytes; the reference vector
+// carries the bytes as Latin-1 characters instead. Both are accepted.
+Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text);
+
+}  // namespace secchats::core

@@ -1,0 +1,82 @@
+// The client side of the open API: one method per endpoint, blocking, with a timeout on
+// every call. Only this library knows HTTP; callers see protocol objects and Results.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "secchats/common/result.hpp"
+#include "secchats/common/secret.hpp"
+#include "secchats/protocol/objects.hpp"
+
+namespace secchats::net {
+
+// Who we are on the relay (every call but /register carries these in the body).
+struct Credentials {
+  std::string user_id;
+  SecretString auth_token;
+};
+
+struct RelayOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds request_timeout{15000};
+  // Must exceed the server's long-poll hold (≤ 24 s) so a quiet poll ends with the server's
+  // empty 200, not our timeout. The reference client uses 25 s.
+  std::chrono::milliseconds long_poll_timeout{25000};
+};
+
+// Error mapping: cannot connect / time out / broken connection → kNetwork; HTTP 401 →
+// kUnauthenticated; 404 → kNotFound; 413 → kTooLarge; 429 → kRateLimited; 503 →
+// kUnavailable; any other non-200 → kRefused. The message carries the status and the
+// server's short reason (first line, at most 200 chars), never the request body. A 200
+// whose body does not decode → kCorrupt.
+//
+// Keeps one keep-alive connection open and reuses it; if a kept connection turns out to be
+// closed before any byte of the answer arrived, the request is sent once more on a new one.
+//
+// Thread-safety: a RelayClient is not thread-safe; use each instance from one thread at a
+// time. Instances share no state, so a second instance may long-poll on another thread.
+class RelayClient {
+ public:
+  // `server_url`: "http://host[:port]" (an optional trailing path prefix is kept). Other
+  // schemes are kInvalidArgument for now. Does not connect yet.
+  static Result<std::unique_ptr<RelayClient>> create(std::string_view server_url,
+                                                     RelayOptions options = {});
+  ~RelayClient();
+  RelayClient(const RelayClient&) = delete;
+  RelayClient& operator=(const RelayClient&) = delete;
+
+  Result<protocol::User> register_user();                         // POST /register
+  Result<protocol::Group> register_group(const Credentials& me);  // /register2
+  Result<protocol::Notifications> receive(const Credentials& me, std::int64_t after);
+  Status connect(const Credentials& me, protocol::FriendRequest request);     // /connect
+  Status respond(const Credentials& me, protocol::FriendResponse response);   // /connect2
+  Status post_message(const Credentials& me, protocol::SendMessage message);  // /postmsg
+  Status invite(const Credentials& me, protocol::GroupInvite invite);         // /groupinv
+  Status post_group(const Credentials& me, protocol::SendMessage message);    // /postgroup
+  Result<protocol::GroupNotifications> poll_group(const Credentials& me, std::string_view group_id,
+                                                  std::int64_t after);
+  Result<protocol::GroupNotifications> poll_groups(const Credentials& me,
+                                                   const std::vector<std::string>& group_ids,
+                                                   std::int64_t after);
+  // Holds until traffic for any of `ids` (our own user id = our queue) newer than `after`, or
+  // the server's timeout. Returns the id the server named, or nullopt on an empty answer.
+  Result<std::optional<std::string>> long_poll(const Credentials& me,
+                                               const std::vector<std::string>& ids,
+                                               std::int64_t after);
+
+  // Fills the credential fields of each object (fromUserId/userId and authToken) from `me`
+  // before sending, so callers never handle the token in request objects themselves.
+
+ private:
+  struct Impl;
+  explicit RelayClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace secchats::net

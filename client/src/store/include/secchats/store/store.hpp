@@ -1,0 +1,172 @@
+// The client's local store: one SQLCipher database per account home directory.
+//
+// Files in the home directory:
+//   store.key  the random 32-byte database key, wrapped by an Argon2id key from the password
+//              (crypto/password.hpp, one text line; written atomically)
+//   store.db   the SQLCipher database (plus its -wal/-shm while open); everything is in it
+//
+// Every write is durable when the call (or the enclosing transaction) returns:
+// journal_mode=WAL, synchronous=FULL. Temporary tables live in memory so that no plaintext
+// ever reaches a temp file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "secchats/common/result.hpp"
+#include "secchats/common/secret.hpp"
+#include "secchats/crypto/password.hpp"
+
+namespace secchats::store {
+
+struct Identity {
+  std::string user_id;
+  SecretString auth_token;
+  std::string nickname;
+  std::string server_url;
+  std::int64_t created_at_ms = 0;
+};
+
+// A completed friendship: we hold the channel key both sides derived.
+struct Friend {
+  std::string user_id;
+  std::string nickname;  // learned from their messages' fromName; may be empty
+  SecretString channel_key;
+  std::string protocol = "v1";
+  std::int64_t created_at_ms = 0;
+};
+
+// A friend request we sent and whose answer has not arrived: our private ECDH session.
+struct OutgoingRequest {
+  std::string to_user_id;
+  SecretString session_string;
+  std::int64_t created_at_ms = 0;
+};
+
+// A friend request we received and have not accepted or declined.
+struct IncomingRequest {
+  std::string from_user_id;
+  std::string crypto_data;  // their public value
+  std::int64_t server_timestamp = 0;
+  std::int64_t received_at_ms = 0;
+};
+
+enum class GroupOrigin { kCreated, kInvited, kInPerson };
+
+struct GroupRecord {
+  std::string group_id;
+  std::string name;
+  SecretString key;  // the group key string (base64 of 32 bytes)
+  GroupOrigin origin = GroupOrigin::kCreated;
+  std::int64_t created_at_ms = 0;
+};
+
+// A group invite we received and have not joined.
+struct GroupInviteRecord {
+  std::string group_id;
+  std::string from_user_id;
+  std::string name;
+  SecretString key;
+  std::int64_t server_timestamp = 0;
+};
+
+enum class ChatKind { kFriend, kGroup };
+
+struct StoredMessage {
+  std::int64_t local_id = 0;  // assigned by the store
+  std::string chat_id;        // the friend's user id or the group id
+  ChatKind chat_kind = ChatKind::kFriend;
+  std::string from_user_id;
+  std::string from_name;
+  std::int64_t message_id = 0;
+  std::string type;                 // "TEXT", "IMG", "EMOJI" or whatever unknown type arrived
+  std::string text;                 // TEXT: the text; unknown types: raw content
+  std::vector<std::uint8_t> image;  // IMG: the PNG bytes
+  std::int64_t reply_to_message_id = 0;
+  std::string new_emoji;
+  std::string old_emoji;
+  std::int64_t sender_timestamp = 0;  // the sender's clock (Message.timestamp)
+  std::int64_t server_timestamp = 0;  // 0 for our own outgoing messages
+  bool outgoing = false;
+};
+
+class Store {
+ public:
+  // The file names above, inside `home`.
+  static std::filesystem::path database_path(const std::filesystem::path& home);
+  static std::filesystem::path key_path(const std::filesystem::path& home);
+  static bool exists(const std::filesystem::path& home);
+
+  // Creates the home directory (0700) if needed, a new random database key, the key file
+  // and the database holding `identity`. kAlreadyExists if a store is already there.
+  static Result<std::unique_ptr<Store>> create(const std::filesystem::path& home,
+                                               const SecretString& password,
+                                               const Identity& identity,
+                                               crypto::password::KdfCost cost = {});
+  // kNotFound if there is no store; kUnauthenticated "wrong password"; kCorrupt if the key
+  // file or the database cannot be read. Never modifies anything on failure.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& home,
+                                             const SecretString& password);
+  // Re-wraps the database key under `new_password` (atomic replace of store.key); the
+  // database itself is untouched. A wrong old password changes nothing.
+  static Status change_password(const std::filesystem::path& home, const SecretString& old_password,
+                                const SecretString& new_password);
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Runs `body` inside one transaction: committed (durably) if it returns OK, rolled back
+  // otherwise. Store calls made inside join it. Not re-entrant across threads.
+  Status transaction(const std::function<Status()>& body);
+
+  Result<Identity> identity();
+  Status set_nickname(std::string_view nickname);
+
+  Status upsert_friend(const Friend& f);
+  Result<std::optional<Friend>> find_friend(std::string_view user_id);
+  Result<std::vector<Friend>> friends();  // ordered by created_at
+  Status set_friend_nickname(std::string_view user_id, std::string_view nickname);
+
+  Status put_outgoing_request(const OutgoingRequest& r);  // replaces
+  Result<std::optional<OutgoingRequest>> find_outgoing_request(std::string_view to_user_id);
+  Result<std::vector<OutgoingRequest>> outgoing_requests();
+  Status delete_outgoing_request(std::string_view to_user_id);
+
+  Status put_incoming_request(const IncomingRequest& r);  // replaces
+  Result<std::optional<IncomingRequest>> find_incoming_request(std::string_view from_user_id);
+  Result<std::vector<IncomingRequest>> incoming_requests();
+  Status delete_incoming_request(std::string_view from_user_id);
+
+  Status upsert_group(const GroupRecord& g);
+  Result<std::optional<GroupRecord>> find_group(std::string_view group_id);
+  Result<std::vector<GroupRecord>> groups();  // ordered by created_at
+
+  Status put_group_invite(const GroupInviteRecord& i);  // replaces
+  Result<std::optional<GroupInviteRecord>> find_group_invite(std::string_view group_id);
+  Result<std::vector<GroupInviteRecord>> group_invites();
+  Status delete_group_invite(std::string_view group_id);
+
+  // Returns false (and stores nothing) if (chat_id, from_user_id, message_id) is known.
+  Result<bool> insert_message(const StoredMessage& m);
+  // The newest `limit` messages of a chat, oldest first (0 = all).
+  Result<std::vector<StoredMessage>> messages(std::string_view chat_id, std::size_t limit = 0);
+
+  // Per-channel sync cursors: the largest server timestamp durably processed. Channel is
+  // "queue" for the user's direct queue, or a group id. Unknown channel → 0.
+  Result<std::int64_t> cursor(std::string_view channel);
+  Status set_cursor(std::string_view channel, std::int64_t timestamp);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace secchats::store

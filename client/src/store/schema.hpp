@@ -1,0 +1,204 @@
+// Every SQL statement of the client store, and the versioned schema migrations.
+//
+// The schema version is PRAGMA user_version. Migration N takes the database from version N-1
+// to N; a released migration is never edited, only new ones appended. Statements bind every
+// value as a parameter (?); nothing user-supplied is ever spliced into SQL text.
+//
+// "groups" is quoted everywhere: it is a keyword in newer SQLite versions (window frames).
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace secchats::store::schema {
+
+struct Migration {
+  int version;
+  std::string_view sql;  // one or more statements, run in one transaction
+};
+
+inline constexpr std::array kMigrations = {
+    Migration{1, R"sql(
+CREATE TABLE identity (
+  id            INTEGER PRIMARY KEY CHECK (id = 1),
+  user_id       TEXT NOT NULL,
+  auth_token    TEXT NOT NULL,
+  nickname      TEXT NOT NULL,
+  server_url    TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE friends (
+  user_id       TEXT PRIMARY KEY NOT NULL,
+  nickname      TEXT NOT NULL,
+  channel_key   TEXT NOT NULL,
+  protocol      TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE outgoing_requests (
+  to_user_id     TEXT PRIMARY KEY NOT NULL,
+  session_string TEXT NOT NULL,
+  created_at_ms  INTEGER NOT NULL
+);
+CREATE TABLE incoming_requests (
+  from_user_id     TEXT PRIMARY KEY NOT NULL,
+  crypto_data      TEXT NOT NULL,
+  server_timestamp INTEGER NOT NULL,
+  received_at_ms   INTEGER NOT NULL
+);
+CREATE TABLE "groups" (
+  group_id      TEXT PRIMARY KEY NOT NULL,
+  name          TEXT NOT NULL,
+  group_key     TEXT NOT NULL,
+  origin        TEXT NOT NULL CHECK (origin IN ('created', 'invited', 'in_person')),
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE group_invites (
+  group_id         TEXT PRIMARY KEY NOT NULL,
+  from_user_id     TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  group_key        TEXT NOT NULL,
+  server_timestamp INTEGER NOT NULL
+);
+CREATE TABLE messages (
+  local_id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  chat_id             TEXT NOT NULL,
+  chat_kind           TEXT NOT NULL CHECK (chat_kind IN ('friend', 'group')),
+  from_user_id        TEXT NOT NULL,
+  from_name           TEXT NOT NULL,
+  message_id          INTEGER NOT NULL,
+  type                TEXT NOT NULL,
+  text                TEXT NOT NULL,
+  image               BLOB,
+  reply_to_message_id INTEGER NOT NULL,
+  new_emoji           TEXT NOT NULL,
+  old_emoji           TEXT NOT NULL,
+  sender_timestamp    INTEGER NOT NULL,
+  server_timestamp    INTEGER NOT NULL,
+  outgoing            INTEGER NOT NULL CHECK (outgoing IN (0, 1)),
+  UNIQUE (chat_id, from_user_id, message_id)
+);
+CREATE INDEX messages_by_chat ON messages (chat_id, local_id);
+CREATE TABLE cursors (
+  channel TEXT PRIMARY KEY NOT NULL,
+  ts      INTEGER NOT NULL
+);
+)sql"},
+};
+
+inline constexpr int kLatestVersion = kMigrations.back().version;
+
+// --- Connection setup (no parameters) ---------------------------------------------------------
+
+// Answers one row under SQLCipher and nothing under plain SQLite.
+inline constexpr std::string_view kCipherVersion = "PRAGMA cipher_version;";
+// Read after keying: fails with SQLITE_NOTADB when the key does not match the file.
+inline constexpr std::string_view kVerifyKey = "SELECT count(*) FROM sqlite_master;";
+inline constexpr std::string_view kJournalWal = "PRAGMA journal_mode = WAL;";
+inline constexpr std::string_view kConnectionPragmas =
+    "PRAGMA synchronous = FULL;"
+    "PRAGMA temp_store = MEMORY;"
+    "PRAGMA foreign_keys = ON;"
+    "PRAGMA secure_delete = ON;";
+inline constexpr std::string_view kGetUserVersion = "PRAGMA user_version;";
+// PRAGMA user_version takes no parameter; the value is a compile-time migration number.
+inline constexpr std::string_view kSetUserVersionPrefix = "PRAGMA user_version = ";
+
+inline constexpr std::string_view kBegin = "BEGIN IMMEDIATE;";
+inline constexpr std::string_view kCommit = "COMMIT;";
+inline constexpr std::string_view kRollback = "ROLLBACK;";
+
+// --- identity ---------------------------------------------------------------------------------
+
+inline constexpr std::string_view kInsertIdentity =
+    "INSERT INTO identity (id, user_id, auth_token, nickname, server_url, created_at_ms) "
+    "VALUES (1, ?, ?, ?, ?, ?);";
+inline constexpr std::string_view kSelectIdentity =
+    "SELECT user_id, auth_token, nickname, server_url, created_at_ms FROM identity WHERE id = 1;";
+inline constexpr std::string_view kUpdateNickname =
+    "UPDATE identity SET nickname = ? WHERE id = 1;";
+
+// --- friends ----------------------------------------------------------------------------------
+
+inline constexpr std::string_view kUpsertFriend =
+    "INSERT OR REPLACE INTO friends (user_id, nickname, channel_key, protocol, created_at_ms) "
+    "VALUES (?, ?, ?, ?, ?);";
+inline constexpr std::string_view kSelectFriend =
+    "SELECT user_id, nickname, channel_key, protocol, created_at_ms FROM friends "
+    "WHERE user_id = ?;";
+inline constexpr std::string_view kSelectFriends =
+    "SELECT user_id, nickname, channel_key, protocol, created_at_ms FROM friends "
+    "ORDER BY created_at_ms, rowid;";
+inline constexpr std::string_view kUpdateFriendNickname =
+    "UPDATE friends SET nickname = ? WHERE user_id = ?;";
+
+// --- friend requests --------------------------------------------------------------------------
+
+inline constexpr std::string_view kPutOutgoing =
+    "INSERT OR REPLACE INTO outgoing_requests (to_user_id, session_string, created_at_ms) "
+    "VALUES (?, ?, ?);";
+inline constexpr std::string_view kSelectOutgoing =
+    "SELECT to_user_id, session_string, created_at_ms FROM outgoing_requests "
+    "WHERE to_user_id = ?;";
+inline constexpr std::string_view kSelectOutgoings =
+    "SELECT to_user_id, session_string, created_at_ms FROM outgoing_requests "
+    "ORDER BY created_at_ms, rowid;";
+inline constexpr std::string_view kDeleteOutgoing =
+    "DELETE FROM outgoing_requests WHERE to_user_id = ?;";
+
+inline constexpr std::string_view kPutIncoming =
+    "INSERT OR REPLACE INTO incoming_requests "
+    "(from_user_id, crypto_data, server_timestamp, received_at_ms) VALUES (?, ?, ?, ?);";
+inline constexpr std::string_view kSelectIncoming =
+    "SELECT from_user_id, crypto_data, server_timestamp, received_at_ms FROM incoming_requests "
+    "WHERE from_user_id = ?;";
+inline constexpr std::string_view kSelectIncomings =
+    "SELECT from_user_id, crypto_data, server_timestamp, received_at_ms FROM incoming_requests "
+    "ORDER BY server_timestamp, rowid;";
+inline constexpr std::string_view kDeleteIncoming =
+    "DELETE FROM incoming_requests WHERE from_user_id = ?;";
+
+// --- groups -----------------------------------------------------------------------------------
+
+inline constexpr std::string_view kUpsertGroup =
+    "INSERT OR REPLACE INTO \"groups\" (group_id, name, group_key, origin, created_at_ms) "
+    "VALUES (?, ?, ?, ?, ?);";
+inline constexpr std::string_view kSelectGroup =
+    "SELECT group_id, name, group_key, origin, created_at_ms FROM \"groups\" "
+    "WHERE group_id = ?;";
+inline constexpr std::string_view kSelectGroups =
+    "SELECT group_id, name, group_key, origin, created_at_ms FROM \"groups\" "
+    "ORDER BY created_at_ms, rowid;";
+
+inline constexpr std::string_view kPutInvite =
+    "INSERT OR REPLACE INTO group_invites "
+    "(group_id, from_user_id, name, group_key, server_timestamp) VALUES (?, ?, ?, ?, ?);";
+inline constexpr std::string_view kSelectInvite =
+    "SELECT group_id, from_user_id, name, group_key, server_timestamp FROM group_invites "
+    "WHERE group_id = ?;";
+inline constexpr std::string_view kSelectInvites =
+    "SELECT group_id, from_user_id, name, group_key, server_timestamp FROM group_invites "
+    "ORDER BY server_timestamp, rowid;";
+inline constexpr std::string_view kDeleteInvite = "DELETE FROM group_invites WHERE group_id = ?;";
+
+// --- messages ---------------------------------------------------------------------------------
+
+// Plain INSERT: a duplicate (chat_id, from_user_id, message_id) fails with
+// SQLITE_CONSTRAINT_UNIQUE, which the store reports as "not inserted".
+inline constexpr std::string_view kInsertMessage =
+    "INSERT INTO messages (chat_id, chat_kind, from_user_id, from_name, message_id, type, text, "
+    "image, reply_to_message_id, new_emoji, old_emoji, sender_timestamp, server_timestamp, "
+    "outgoing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);";
+// The newest ? messages of a chat (LIMIT -1 = all), returned oldest first.
+inline constexpr std::string_view kSelectMessages =
+    "SELECT local_id, chat_id, chat_kind, from_user_id, from_name, message_id, type, text, "
+    "image, reply_to_message_id, new_emoji, old_emoji, sender_timestamp, server_timestamp, "
+    "outgoing FROM (SELECT * FROM messages WHERE chat_id = ? ORDER BY local_id DESC LIMIT ?) "
+    "ORDER BY local_id ASC;";
+
+// --- cursors ----------------------------------------------------------------------------------
+
+inline constexpr std::string_view kSelectCursor = "SELECT ts FROM cursors WHERE channel = ?;";
+inline constexpr std::string_view kSetCursor =
+    "INSERT OR REPLACE INTO cursors (channel, ts) VALUES (?, ?);";
+
+}  // namespace secchats::store::schema

@@ -1,0 +1,86 @@
+// Bad input gets one clear line on stderr, a distinct exit code, and changes nothing.
+#include <fstream>
+
+#include "e2e_fixture.hpp"
+
+namespace secchats::testing {
+namespace {
+
+class CliErrors : public E2eTest {
+ protected:
+  // Expects failure with `code`, nothing on stdout and exactly one line on stderr.
+  void expect_failure(const CliUser& u, const std::vector<std::string>& args, int code,
+                      const std::string& message_part, bool json = false) {
+    auto r = u.run(args, json);
+    EXPECT_EQ(r.exit_code, code) << args.front() << ": " << r.err;
+    EXPECT_EQ(r.out, "") << args.front();
+    ASSERT_FALSE(r.err.empty());
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line: " << r.err;
+    EXPECT_NE(r.err.find(message_part), std::string::npos) << r.err;
+  }
+};
+
+TEST_F(CliErrors, EachFailureHasItsExitCodeAndOneLine) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_user("Alice", &alice_id);
+  CliUser bob = make_user("Bob", &bob_id);
+
+  CliUser nobody(dir_->path() / "nobody", "pw");
+  expect_failure(nobody, {"friends"}, 6, "no account");
+  CliUser wrong(alice.home(), "not the password");
+  expect_failure(wrong, {"friends"}, 3, "wrong password");
+  expect_failure(wrong, {"friends"}, 3, "\"exitCode\":3", /*json=*/true);
+
+  expect_failure(alice, {"send"}, 2, "");        // missing arguments
+  expect_failure(alice, {"frobnicate"}, 2, "");  // unknown command
+  expect_failure(alice, {"add", "not-hex!"}, 2, "not a Secure Chats ID");
+  expect_failure(alice, {"add", alice_id}, 2, "your own ID");
+  expect_failure(alice, {"add", std::string(32, 'a')}, 6, "does not exist on this server");
+  expect_failure(alice, {"send", "Nobody", "hi"}, 6, "no friend");
+  expect_failure(alice, {"accept", bob_id}, 6, "no friend request");
+  expect_failure(alice, {"group", "send", "nope", "hi"}, 6, "no group");
+  expect_failure(alice, {"group", "qr-join", "--payload", "hello"}, 2, "not a Secure Chats group");
+  expect_failure(alice, {"group", "qr-join"}, 2, "exactly one of");
+  expect_failure(alice, {"init", "--server", server_->base_url(), "--nick", "Again"}, 2,
+                 "already exists");
+  const std::string not_png = write_png("x.txt", 10);
+  { std::ofstream(not_png) << "plain text"; }
+
+  befriend(alice, alice_id, bob, bob_id);
+  expect_failure(alice, {"send", bob_id, ""}, 2, "empty message");
+  expect_failure(alice, {"send-image", bob_id, not_png}, 2, "not a PNG");
+  expect_failure(alice, {"send-image", bob_id, "/no/such/file.png"}, 2, "cannot read");
+  expect_failure(alice, {"send-image", bob_id, write_png("huge.png", 600 * 1024)}, 2, "larger");
+  expect_failure(alice, {"react", bob_id, "12", "banana"}, 2, "unknown reaction");
+  expect_failure(alice, {"react", bob_id, "twelve", "heart"}, 2, "MESSAGE_ID");
+  expect_failure(alice, {"react", bob_id, "12", "heart"}, 6, "no such message");
+
+  // None of that changed anything: Bob got no messages, Alice's history is empty.
+  EXPECT_TRUE(ok(bob, {"sync"}).empty());
+  EXPECT_TRUE(ok(alice, {"history", bob_id}).empty());
+
+  // A relay that is not there: network exit code.
+  CliUser lost(dir_->path() / "lost", "pw");
+  expect_failure(lost, {"init", "--server", "http://127.0.0.1:1", "--nick", "Lost"}, 4,
+                 "cannot reach");
+  expect_failure(lost, {"init", "--server", "ftp://example.org", "--nick", "Lost"}, 2, "http");
+  EXPECT_FALSE(std::filesystem::exists(lost.home() / "store.db"));
+}
+
+TEST_F(CliErrors, PasswdRewrapsAndAWrongOldPasswordChangesNothing) {
+  std::string alice_id;
+  CliUser alice = make_user("Alice", &alice_id);
+  auto r = alice.run({"passwd"}, true, "", {{"SECCHATS_NEW_PASSWORD", "new secret"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(str(only_json(r), "event"), "passwordChanged");
+  expect_failure(alice, {"id"}, 3, "wrong password");
+  CliUser renewed(alice.home(), "new secret");
+  EXPECT_EQ(str(only_json(renewed.run({"id"})), "userId"), alice_id);
+  // Wrong current password: nothing changes, the new one still works.
+  r = alice.run({"passwd"}, true, "", {{"SECCHATS_NEW_PASSWORD", "third"}});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(str(only_json(renewed.run({"id"})), "userId"), alice_id);
+}
+
+}  // namespace
+}  // namespace secchats::testing

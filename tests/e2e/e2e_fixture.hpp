@@ -1,0 +1,44 @@
+// A relay on a random loopback port plus CLI users with their own homes, for journey tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/cli_process.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace secchats::testing {
+
+// Parses every stdout line as a JSON object (the --json contract); fails the test otherwise.
+std::vector<boost::json::object> json_lines(const CliResult& r);
+// The single JSON object a command printed.
+boost::json::object only_json(const CliResult& r);
+std::string str(const boost::json::object& o, const char* key);
+
+class E2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Creates a user with `init` and returns it; `id` receives the new user id.
+  CliUser make_user(const std::string& nick, std::string* id);
+  // Makes a and b friends through add / sync / accept / sync.
+  void befriend(const CliUser& a, const std::string& a_id, const CliUser& b,
+                const std::string& b_id);
+  // Runs a command that must succeed; returns its JSON lines.
+  std::vector<boost::json::object> ok(const CliUser& u, const std::vector<std::string>& args);
+  // Restarts the relay on the same port and data dir (kill -9 when `crash`).
+  void restart_server(bool crash);
+  // Writes a small PNG-looking file (the PNG signature and arbitrary bytes).
+  std::string write_png(const std::string& name, std::size_t size);
+
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+}  // namespace secchats::testing
