@@ -1,5 +1,5 @@
 # Secure Chats — the two commands: `make run` and `make test`. Everything else is a helper.
-.PHONY: deps build run test test-asan bench format clean
+.PHONY: deps build run test test-asan bench fuzz format clean
 
 JOBS ?= 2
 
@@ -11,7 +11,7 @@ build: deps
 	@cmake --build --preset default -j $(JOBS)
 
 run: build
-	./build/bin/secchats-server --listen 127.0.0.1:8080 --data-dir ./data
+	./build/bin/secchats-server --listen 127.0.0.1:8080 --tls-listen 127.0.0.1:8443 --tls-self-signed --data-dir ./data
 
 test: build
 	ctest --preset default
@@ -27,8 +27,13 @@ bench:
 	@cmake --build --preset release -j $(JOBS)
 	bench/run
 
+# libFuzzer targets (clang + ASan/UBSan), FUZZ_SECONDS per target: see scripts/run-fuzzers.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	JOBS=$(JOBS) scripts/run-fuzzers $(FUZZ_SECONDS)
+
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-release
+	rm -rf build build-asan build-release build-fuzz

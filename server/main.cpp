@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,9 +16,11 @@
 
 #include "api/router.hpp"
 #include "net/http_server.hpp"
+#include "net/tls_context.hpp"
 #include "secchats/common/log.hpp"
 #include "service/notification_hub.hpp"
 #include "service/relay_service.hpp"
+#include "service/retention.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 namespace {
@@ -27,12 +30,21 @@ using namespace secchats::server;
 
 struct Flags {
   std::vector<std::string> listen;
+  std::vector<std::string> tls_listen;
+  std::string tls_cert;
+  std::string tls_key;
+  bool tls_self_signed = false;
+  std::string tls_hostname;
+  bool allow_plain_http = false;
   std::string data_dir = "./data";
   int longpoll_timeout_ms = 20000;
   std::size_t max_body_bytes = 1 << 20;
   int threads = 0;
   int shutdown_grace_ms = 10000;
   std::string log_level = "info";
+  int retention_days = 30;
+  std::int64_t retention_ms = 0;  // hidden, for tests: overrides --retention-days when > 0
+  int purge_interval_ms = 300000;
 };
 
 // Waits until every connection has finished (or the grace period ran out), then stops.
@@ -48,6 +60,70 @@ asio::awaitable<void> drain(asio::io_context& ioc, HttpServer& server,
     log::warn("shutdown grace period over; closing remaining connections");
   }
   ioc.stop();
+}
+
+void log_fingerprint(const std::string& what, const CertificateFingerprint& fp) {
+  log::info(what + " SHA-256 fingerprint " + fp.hex);
+  log::info("clients pin it with: --pin-sha256 " + fp.base64);
+}
+
+// The TLS context the flags ask for (null without --tls-listen), with the certificate's
+// fingerprint printed.
+Result<std::shared_ptr<TlsContext>> setup_tls(const Flags& flags) {
+  const bool files = !flags.tls_cert.empty() || !flags.tls_key.empty();
+  if (flags.tls_listen.empty()) {
+    if (files || flags.tls_self_signed || !flags.tls_hostname.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--tls-cert, --tls-key, --tls-self-signed and --tls-hostname need "
+                   "--tls-listen HOST:PORT");
+    }
+    return std::shared_ptr<TlsContext>();
+  }
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "--tls-cert and --tls-key go together");
+  }
+  if (!files && !flags.tls_self_signed) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--tls-listen needs --tls-cert FILE --tls-key FILE, or --tls-self-signed for "
+                 "a development certificate");
+  }
+  if (!flags.tls_hostname.empty() && (files || !flags.tls_self_signed)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--tls-hostname only applies to the --tls-self-signed certificate");
+  }
+  std::filesystem::path cert = flags.tls_cert;
+  std::filesystem::path key = flags.tls_key;
+  if (!files) {
+    SC_ASSIGN_OR_RETURN(SelfSignedFiles self_signed,
+                        ensure_self_signed_certificate(flags.data_dir, flags.tls_hostname));
+    cert = self_signed.cert_file;
+    key = self_signed.key_file;
+    log::info(std::string(self_signed.created ? "created" : "using") +
+              " the self-signed development certificate " + cert.string());
+  }
+  SC_ASSIGN_OR_RETURN(auto tls, TlsContext::create(cert, key));
+  log_fingerprint("TLS certificate " + cert.string(), tls->fingerprint());
+  return tls;
+}
+
+// SIGHUP: new TLS connections get the certificate and key as they are on disk now.
+asio::awaitable<void> reload_on_sighup(asio::signal_set& hangups, std::shared_ptr<TlsContext> tls) {
+  for (;;) {
+    boost::system::error_code ec;
+    co_await hangups.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    if (!tls) {
+      log::info("SIGHUP: no TLS certificate to reload");
+      continue;
+    }
+    Status reloaded = tls->reload();
+    if (!reloaded.ok()) {
+      log::error("SIGHUP: TLS reload failed, still serving the previous certificate: " +
+                 reloaded.error().message());
+      continue;
+    }
+    log_fingerprint("SIGHUP: reloaded TLS certificate;", tls->fingerprint());
+  }
 }
 
 int run(const Flags& flags) {
@@ -73,9 +149,25 @@ int run(const Flags& flags) {
                           ? flags.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   asio::io_context ioc(threads);
+  RetentionOptions retention;
+  retention.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)
+                                             : std::chrono::hours(24) * flags.retention_days;
+  retention.interval = std::chrono::milliseconds(flags.purge_interval_ms);
+  RetentionPurger purger(ioc.get_executor(), **storage, retention);
+  service.attach_retention(&purger);
+  auto tls = setup_tls(flags);
+  if (!tls.ok()) {
+    std::cerr << "secchats-server: " << tls.error().message() << "\n";
+    return 1;
+  }
   HttpServerOptions net_options;
-  net_options.listen =
-      flags.listen.empty() ? std::vector<std::string>{"127.0.0.1:8080"} : flags.listen;
+  // Without any listener flag: plain HTTP on loopback port 8080.
+  net_options.listen = flags.listen.empty() && flags.tls_listen.empty()
+                           ? std::vector<std::string>{"127.0.0.1:8080"}
+                           : flags.listen;
+  net_options.tls_listen = flags.tls_listen;
+  net_options.tls = *tls;
+  net_options.allow_plain_http = flags.allow_plain_http;
   net_options.max_body_bytes = flags.max_body_bytes;
   auto server = HttpServer::create(ioc, net_options, router);
   if (!server.ok()) {
@@ -89,14 +181,20 @@ int run(const Flags& flags) {
     log::info("shutting down: finishing requests in flight");
     (*server)->begin_shutdown();
     hub.shutdown();  // answers waiting long-polls now
+    purger.stop();
     asio::co_spawn(ioc, drain(ioc, **server, std::chrono::milliseconds(flags.shutdown_grace_ms)),
                    asio::detached);
   });
 
+  asio::signal_set hangups(ioc, SIGHUP);
+  asio::co_spawn(ioc, reload_on_sighup(hangups, *tls), asio::detached);
+
   (*server)->start();
-  for (const auto& endpoint : (*server)->local_endpoints()) {
+  purger.start();  // first purge now, then every --purge-interval-ms
+  for (const auto& listener : (*server)->listeners()) {
     std::ostringstream line;
-    line << "secchats-server listening on " << endpoint << " (http), data dir " << flags.data_dir;
+    line << "secchats-server listening on " << listener.endpoint
+         << (listener.tls ? " (https)" : " (http)") << ", data dir " << flags.data_dir;
     log::info(line.str());
   }
 
@@ -120,8 +218,23 @@ int main(int argc, char** argv) {
       "ciphertext only."};
   Flags flags;
   app.add_option("--listen", flags.listen,
-                 "Plain-HTTP listen address HOST:PORT (repeatable; port 0 = any free port)")
-      ->default_str("127.0.0.1:8080");
+                 "Plain-HTTP listen address HOST:PORT (repeatable; port 0 = any free port; "
+                 "loopback only unless --allow-plain-http)")
+      ->default_str("127.0.0.1:8080 (none if --tls-listen is given)");
+  app.add_option("--tls-listen", flags.tls_listen,
+                 "HTTPS listen address HOST:PORT (repeatable; port 0 = any free port)");
+  app.add_option("--tls-cert", flags.tls_cert,
+                 "PEM certificate chain for --tls-listen (leaf first); reloaded on SIGHUP");
+  app.add_option("--tls-key", flags.tls_key,
+                 "PEM private key (not encrypted) for --tls-cert; reloaded on SIGHUP");
+  app.add_flag("--tls-self-signed", flags.tls_self_signed,
+               "Without --tls-cert/--tls-key: create once and keep a self-signed development "
+               "certificate in DATA_DIR/tls and print its fingerprint");
+  app.add_option("--tls-hostname", flags.tls_hostname,
+                 "Extra DNS name or IP address for the --tls-self-signed certificate");
+  app.add_flag("--allow-plain-http", flags.allow_plain_http,
+               "Allow --listen on non-loopback addresses (only behind a TLS-terminating "
+               "reverse proxy)");
   app.add_option("--data-dir", flags.data_dir, "Directory for the database")->capture_default_str();
   app.add_option("--longpoll-timeout-ms", flags.longpoll_timeout_ms,
                  "How long /longpoll holds a request without traffic (must stay under the "
@@ -142,6 +255,21 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", flags.log_level, "debug, info, warn or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--retention-days", flags.retention_days,
+                 "Delete queued items and group messages older than this many days "
+                 "(0 = keep forever)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 36500));
+  // Hidden: for tests and operators tuning the purge.
+  app.add_option("--retention-ms", flags.retention_ms,
+                 "Retention period in milliseconds; overrides --retention-days when > 0")
+      ->group("")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{36500} * 86400000));
+  app.add_option("--purge-interval-ms", flags.purge_interval_ms,
+                 "Time between background retention purges")
+      ->group("")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 86400000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -34,6 +34,9 @@ struct Args {
   std::size_t limit = 0;
   bool qr = false;
   bool show_payload = false;
+  // init: how to reach the relay securely (kept in the store).
+  std::string ca_file, pin_sha256;
+  bool allow_insecure_http = false;
 };
 
 // A failure that ends the command: what to print and the exit code.
@@ -140,7 +143,13 @@ void cmd_init(Command& c) {
   if (Client::exists(a.home)) throw Failure{"an account already exists in " + a.home, kExitUsage};
   SecretString password =
       c.password_or_fail({"SECCHATS_PASSWORD", a.password_file, "New password: ", true});
-  auto client = c.value_or_fail(Client::create_account(a.home, password, a.server, a.nick));
+  ConnectionOptions connection;
+  // Stored with the account: absolute, so later commands work from any directory.
+  if (!a.ca_file.empty()) connection.ca_file = fs::absolute(a.ca_file).string();
+  connection.pin_sha256 = a.pin_sha256;
+  connection.allow_insecure_http = a.allow_insecure_http;
+  auto client =
+      c.value_or_fail(Client::create_account(a.home, password, a.server, a.nick, connection));
   c.out().line("Your Secure Chats ID: " + client->user_id() +
                    "\nShare it with friends; they add you with: secchats add " + client->user_id(),
                JsonLine()
@@ -167,7 +176,13 @@ void cmd_id(Command& c) {
 }
 
 void cmd_add(Command& c) {
-  c.ok_or_fail(c.client().add_friend(c.args().id));
+  Client& client = c.client();
+  c.ok_or_fail(client.add_friend(c.args().id));
+  if (client.find_friend(c.args().id).ok()) {  // they had asked us: adding them back accepted
+    c.out().line("you and " + c.args().id + " are friends now (they had asked you too)",
+                 JsonLine().add("event", "accepted").add("userId", c.args().id).str());
+    return;
+  }
   c.out().line("friend request sent to " + c.args().id + "; it completes when they accept",
                JsonLine().add("event", "requestSent").add("userId", c.args().id).str());
 }
@@ -333,10 +348,15 @@ void cmd_group_react(Command& c) {
 
 void cmd_group_qr_create(Command& c) {
   Client& client = c.client();
+  // Check the PNG can be written before anything is created.
+  std::string png = c.args().png;
+  if (!png.empty()) {
+    const bool existed = fs::exists(png);
+    if (!std::ofstream(png, std::ios::app)) throw Failure{"cannot write " + png, kExitUsage};
+    if (!existed) fs::remove(png);
+  }
   auto [group, payload] = c.value_or_fail(client.create_in_person_group(c.args().name));
-  const std::string png = c.args().png.empty()
-                              ? "secchats-group-" + group.group_id.substr(0, 8) + ".png"
-                              : c.args().png;
+  if (png.empty()) png = "secchats-group-" + group.group_id.substr(0, 8) + ".png";
   c.ok_or_fail(qr::write_png(payload.view(), png));
   std::string art = c.value_or_fail(qr::render_terminal(payload.view()));
   JsonLine j;
@@ -356,8 +376,10 @@ void cmd_group_qr_join(Command& c) {
   if (a.png.empty() == a.payload.empty()) {
     throw Failure{"give exactly one of --png FILE or --payload TEXT", kExitUsage};
   }
-  SecretString payload =
-      a.png.empty() ? SecretString(a.payload) : c.value_or_fail(qr::read_png(a.png));
+  // "--payload -" reads it from stdin, keeping the key out of argv and shell history.
+  SecretString payload = !a.png.empty()     ? c.value_or_fail(qr::read_png(a.png))
+                         : a.payload == "-" ? SecretString(text_argument("-"))
+                                            : SecretString(a.payload);
   print_group(c, c.value_or_fail(c.client().join_in_person_group(payload.view())), "joined");
 }
 
@@ -400,8 +422,17 @@ int main(int argc, char** argv) {
   };
 
   auto* init = sub(&app, "init", "register on a relay and create the encrypted store", cmd_init);
-  init->add_option("--server", a.server, "relay URL, e.g. http://127.0.0.1:8080")->required();
+  init->add_option("--server", a.server,
+                   "relay URL, e.g. https://relay.example.org or http://127.0.0.1:8080")
+      ->required();
   init->add_option("--nick", a.nick, "your nickname (only friends ever see it)")->required();
+  init->add_option("--ca-file", a.ca_file,
+                   "https: trust the certificates in this PEM file instead of the system's");
+  init->add_option("--pin-sha256", a.pin_sha256,
+                   "https: accept only the certificate with this SHA-256 (base64 or hex, as "
+                   "secchats-server prints it)");
+  init->add_flag("--allow-insecure-http", a.allow_insecure_http,
+                 "allow plain http:// to a relay that is not on this machine");
   sub(&app, "id", "print your ID", cmd_id)->add_flag("--qr", a.qr, "also draw it as a QR code");
   sub(&app, "add", "send a friend request", cmd_add)->add_option("ID", a.id)->required();
   sub(&app, "requests", "list pending friend requests", cmd_requests);
@@ -430,6 +461,9 @@ int main(int argc, char** argv) {
       "--new-password-file", a.new_password_file,
       "read the new password from this file (else $SECCHATS_NEW_PASSWORD or a prompt)");
 
+  // Global options may also follow the command (`secchats friends --json`).
+  for (auto* s : app.get_subcommands({}))
+    s->fallthrough();
   CLI::App* group = app.add_subcommand("group", "group chats");
   group->require_subcommand(1);
   sub(group, "create", "create a group", cmd_group_create)->add_option("NAME", a.name)->required();
@@ -458,7 +492,11 @@ int main(int argc, char** argv) {
   auto* qr_join =
       sub(group, "qr-join", "join an in-person group from its QR code", cmd_group_qr_join);
   qr_join->add_option("--png", a.png, "a photo/screenshot of the code (PNG)");
-  qr_join->add_option("--payload", a.payload, "the payload text");
+  qr_join->add_option("--payload", a.payload, "the payload text ('-' reads stdin)");
+
+  group->fallthrough();
+  for (auto* s : group->get_subcommands({}))
+    s->fallthrough();
 
   try {
     app.parse(argc, argv);

@@ -188,7 +188,14 @@ HttpReply ApiRouter::varz() {
          ",\"write_batches\":" + std::to_string(w.batches) +
          ",\"write_ops\":" + std::to_string(w.ops) +
          ",\"write_max_batch\":" + std::to_string(w.max_batch) +
-         ",\"commit_micros_total\":" + std::to_string(w.commit_micros) + "}";
+         ",\"commit_micros_total\":" + std::to_string(w.commit_micros) +
+         ",\"acked_deletes\":" + std::to_string(w.acked_deletes) +
+         ",\"purged_queue_items\":" + std::to_string(w.purged_queue_items) +
+         ",\"purged_group_messages\":" + std::to_string(w.purged_group_messages) +
+         ",\"purge_runs\":" + std::to_string(snap->retention.runs) +
+         ",\"last_purge_rows\":" + std::to_string(snap->retention.last_rows) +
+         ",\"last_purge_micros\":" + std::to_string(snap->retention.last_micros) +
+         ",\"purge_micros_total\":" + std::to_string(snap->retention.total_micros) + "}";
   return ok_json(std::move(out));
 }
 

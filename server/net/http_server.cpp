@@ -9,10 +9,12 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <array>
 #include <charconv>
 
+#include "net/tls_context.hpp"
 #include "secchats/common/log.hpp"
 
 namespace secchats::server {
@@ -21,10 +23,20 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
 struct HttpServer::Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
-  bool busy = false;  // a request is being handled; touched only on the connection's strand
+  // Plain when `context` is null, TLS otherwise.
+  Connection(tcp::socket socket, std::shared_ptr<asio::ssl::context> context)
+      : tls_context(std::move(context)),
+        plain(tls_context ? nullptr : std::make_unique<beast::tcp_stream>(std::move(socket))),
+        tls(tls_context ? std::make_unique<TlsStream>(std::move(socket), *tls_context) : nullptr),
+        stream(tls ? tls->next_layer() : *plain) {}
+  std::shared_ptr<asio::ssl::context> tls_context;  // the context this connection started with
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<TlsStream> tls;
+  beast::tcp_stream& stream;  // the TCP layer of either: timeouts, cancel, close
+  bool busy = false;          // a request is being handled; touched only on the connection's strand
 };
 
 Result<tcp::endpoint> parse_listen_address(const std::string& text) {
@@ -54,6 +66,13 @@ Result<tcp::endpoint> parse_listen_address(const std::string& text) {
 
 namespace {
 
+bool is_loopback(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  return address.is_loopback();
+}
+
 http::response<http::string_body> make_response(const HttpReply& reply, unsigned version,
                                                 bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
@@ -73,24 +92,61 @@ struct ServerAccess {
   // After refusing a request early, the client may still be sending its body; closing at once
   // would reset the connection and the client would never read our answer. Stop sending, then
   // read and discard for a short, bounded while (like nginx's lingering close).
-  static asio::awaitable<void> linger(beast::tcp_stream& stream) {
+  template <typename Stream>
+  static asio::awaitable<void> linger(Stream& stream) {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
     boost::system::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ec);
     std::array<char, 16384> scratch;
     std::size_t discarded = 0;
-    stream.expires_after(std::chrono::seconds(2));
+    tcp_layer.expires_after(std::chrono::seconds(2));
     while (!ec && discarded < (8u << 20)) {
       discarded += co_await stream.async_read_some(asio::buffer(scratch),
                                                    asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 
+  // The TLS handshake, within its own time limit. False: the connection is to be closed.
+  static asio::awaitable<bool> handshake(HttpServer& server, HttpServer::Connection& c) {
+    boost::system::error_code ec;
+    c.stream.expires_after(server.options_.tls_handshake_timeout);
+    co_await c.tls->async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      log::debug("TLS handshake failed: " + ec.message());
+      co_return false;
+    }
+    co_return true;
+  }
+
   static asio::awaitable<void> serve(HttpServer& server,
                                      std::shared_ptr<HttpServer::Connection> c) {
-    auto& stream = c->stream;
+    if (!c->tls) {
+      co_await serve_stream(server, *c, *c->plain);
+    } else if (co_await handshake(server, *c)) {
+      const bool sent_last_answer = co_await serve_stream(server, *c, *c->tls);
+      if (sent_last_answer) {
+        // We end the connection: say so in TLS (close_notify), waiting briefly for the reply.
+        boost::system::error_code ec;
+        c->stream.expires_after(std::chrono::seconds(1));
+        co_await c->tls->async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+      }
+    }
+    boost::system::error_code ignored;
+    c->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    c->stream.close();
+  }
+
+  // The request loop, the same for plain and TLS streams; `c.stream` is the TCP layer below
+  // `stream` (timeouts). True if it ended after a complete answer with "Connection: close".
+  template <typename Stream>
+  static asio::awaitable<bool> serve_stream(HttpServer& server, HttpServer::Connection& c,
+                                            Stream& stream) {
+    auto& tcp_layer = c.stream;
     const auto& opt = server.options_;
     beast::flat_buffer buffer;
     bool first = true;
+    bool sent_last_answer = false;
     for (;;) {
       if (server.stopping_.load()) break;
       http::request_parser<http::string_body> parser;
@@ -99,12 +155,12 @@ struct ServerAccess {
       boost::system::error_code ec;
       // The idle budget applies until the next request starts; after the first byte the whole
       // request must arrive within request_timeout (slow senders cannot hold a slot forever).
-      stream.expires_after(first ? opt.request_timeout : opt.idle_timeout);
+      tcp_layer.expires_after(first ? opt.request_timeout : opt.idle_timeout);
       first = false;
       co_await http::async_read_header(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
       if (!ec) {
-        stream.expires_after(opt.request_timeout);
+        tcp_layer.expires_after(opt.request_timeout);
         // Refuse an announced oversize body before reading any of it.
         if (parser.content_length() && *parser.content_length() > opt.max_body_bytes) {
           ec = http::error::body_limit;
@@ -118,16 +174,17 @@ struct ServerAccess {
           const bool body = ec == http::error::body_limit;
           HttpReply reply = server.router_.transport_error(
               body ? 413 : 431, body ? "request body too large" : "request header too large");
-          stream.expires_after(opt.write_timeout);
+          tcp_layer.expires_after(opt.write_timeout);
           auto response = make_response(reply, 11, false);
           co_await http::async_write(stream, response,
                                      asio::redirect_error(asio::use_awaitable, ec));
           if (!ec) co_await linger(stream);
         } else if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
                    ec != beast::error::timeout && ec != asio::error::connection_reset &&
-                   ec != asio::error::eof && parser.got_some()) {
+                   ec != asio::error::eof && ec != asio::ssl::error::stream_truncated &&
+                   parser.got_some()) {
           HttpReply reply = server.router_.transport_error(400, "malformed HTTP request");
-          stream.expires_after(opt.write_timeout);
+          tcp_layer.expires_after(opt.write_timeout);
           auto response = make_response(reply, 11, false);
           co_await http::async_write(stream, response,
                                      asio::redirect_error(asio::use_awaitable, ec));
@@ -137,28 +194,29 @@ struct ServerAccess {
 
       auto request = parser.release();
       const bool keep_alive = request.keep_alive();
-      c->busy = true;
+      c.busy = true;
       // Handlers (long-poll in particular) may take longer than any socket timeout: the
       // transport's clock is off while the relay works, and back on for the write.
-      stream.expires_never();
+      tcp_layer.expires_never();
       // Named locals only around co_await: GCC 12 double-destroys temporaries there.
       std::string_view method = request.method_string();
       std::string_view target = request.target();
       std::string body = std::move(request.body());
       HttpReply reply = co_await server.router_.handle(method, target, std::move(body));
       const bool again = keep_alive && !server.stopping_.load();
-      stream.expires_after(opt.write_timeout);
+      tcp_layer.expires_after(opt.write_timeout);
       auto response = make_response(reply, request.version(), again);
       co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-      c->busy = false;
-      if (ec || !again) break;
+      c.busy = false;
+      if (ec || !again) {
+        sent_last_answer = !ec;
+        break;
+      }
     }
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    co_return sent_last_answer;
   }
 
-  static asio::awaitable<void> accept_loop(HttpServer& server, tcp::acceptor& acceptor) {
+  static asio::awaitable<void> accept_loop(HttpServer& server, tcp::acceptor& acceptor, bool tls) {
     for (;;) {
       boost::system::error_code ec;
       auto strand = asio::make_strand(server.ioc_);
@@ -171,7 +229,10 @@ struct ServerAccess {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      auto conn = std::make_shared<HttpServer::Connection>(std::move(socket));
+      // A TLS connection keeps the context current at accept time, even across a reload.
+      std::shared_ptr<asio::ssl::context> tls_context =
+          tls ? server.options_.tls->current() : nullptr;
+      auto conn = std::make_shared<HttpServer::Connection>(std::move(socket), tls_context);
       {
         std::lock_guard lock(server.connections_mutex_);
         server.connections_.insert(conn);
@@ -204,12 +265,27 @@ HttpServer::~HttpServer() = default;
 Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& ioc,
                                                        HttpServerOptions options,
                                                        ApiRouter& router) {
-  if (options.listen.empty()) {
+  if (options.listen.empty() && options.tls_listen.empty()) {
     return Error(ErrorCode::kInvalidArgument, "no listen address given");
   }
+  if (!options.tls_listen.empty() && !options.tls) {
+    return Error(ErrorCode::kInvalidArgument, "TLS listeners need a certificate and key");
+  }
+  std::vector<std::pair<std::string, bool>> wanted;  // address, TLS
+  for (const auto& text : options.listen)
+    wanted.emplace_back(text, false);
+  for (const auto& text : options.tls_listen)
+    wanted.emplace_back(text, true);
   auto server = std::unique_ptr<HttpServer>(new HttpServer(ioc, std::move(options), router));
-  for (const auto& text : server->options_.listen) {
+  for (const auto& [text, tls] : wanted) {
     SC_ASSIGN_OR_RETURN(tcp::endpoint endpoint, parse_listen_address(text));
+    if (!tls && !server->options_.allow_plain_http && !is_loopback(endpoint.address())) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "refusing plain HTTP on " + text +
+                       ": not a loopback address, so requests and tokens would cross the "
+                       "network unencrypted. Serve it with --tls-listen, or pass "
+                       "--allow-plain-http if a TLS-terminating reverse proxy is in front");
+    }
     auto acceptor = std::make_unique<tcp::acceptor>(ioc);
     boost::system::error_code ec;
     acceptor->open(endpoint.protocol(), ec);
@@ -220,6 +296,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& ioc,
       return Error(ErrorCode::kUnavailable, "cannot listen on " + text + ": " + ec.message());
     }
     server->acceptors_.push_back(std::move(acceptor));
+    server->acceptor_tls_.push_back(tls);
   }
   return server;
 }
@@ -231,9 +308,17 @@ std::vector<tcp::endpoint> HttpServer::local_endpoints() const {
   return out;
 }
 
+std::vector<HttpServer::Listener> HttpServer::listeners() const {
+  std::vector<Listener> out;
+  for (std::size_t i = 0; i < acceptors_.size(); ++i)
+    out.push_back({acceptors_[i]->local_endpoint(), acceptor_tls_[i]});
+  return out;
+}
+
 void HttpServer::start() {
-  for (auto& acceptor : acceptors_) {
-    asio::co_spawn(acceptor->get_executor(), ServerAccess::accept_loop(*this, *acceptor),
+  for (std::size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::co_spawn(acceptors_[i]->get_executor(),
+                   ServerAccess::accept_loop(*this, *acceptors_[i], acceptor_tls_[i]),
                    asio::detached);
   }
 }

@@ -1,5 +1,6 @@
-// HTTP/1.1 transport: listeners and one coroutine per connection, with a limit or a timeout
-// on every read and write. Knows nothing about the relay beyond ApiRouter::handle().
+// HTTP/1.1 transport: plain and TLS listeners and one coroutine per connection (the same code
+// for both stream types), with a limit or a timeout on every read and write. Knows nothing about
+// the relay beyond ApiRouter::handle().
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -19,8 +20,18 @@
 
 namespace secchats::server {
 
+class TlsContext;
+
 struct HttpServerOptions {
   std::vector<std::string> listen;  // HOST:PORT, port 0 picks a free port
+  // HTTPS listeners (HOST:PORT); they need `tls`, whose current context each new
+  // connection takes (so a reload reaches new connections only).
+  std::vector<std::string> tls_listen;
+  std::shared_ptr<TlsContext> tls;
+  // Plain-HTTP listeners must be on loopback addresses unless this is set (for a reverse
+  // proxy that terminates TLS in front of us).
+  bool allow_plain_http = false;
+  std::chrono::milliseconds tls_handshake_timeout{10000};
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   // A client must deliver a whole request (headers and body) within this time...
@@ -41,6 +52,11 @@ class HttpServer {
 
   // The bound addresses (with real ports when 0 was asked for).
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+  struct Listener {
+    boost::asio::ip::tcp::endpoint endpoint;
+    bool tls = false;
+  };
+  std::vector<Listener> listeners() const;
   void start();
   // Stops accepting and closes idle connections; requests in flight finish and are answered.
   void begin_shutdown();
@@ -55,6 +71,7 @@ class HttpServer {
   HttpServerOptions options_;
   ApiRouter& router_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<bool> acceptor_tls_;  // parallel to acceptors_: serves HTTPS
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> active_{0};
   std::mutex connections_mutex_;

@@ -1,14 +1,13 @@
 #include "service/relay_service.hpp"
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "secchats/common/log.hpp"
 #include "secchats/crypto/hash.hpp"
 #include "secchats/crypto/random.hpp"
+#include "service/async_submit.hpp"
 
 namespace secchats::server {
 namespace asio = boost::asio;
@@ -42,24 +41,23 @@ Status to_status(const WriteOutcome& outcome) {
 // expressions, destroying them twice. Every co_await in this file therefore takes named
 // locals only.
 
-// Suspends the calling coroutine until the storage writer has committed `op`.
-template <typename Token>
-auto async_submit(Storage& storage, WriteOp op, std::function<void(const WriteOutcome&)> on_commit,
-                  Token&& token) {
-  return asio::async_initiate<Token, void(WriteOutcome)>(
-      [&storage](auto handler, WriteOp write_op, std::function<void(const WriteOutcome&)> hook) {
-        auto ex = asio::get_associated_executor(handler);
-        // std::function needs a copyable target; the awaitable's handler is move-only.
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        storage.submit(std::move(write_op),
-                       [shared, ex, hook = std::move(hook)](WriteOutcome outcome) {
-                         hook(outcome);
-                         asio::post(ex, [shared, outcome = std::move(outcome)]() mutable {
-                           (*shared)(std::move(outcome));
-                         });
-                       });
-      },
-      token, std::move(op), std::move(on_commit));
+// Rows one acknowledgement round deletes at most; larger backlogs take several rounds.
+constexpr int kAckRoundRows = 5000;
+
+// Forget-after-ack, fire-and-forget: the caller has already read what it answers with, and
+// the delete only touches items at or below the cursor the user sent, so it can commit
+// whenever the writer gets to it. Resubmits itself until the backlog is gone; a failure
+// just leaves the items for the next /receive (or retention) to remove.
+void forget_acknowledged(Storage& storage, AckQueue ack) {
+  WriteOp op = ack;
+  storage.submit(std::move(op), [&storage, ack = std::move(ack)](WriteOutcome outcome) mutable {
+    if (!outcome.ok) {
+      if (outcome.code != ErrorCode::kUnavailable)
+        log::warn("forget-after-ack failed: " + outcome.message);
+      return;
+    }
+    if (outcome.rows >= ack.max_rows) forget_acknowledged(storage, std::move(ack));
+  });
 }
 
 }  // namespace
@@ -126,6 +124,15 @@ Result<protocol::Notifications> RelayService::receive(const protocol::User& call
   SC_ASSIGN_OR_RETURN(auto items,
                       storage_.queue_items_after(*caller.user_id, caller.last_message_timestamp,
                                                  limits_.max_items_per_poll));
+  // The cursor acknowledges everything at or below it. Most polls find nothing left to
+  // forget, and then cost no write at all.
+  if (caller.last_message_timestamp > 0) {
+    auto backlog = storage_.queue_has_items_up_to(*caller.user_id, caller.last_message_timestamp);
+    if (backlog.ok() && *backlog) {
+      forget_acknowledged(storage_,
+                          AckQueue{*caller.user_id, caller.last_message_timestamp, kAckRoundRows});
+    }
+  }
   protocol::Notifications out;
   for (auto& item : items) {
     switch (item.kind) {
@@ -302,6 +309,7 @@ Result<RelaySnapshot> RelayService::snapshot() {
   SC_ASSIGN_OR_RETURN(s.counts, storage_.counts());
   s.writer = storage_.writer_stats();
   s.longpolls_waiting = hub_.waiting();
+  if (retention_) s.retention = retention_->stats();
   return s;
 }
 

@@ -11,6 +11,7 @@
 #include "secchats/common/result.hpp"
 #include "secchats/protocol/objects.hpp"
 #include "service/notification_hub.hpp"
+#include "service/retention.hpp"
 #include "storage/storage.hpp"
 
 namespace secchats::server {
@@ -26,6 +27,7 @@ struct RelaySnapshot {
   StorageCounts counts;
   WriterStats writer;
   std::size_t longpolls_waiting = 0;
+  RetentionStats retention;  // zeros when no purger is attached
 };
 
 class RelayService {
@@ -34,6 +36,7 @@ class RelayService {
 
   boost::asio::awaitable<Result<protocol::User>> register_user();
   boost::asio::awaitable<Result<protocol::Group>> register_group(const protocol::User& caller);
+  // Also forgets (in the background) every queue item at or below the caller's cursor.
   Result<protocol::Notifications> receive(const protocol::User& caller);
   boost::asio::awaitable<Status> connect(const protocol::FriendRequest& request);
   boost::asio::awaitable<Status> respond(const protocol::FriendResponse& response);
@@ -45,6 +48,9 @@ class RelayService {
   // Waits for traffic in the caller's own queue (its user id in groupIds) or any listed group.
   // Returns the id that has news, or "" on timeout or shutdown.
   boost::asio::awaitable<Result<std::string>> long_poll(const protocol::PollGroups& poll);
+
+  // Lets snapshot() report the purger's figures; call before serving. May be null.
+  void attach_retention(const RetentionPurger* purger) { retention_ = purger; }
 
   Result<RelaySnapshot> snapshot();
   const RelayLimits& limits() const { return limits_; }
@@ -58,6 +64,7 @@ class RelayService {
   Storage& storage_;
   NotificationHub& hub_;
   RelayLimits limits_;
+  const RetentionPurger* retention_ = nullptr;
 };
 
 }  // namespace secchats::server

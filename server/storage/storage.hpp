@@ -9,6 +9,8 @@
 //    group logs (one global sequence), so a cursor never skips or repeats an item, and even
 //    a client that keeps only the maximum over several queues misses nothing.
 //  - Reads are synchronous, thread-safe, and see only committed writes.
+//  - Deleting items (acknowledgements, retention) never resets the timestamp sequence: a new
+//    item always gets a timestamp above every one ever issued, even if its queue is empty.
 #pragma once
 
 #include <array>
@@ -66,17 +68,37 @@ struct EnqueueItem {  // fails with kNotFound if the recipient (or an invite's g
 struct AppendGroupMessage {  // fails with kNotFound if the group is unknown
   GroupMessage message;
 };
-using WriteOp = std::variant<CreateUser, CreateGroup, EnqueueItem, AppendGroupMessage>;
+// Forget-after-ack: deletes the oldest of the user's queue items with timestamp <= up_to
+// (the user asked /receive past them), at most `max_rows` of them; resubmit while `rows`
+// comes back equal to `max_rows`. Never touches newer items; an unknown user deletes nothing.
+struct AckQueue {
+  std::string user_id;
+  std::int64_t up_to = 0;
+  int max_rows = 5000;
+};
+// Retention: deletes at most `max_rows` queue items and group messages with timestamp
+// < before (queue items first). Users and groups stay. Submit again while `rows` comes back
+// equal to `max_rows`: the bound keeps each round short, so writes queued behind it wait
+// briefly and interleave with the rounds.
+struct PurgeExpired {
+  std::int64_t before = 0;
+  int max_rows = 5000;
+};
+using WriteOp =
+    std::variant<CreateUser, CreateGroup, EnqueueItem, AppendGroupMessage, AckQueue, PurgeExpired>;
 
-// Outcome of one write: the assigned timestamp, or an error.
+// Outcome of one write: the assigned timestamp (inserts) or the rows deleted (deletes), or an
+// error.
 struct WriteOutcome {
   bool ok = false;
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::int64_t timestamp = 0;
+  std::int64_t rows = 0;
 
-  static WriteOutcome success(std::int64_t ts) { return {true, ErrorCode::kInternal, {}, ts}; }
-  static WriteOutcome failure(ErrorCode c, std::string m) { return {false, c, std::move(m), 0}; }
+  static WriteOutcome success(std::int64_t ts) { return {true, ErrorCode::kInternal, {}, ts, 0}; }
+  static WriteOutcome deleted(std::int64_t n) { return {true, ErrorCode::kInternal, {}, 0, n}; }
+  static WriteOutcome failure(ErrorCode c, std::string m) { return {false, c, std::move(m), 0, 0}; }
 };
 
 using WriteCallback = std::function<void(WriteOutcome)>;
@@ -93,6 +115,10 @@ struct WriterStats {
   std::uint64_t ops = 0;            // write operations applied
   std::uint64_t max_batch = 0;      // largest batch so far
   std::uint64_t commit_micros = 0;  // total time spent in COMMIT (fsync)
+  // Rows deleted by committed AckQueue / PurgeExpired operations.
+  std::uint64_t acked_deletes = 0;
+  std::uint64_t purged_queue_items = 0;
+  std::uint64_t purged_group_messages = 0;
 };
 
 class Storage {
@@ -110,6 +136,9 @@ class Storage {
   // Messages of any of the groups with timestamp > after, oldest first, at most `limit`.
   virtual Result<std::vector<GroupMessage>> group_messages_after(
       std::span<const std::string> group_ids, std::int64_t after, int limit) = 0;
+  // Whether the user's queue still holds an item with timestamp <= up_to (an AckQueue would
+  // delete something). Lets callers skip writes for acknowledgements with nothing to forget.
+  virtual Result<bool> queue_has_items_up_to(const std::string& user_id, std::int64_t up_to) = 0;
   // The newest timestamp in a user's queue / a group's log (0 when empty or unknown).
   virtual Result<std::int64_t> newest_queue_timestamp(const std::string& user_id) = 0;
   virtual Result<std::int64_t> newest_group_timestamp(const std::string& group_id) = 0;

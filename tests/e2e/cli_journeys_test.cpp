@@ -227,6 +227,86 @@ TEST_F(Journeys, ListenShowsANewMessageWithinOneSecond) {
   listener.stop();
 }
 
+TEST_F(Journeys, CrossedAndRepeatedRequestsEndWithOneSharedKey) {
+  std::string alice_id, bob_id, carol_id, dave_id;
+  CliUser alice = make_user("Alice", &alice_id);
+  CliUser bob = make_user("Bob", &bob_id);
+  CliUser carol = make_user("Carol", &carol_id);
+  CliUser dave = make_user("Dave", &dave_id);
+
+  // Crossed: both add each other before either syncs. The smaller id's request wins on
+  // both sides, so exactly one handshake completes.
+  ok(alice, {"add", bob_id});
+  ok(bob, {"add", alice_id});
+  for (int round = 0; round < 2; ++round) {
+    ok(alice, {"sync"});
+    ok(bob, {"sync"});
+  }
+  ASSERT_EQ(ok(alice, {"friends"}).size(), 1u);
+  ASSERT_EQ(ok(bob, {"friends"}).size(), 1u);
+  EXPECT_TRUE(ok(alice, {"requests"}).empty()) << dump(ok(alice, {"requests"}));
+  EXPECT_TRUE(ok(bob, {"requests"}).empty());
+  ok(alice, {"send", bob_id, "crossed but fine"});
+  ok(bob, {"send", alice_id, "both ways"});
+  auto at_bob = messages_of(ok(bob, {"sync"}));
+  auto at_alice = messages_of(ok(alice, {"sync"}));
+  ASSERT_EQ(at_bob.size(), 1u) << dump(at_bob);
+  ASSERT_EQ(at_alice.size(), 1u) << dump(at_alice);
+  EXPECT_EQ(str(at_bob[0], "text"), "crossed but fine");
+  EXPECT_EQ(str(at_alice[0], "text"), "both ways");
+
+  // Repeated: Carol adds Dave twice; the second add re-sends the same value, so Dave's
+  // answer matches whichever he received.
+  ok(carol, {"add", dave_id});
+  ok(carol, {"add", dave_id});
+  ok(dave, {"sync"});
+  ASSERT_EQ(ok(dave, {"requests"}).size(), 1u);
+  ok(dave, {"accept", carol_id});
+  ok(carol, {"sync"});
+  ok(carol, {"send", dave_id, "one key"});
+  auto at_dave = messages_of(ok(dave, {"sync"}));
+  ASSERT_EQ(at_dave.size(), 1u) << dump(at_dave);
+  EXPECT_EQ(str(at_dave[0], "text"), "one key");
+
+  // Adding someone who already asked us accepts them.
+  ok(alice, {"add", dave_id});
+  ok(dave, {"sync"});
+  auto answered = only_json(dave.run({"add", alice_id}));
+  EXPECT_EQ(str(answered, "event"), "accepted");
+  ok(alice, {"sync"});
+  ok(dave, {"send", alice_id, "hi from Dave"});
+  auto from_dave = messages_of(ok(alice, {"sync"}));
+  ASSERT_EQ(from_dave.size(), 1u) << dump(from_dave);
+  EXPECT_EQ(str(from_dave[0], "text"), "hi from Dave");
+
+  // Declining forgets the request; nothing is sent back in v1.
+  ok(bob, {"add", carol_id});
+  ok(carol, {"sync"});
+  EXPECT_EQ(str(only_json(carol.run({"decline", bob_id})), "event"), "declined");
+  for (const auto& r : ok(carol, {"requests"}))
+    EXPECT_NE(str(r, "userId"), bob_id);
+}
+
+TEST_F(Journeys, GlobalOptionsAfterTheCommandAndPasswordFile) {
+  std::string alice_id;
+  CliUser alice = make_user("Alice", &alice_id);
+  // --json after the command.
+  auto r = alice.run({"id", "--json"}, /*json=*/false);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(str(only_json(r), "userId"), alice_id);
+  // The password from a file when the environment has none.
+  const auto file = dir_->path() / "pw.txt";
+  std::ofstream(file) << alice.password() << "\n";
+  CliUser no_env(alice.home(), "");
+  r = no_env.run({"--password-file", file.string(), "id"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(str(only_json(r), "userId"), alice_id);
+  // No password anywhere and no terminal: a usage error, not a hang.
+  r = no_env.run({"id"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no password"), std::string::npos) << r.err;
+}
+
 class Restart : public E2eTest, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(Restart, ServerRestartMidJourneyLosesNothing) {

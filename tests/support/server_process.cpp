@@ -38,13 +38,25 @@ ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
   stderr_fd_ = fds[0];
   fcntl(stderr_fd_, F_SETFL, O_NONBLOCK);
 
-  static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+))");
+  static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+) \(http\))");
+  static const std::regex kListeningTls(R"(listening on 127\.0\.0\.1:(\d+) \(https\))");
+  static const std::regex kPin(R"(--pin-sha256 ([A-Za-z0-9+/=]+))");
+  bool tls = false;
+  for (const auto& a : options_.extra_args)
+    tls |= a == "--tls-listen";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     drain_stderr(50);
     std::smatch m;
-    if (std::regex_search(stderr_, m, kListening)) {
+    std::smatch m_tls;
+    if (std::regex_search(stderr_, m, kListening) &&
+        (!tls || std::regex_search(stderr_, m_tls, kListeningTls))) {
       port_ = static_cast<unsigned short>(std::stoi(m[1].str()));
+      if (tls) {
+        https_port_ = static_cast<unsigned short>(std::stoi(m_tls[1].str()));
+        std::smatch pin;
+        if (std::regex_search(stderr_, pin, kPin)) tls_pin_ = pin[1].str();
+      }
       return;
     }
     int status = 0;

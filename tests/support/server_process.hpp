@@ -20,7 +20,8 @@ class ServerProcess {
   };
 
   // Launches on 127.0.0.1 with a free port and waits for "listening on". Throws on failure
-  // (tests only): the message includes the server's stderr.
+  // (tests only): the message includes the server's stderr. With "--tls-listen" among the
+  // extra args, also waits for the first "(https)" listener on 127.0.0.1.
   explicit ServerProcess(Options options);
   ~ServerProcess();  // SIGKILL if still running
   ServerProcess(const ServerProcess&) = delete;
@@ -28,6 +29,11 @@ class ServerProcess {
 
   unsigned short port() const { return port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // The first HTTPS listener on 127.0.0.1 (0 without --tls-listen).
+  unsigned short https_port() const { return https_port_; }
+  std::string https_url() const { return "https://127.0.0.1:" + std::to_string(https_port_); }
+  // The base64 certificate pin the server printed at start ("" without TLS).
+  const std::string& tls_pin() const { return tls_pin_; }
   pid_t pid() const { return pid_; }
 
   // Sends SIGTERM and waits; returns the exit status (-1 if it had to be killed).
@@ -46,6 +52,8 @@ class ServerProcess {
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
   unsigned short port_ = 0;
+  unsigned short https_port_ = 0;
+  std::string tls_pin_;
   std::string stderr_;
 };
 

@@ -82,7 +82,7 @@ struct Event {
   std::string user_id;
   GroupInviteInfo invite;
   MessageInfo message;
-  std::string text;
+  std::string text;  // kWarning: what was refused; kFriendRequest: an optional note
 };
 
 // The reaction names of COMPAT.md §5, in their canonical order. "EMO_SMILE_PLUS" = none.
@@ -92,13 +92,30 @@ Result<std::string> normalize_reaction(std::string_view input);
 // The character shown for a reaction name ("" for none).
 std::string reaction_symbol(std::string_view name);
 
+// How to reach the relay securely. Kept in the encrypted store with the account and used
+// by every later open().
+struct ConnectionOptions {
+  // https:// only: a PEM file of trusted certificates used instead of the system's (a private
+  // CA, or the relay's own self-signed certificate). The path is stored, not the contents.
+  std::string ca_file;
+  // https:// only: SHA-256 of the relay certificate's DER encoding, base64 or hex (what
+  // secchats-server prints at start). Only that certificate is accepted; without ca_file the
+  // chain and host name are not checked, so a self-signed certificate works with the pin.
+  std::string pin_sha256;
+  // Allows plain http:// to a host that is not loopback (tokens and ciphertext unencrypted).
+  bool allow_insecure_http = false;
+};
+
 class Client {
  public:
   // Registers a new identity on `server_url` and creates the encrypted store in `home`.
+  // https:// certificates are verified (system CAs unless `connection` says otherwise);
+  // plain http:// is refused for hosts other than loopback unless allowed.
   static Result<std::unique_ptr<Client>> create_account(const std::filesystem::path& home,
                                                         const SecretString& password,
                                                         std::string_view server_url,
-                                                        std::string_view nickname);
+                                                        std::string_view nickname,
+                                                        const ConnectionOptions& connection = {});
   // Unlocks an existing store. kUnauthenticated "wrong password"; kNotFound if none.
   static Result<std::unique_ptr<Client>> open(const std::filesystem::path& home,
                                               const SecretString& password);
@@ -155,6 +172,9 @@ class Client {
   // One round: the direct queue and every group, each from its own cursor. Items are stored
   // and the cursor moved in one transaction, so a crash loses and duplicates nothing.
   Result<std::vector<Event>> sync();
+  // The same, handing each event to `on_event` as soon as its channel's round has committed,
+  // so a later failure (say, the relay going away mid-round) loses no event already stored.
+  Status sync(const std::function<void(const Event&)>& on_event);
   // Long-polls and syncs until `keep_going` returns false (checked between rounds), handing
   // each event to `on_event` as soon as it is stored. Network errors are retried with backoff
   // and reported as kWarning events.

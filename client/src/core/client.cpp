@@ -1,5 +1,6 @@
 // Account, friends, groups and sending. The sync engine is in sync.cpp.
 #include <algorithm>
+#include <optional>
 
 #include "client_impl.hpp"
 #include "secchats/common/clock.hpp"
@@ -147,7 +148,9 @@ Result<store::GroupRecord> Client::Impl::require_group(std::string_view id) {
 // ---------------------------------------------------------------------------------------------
 // Lifecycle
 
-Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->owner = this;
+}
 Client::~Client() = default;
 
 bool Client::exists(const std::filesystem::path& home) {
@@ -157,13 +160,18 @@ bool Client::exists(const std::filesystem::path& home) {
 Result<std::unique_ptr<Client>> Client::create_account(const std::filesystem::path& home,
                                                        const SecretString& password,
                                                        std::string_view server_url,
-                                                       std::string_view nickname) {
+                                                       std::string_view nickname,
+                                                       const ConnectionOptions& connection) {
   SC_TRY(check_display_name("nickname", nickname, kMaxNicknameBytes));
   if (store::Store::exists(home)) {
     return Error(ErrorCode::kAlreadyExists, "an account already exists in " + home.string());
   }
   if (password.view().empty()) return Error(ErrorCode::kInvalidArgument, "empty password");
-  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(server_url));
+  net::RelayOptions relay_options;
+  relay_options.ca_file = connection.ca_file;
+  relay_options.pin_sha256 = connection.pin_sha256;
+  relay_options.allow_insecure_http = connection.allow_insecure_http;
+  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(server_url, relay_options));
   SC_ASSIGN_OR_RETURN(protocol::User user, relay->register_user());
   if (!user.user_id || !user.auth_token || user.user_id->empty() || user.auth_token->empty()) {
     return Error(ErrorCode::kRefused, "the server's /register answer has no id or token");
@@ -174,6 +182,9 @@ Result<std::unique_ptr<Client>> Client::create_account(const std::filesystem::pa
   identity.nickname = std::string(nickname);
   identity.server_url = std::string(server_url);
   identity.created_at_ms = unix_millis_now();
+  identity.ca_file = connection.ca_file;
+  identity.pin_sha256 = connection.pin_sha256;
+  identity.allow_insecure_http = connection.allow_insecure_http;
   SC_ASSIGN_OR_RETURN(auto st, store::Store::create(home, password, identity));
 
   auto impl = std::make_unique<Impl>();
@@ -183,6 +194,7 @@ Result<std::unique_ptr<Client>> Client::create_account(const std::filesystem::pa
   impl->user_id = identity.user_id;
   impl->nickname = identity.nickname;
   impl->server_url = identity.server_url;
+  impl->relay_options = relay_options;
   impl->credentials = {identity.user_id, identity.auth_token};
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
@@ -191,7 +203,11 @@ Result<std::unique_ptr<Client>> Client::open(const std::filesystem::path& home,
                                              const SecretString& password) {
   SC_ASSIGN_OR_RETURN(auto st, store::Store::open(home, password));
   SC_ASSIGN_OR_RETURN(store::Identity identity, st->identity());
-  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(identity.server_url));
+  net::RelayOptions relay_options;
+  relay_options.ca_file = identity.ca_file;
+  relay_options.pin_sha256 = identity.pin_sha256;
+  relay_options.allow_insecure_http = identity.allow_insecure_http;
+  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(identity.server_url, relay_options));
   auto impl = std::make_unique<Impl>();
   impl->home = home;
   impl->store = std::move(st);
@@ -199,6 +215,7 @@ Result<std::unique_ptr<Client>> Client::open(const std::filesystem::path& home,
   impl->user_id = identity.user_id;
   impl->nickname = identity.nickname;
   impl->server_url = identity.server_url;
+  impl->relay_options = relay_options;
   impl->credentials = {identity.user_id, identity.auth_token};
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
@@ -227,24 +244,46 @@ Status Client::add_friend(std::string_view id) {
   if (id == impl_->user_id) return Error(ErrorCode::kInvalidArgument, "that is your own ID");
   SC_ASSIGN_OR_RETURN(auto existing, impl_->store->find_friend(id));
   if (existing) return Error(ErrorCode::kAlreadyExists, "already friends");
+  // They asked first: adding them back means yes. One handshake, one key.
+  SC_ASSIGN_OR_RETURN(auto theirs, impl_->store->find_incoming_request(id));
+  if (theirs) {
+    auto accepted = accept(id);
+    if (!accepted.ok()) return std::move(accepted).error();
+    return ok_status();
+  }
 
-  SC_ASSIGN_OR_RETURN(auto session, crypto::v1::EcdhSession::generate(crypto::v1::kDefaultCurve));
-  // The private half is stored before the request leaves, so an answer arriving after a
-  // crash can still complete the handshake.
-  store::OutgoingRequest pending{std::string(id), session.session_string(), unix_millis_now()};
-  SC_TRY(impl_->store->put_outgoing_request(pending));
+  // A repeated `add` re-sends the same public value: the peer may already have answered the
+  // first one, and a new private half would no longer match that answer.
+  SC_ASSIGN_OR_RETURN(auto pending, impl_->store->find_outgoing_request(id));
+  std::optional<crypto::v1::EcdhSession> session;
+  if (pending) {
+    auto stored = crypto::v1::EcdhSession::from_session_string(pending->session_string.view());
+    if (!stored.ok()) return std::move(stored).error();
+    session.emplace(std::move(*stored));
+  } else {
+    SC_ASSIGN_OR_RETURN(auto fresh, crypto::v1::EcdhSession::generate(crypto::v1::kDefaultCurve));
+    session.emplace(std::move(fresh));
+    // The private half is stored before the request leaves, so an answer arriving after a
+    // crash can still complete the handshake.
+    SC_TRY(impl_->store->put_outgoing_request(
+        {std::string(id), session->session_string(), unix_millis_now()}));
+  }
 
   protocol::FriendRequest request;
   request.to_user_id = std::string(id);
   request.protocol = std::string(protocol::kKeyAgreementProtocol);
-  request.crypto_data = session.public_crypto_data();
+  request.crypto_data = session->public_crypto_data();
   auto sent = impl_->relay->connect(impl_->credentials, std::move(request));
   if (!sent.ok()) {
-    (void)impl_->store->delete_outgoing_request(id);
     if (sent.error().code() == ErrorCode::kNotFound) {
+      // Definitely not delivered: forget the private half.
+      (void)impl_->store->delete_outgoing_request(id);
       return Error(ErrorCode::kNotFound, "this ID does not exist on this server");
     }
-    return std::move(sent).error();
+    // Maybe delivered (a timeout after the relay queued it): keep the private half so a late
+    // answer still completes; running `add` again re-sends the same value.
+    return Error(sent.error().code(),
+                 sent.error().message() + " (the request is kept; run add again to retry)");
   }
   return ok_status();
 }
@@ -268,20 +307,26 @@ Result<FriendInfo> Client::accept(std::string_view id) {
   SC_ASSIGN_OR_RETURN(auto session, crypto::v1::EcdhSession::generate(curve));
   SC_ASSIGN_OR_RETURN(SecretString key, session.derive_channel_key(request->crypto_data));
 
+  // Answer first, store after: no store lock is held across the network, and a failed answer
+  // leaves the request in place to be accepted again. (A timeout after the relay queued the
+  // answer is the one ambiguous case; the peer recovers by sending a new request, which then
+  // replaces this channel key when accepted.)
+  protocol::FriendResponse response;
+  response.to_user_id = std::string(id);
+  response.crypto_data = session.public_crypto_data();
+  SC_TRY(impl_->relay->respond(impl_->credentials, std::move(response)));
+
   store::Friend f;
   f.user_id = std::string(id);
   f.channel_key = std::move(key);
   f.created_at_ms = unix_millis_now();
-  // The friendship is stored in the same transaction that sends the answer: if the answer
-  // cannot be sent, nothing changes and the request stays to be accepted again.
+  if (auto known = impl_->store->find_friend(id); known.ok() && *known) {
+    f.nickname = (*known)->nickname;
+  }
   SC_TRY(impl_->store->transaction([&]() -> Status {
     SC_TRY(impl_->store->upsert_friend(f));
     SC_TRY(impl_->store->delete_incoming_request(id));
-    SC_TRY(impl_->store->delete_outgoing_request(id));  // crossed requests: theirs wins
-    protocol::FriendResponse response;
-    response.to_user_id = std::string(id);
-    response.crypto_data = session.public_crypto_data();
-    return impl_->relay->respond(impl_->credentials, std::move(response));
+    return impl_->store->delete_outgoing_request(id);  // crossed requests: one handshake wins
   }));
   return to_info(f);
 }

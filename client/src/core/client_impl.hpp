@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,7 @@ struct Client::Impl {
   std::string user_id;
   std::string nickname;
   std::string server_url;
+  net::RelayOptions relay_options;  // TLS settings from the store; also for the long-poller
   net::Credentials credentials;
 
   core::Sender sender() const { return {user_id, nickname}; }
@@ -37,9 +39,12 @@ struct Client::Impl {
   Result<store::Friend> require_friend(std::string_view user_id);
   Result<store::GroupRecord> require_group(std::string_view group_id);
 
-  // Sync engine (sync.cpp).
-  Result<std::vector<Event>> sync_queue();
-  Result<std::vector<Event>> sync_group(const store::GroupRecord& group);
+  // Sync engine (sync.cpp). Each round's events go to the sink after the round commits.
+  using EventSink = std::function<void(const Event&)>;
+  Status sync_queue(const EventSink& emit);
+  Status sync_group(const store::GroupRecord& group, const EventSink& emit);
+
+  Client* owner = nullptr;  // for the crossed-request auto-accept
 };
 
 // Conversions between the store's records and the public API's.

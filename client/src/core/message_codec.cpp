@@ -120,6 +120,41 @@ std::optional<std::vector<std::uint8_t>> utf8_to_latin1(std::string_view s) {
 
 }  // namespace
 
+std::string display_text(std::string_view text, std::size_t max_bytes, bool multiline) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
+    std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    bool valid = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      valid = (d & 0xC0) == 0x80;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    // Overlong forms, surrogates and out-of-range code points are invalid too.
+    if (valid &&
+        ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+         (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))) {
+      valid = false;
+    }
+    std::string_view piece = valid ? text.substr(i, len) : kReplacement;
+    i += valid ? len : 1;
+    const bool control = cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0);
+    if (valid && control && !(multiline && (cp == '\n' || cp == '\t'))) continue;
+    if (out.size() + piece.size() > max_bytes) break;
+    out.append(piece);
+  }
+  return out;
+}
+
 protocol::Message make_text(const Sender& from, std::string_view to_id, std::int64_t message_id,
                             std::int64_t now_ms, std::string_view text) {
   auto m = base(from, to_id, message_id, now_ms, "TEXT");
@@ -130,8 +165,19 @@ protocol::Message make_text(const Sender& from, std::string_view to_id, std::int
 protocol::Message make_image(const Sender& from, std::string_view to_id, std::int64_t message_id,
                              std::int64_t now_ms, const std::vector<std::uint8_t>& png) {
   auto m = base(from, to_id, message_id, now_ms, "IMG");
-  // COMPAT.md §5: the "text" of an image is the base64 of its bytes, then base64 again.
-  m.content = base64_encode(base64_encode(png));
+  // As the reference client writes it (vector aes256gcm_messages[2]): each byte becomes the
+  // character of the same code point, the text is UTF-8 encoded, then base64'd.
+  std::string text;
+  text.reserve(png.size() * 2);
+  for (std::uint8_t byte : png) {
+    if (byte < 0x80) {
+      text.push_back(static_cast<char>(byte));
+    } else {
+      text.push_back(static_cast<char>(0xC0 | (byte >> 6)));
+      text.push_back(static_cast<char>(0x80 | (byte & 0x3F)));
+    }
+  }
+  m.content = base64_encode(text);
   return m;
 }
 
@@ -146,6 +192,8 @@ protocol::Message make_reaction(const Sender& from, std::string_view to_id, std:
 }
 
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text) {
+  // A PNG in byte-text form starts with U+0089, which is not in the base64 alphabet, so
+  // trying base64 first cannot misread it.
   if (auto bytes = base64_decode(text); bytes && !bytes->empty()) return std::move(*bytes);
   if (auto bytes = utf8_to_latin1(text)) return std::move(*bytes);
   return Error(ErrorCode::kInvalidArgument, "image content is neither base64 nor byte text");
@@ -157,9 +205,9 @@ Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::st
   info.chat_id = std::string(chat_id);
   info.chat_kind = kind;
   info.from_user_id = std::string(relay_sender_id);
-  info.from_name = m.from_name.value_or("");
+  info.from_name = display_text(m.from_name.value_or(""), 64);
   info.message_id = m.message_id;
-  info.type = m.type.value_or("");
+  info.type = display_text(m.type.value_or(""), 32);
   info.sender_timestamp = m.timestamp;
   info.server_timestamp = server_timestamp;
   info.reply_to_message_id = m.reply_to_message_id;
@@ -169,7 +217,7 @@ Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::st
     auto text = base64_decode_to_string(content);
     if (!text) return Error(ErrorCode::kInvalidArgument, "message content is not base64");
     if (info.type == "TEXT") {
-      info.text = std::move(*text);
+      info.text = display_text(*text, text->size(), /*multiline=*/true);
     } else {
       SC_ASSIGN_OR_RETURN(info.image, decode_image_text(*text));
     }
@@ -179,7 +227,7 @@ Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::st
         name.ok() ? (*name == "EMO_SMILE_PLUS" ? std::string() : *name) : m.new_emoji.value_or("");
   } else {
     // Unknown types (UPDATE, future ones) are kept as they came, undecoded.
-    info.text = content;
+    info.text = display_text(content, content.size());
   }
   return info;
 }

@@ -34,8 +34,14 @@ protocol::Message make_reaction(const Sender& from, std::string_view to_id, std:
 Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::string_view chat_id,
                               std::string_view relay_sender_id, std::int64_t server_timestamp);
 
-// The image inside an IMG message: COMPAT says base64 of the PNG bytes; the reference vector
-// carries the bytes as Latin-1 characters instead. Both are accepted.
+// Text from a peer made safe to store and print: invalid UTF-8 becomes U+FFFD, control
+// characters are dropped (newlines and tabs too unless `multiline`), and it is cut to at most
+// `max_bytes` on a character boundary.
+std::string display_text(std::string_view text, std::size_t max_bytes, bool multiline = false);
+
+// The image inside an IMG message. The reference client's own vector carries the bytes as
+// Latin-1 characters (UTF-8 encoded, then base64); COMPAT.md's prose says base64 of the bytes.
+// We send the vector's form and accept both.
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text);
 
 }  // namespace secchats::core

@@ -40,6 +40,23 @@ TEST(MessageCodec, HeartReactionIsByteIdenticalToTheReferencePlaintext) {
   EXPECT_EQ(protocol::encode(m), vector_plaintext(1));
 }
 
+TEST(MessageCodec, ImageIsByteIdenticalToTheReferencePlaintext) {
+  const std::string bytes = "\x89PNG fake image bytes";
+  auto m = make_image(kAlice, "0a1b2c3d4e5f6071", 99, 1795444291651,
+                      std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+  EXPECT_EQ(protocol::encode(m), vector_plaintext(2));
+}
+
+TEST(MessageCodec, DisplayTextIsValidUtf8WithoutControlCharacters) {
+  EXPECT_EQ(display_text("Al\x1b[31mice\x07", 64), "Al[31mice");
+  EXPECT_EQ(display_text("a\xff\xc3", 64), "a\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(display_text("\xC0\xAF", 64), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  EXPECT_EQ(display_text("line\nnext\ttab", 64, true), "line\nnext\ttab");
+  EXPECT_EQ(display_text("line\nnext", 64), "linenext");
+  EXPECT_EQ(display_text("\xE3\x81\x8A\xE3\x81\x8A", 4), "\xE3\x81\x8A");  // whole chars only
+  EXPECT_EQ(display_text("\xC2\x9B", 8), "");                              // C1 control (CSI)
+}
+
 TEST(MessageCodec, InterpretsEveryReferencePlaintext) {
   auto text = protocol::decode_message(vector_plaintext(0), protocol::UnknownFields::kReject);
   ASSERT_TRUE(text.ok());

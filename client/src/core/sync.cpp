@@ -1,11 +1,12 @@
 // The sync engine: pulls the direct queue and each group from its own cursor, decrypts,
-// stores, and moves the cursor in the same transaction as the items it covers.
+// stores, and moves the cursor in the same transaction as the items it covers. Events are
+// handed out only after their round has committed.
 #include <chrono>
 #include <thread>
 
 #include "client_impl.hpp"
 #include "secchats/common/clock.hpp"
-#include "secchats/common/log.hpp"
+#include "secchats/common/encoding.hpp"
 #include "secchats/protocol/json_codec.hpp"
 
 namespace secchats {
@@ -16,6 +17,11 @@ constexpr std::string_view kQueueChannel = "queue";
 // many requests (the relay caps each answer), so one round drains a long backlog.
 constexpr int kMaxPollsPerChannel = 100;
 
+// Group cursors live under their own prefix so no group id can alias the queue's cursor.
+std::string group_channel(std::string_view group_id) {
+  return "g:" + std::string(group_id);
+}
+
 Event warning(std::string text) {
   Event e;
   e.kind = Event::Kind::kWarning;
@@ -23,15 +29,19 @@ Event warning(std::string text) {
   return e;
 }
 
+bool valid_group_id(std::string_view id) {
+  return id.size() >= 16 && id.size() <= 128 && is_lower_hex(id);
+}
+
 }  // namespace
 
-Result<std::vector<Event>> Client::Impl::sync_queue() {
-  std::vector<Event> events;
+Status Client::Impl::sync_queue(const EventSink& emit) {
   for (int round = 0; round < kMaxPollsPerChannel; ++round) {
     SC_ASSIGN_OR_RETURN(std::int64_t cursor, store->cursor(kQueueChannel));
     SC_ASSIGN_OR_RETURN(protocol::Notifications batch, relay->receive(credentials, cursor));
     std::int64_t newest = cursor;
     std::vector<Event> round_events;
+    std::vector<std::string> auto_accept;
     auto process = [&]() -> Status {
       for (const auto& r : batch.friend_requests) {
         newest = std::max(newest, r.timestamp);
@@ -43,13 +53,27 @@ Result<std::vector<Event>> Client::Impl::sync_queue() {
               warning("refused a friend request from " + from + ": " + curve.error().message()));
           continue;
         }
-        SC_ASSIGN_OR_RETURN(auto already, store->find_friend(from));
-        if (already) continue;  // a repeated request from a friend changes nothing
+        SC_ASSIGN_OR_RETURN(auto ours, store->find_outgoing_request(from));
+        if (ours && from > user_id) {
+          // Crossed requests: the request of the smaller id wins on both sides, so exactly
+          // one handshake completes. Ours wins here; they will answer it.
+          continue;
+        }
         SC_TRY(store->put_incoming_request(
             {from, r.crypto_data.value_or(""), r.timestamp, unix_millis_now()}));
+        if (ours) {
+          auto_accept.push_back(from);  // theirs wins: answer it once this round is stored
+          continue;
+        }
+        SC_ASSIGN_OR_RETURN(auto already, store->find_friend(from));
         Event e;
         e.kind = Event::Kind::kFriendRequest;
         e.user_id = from;
+        if (already) {
+          // A friend who lost their keys (or never got our answer) starts over; accepting
+          // replaces the channel key.
+          e.text = "already a friend: accepting replaces the channel key";
+        }
         round_events.push_back(std::move(e));
       }
       for (const auto& r : batch.friend_responses) {
@@ -93,13 +117,24 @@ Result<std::vector<Event>> Client::Impl::sync_queue() {
         }
         auto group = protocol::decode_group(*plaintext);
         secure_wipe(plaintext->data(), plaintext->size());
-        if (!group.ok() || !group->group_id || !group->private_key || group->group_id->empty()) {
+        // The id inside must be a plausible group id and match the envelope; the key must
+        // be a v1 group key. Anything else is refused whole.
+        const bool well_formed =
+            group.ok() && group->group_id && group->private_key &&
+            valid_group_id(*group->group_id) &&
+            (!inv.group_id || inv.group_id->empty() || *inv.group_id == *group->group_id) &&
+            base64_decode(*group->private_key).value_or(std::vector<std::uint8_t>{}).size() == 32;
+        if (!well_formed) {
           round_events.push_back(warning("a group invite from " + from + " was malformed"));
+          if (group.ok() && group->private_key) {
+            secure_wipe(group->private_key->data(), group->private_key->size());
+          }
           continue;
         }
         SC_ASSIGN_OR_RETURN(auto joined, store->find_group(*group->group_id));
         if (joined) continue;
-        store::GroupInviteRecord record{*group->group_id, from, group->name.value_or(""),
+        store::GroupInviteRecord record{*group->group_id, from,
+                                        core::display_text(group->name.value_or(""), 100),
                                         SecretString(*group->private_key), inv.timestamp};
         secure_wipe(group->private_key->data(), group->private_key->size());
         SC_TRY(store->put_group_invite(record));
@@ -134,8 +169,7 @@ Result<std::vector<Event>> Client::Impl::sync_queue() {
           continue;
         }
         // The friend's display name is whatever they call themselves (COMPAT.md §5).
-        if (!info->from_name.empty() && info->from_name != f->nickname &&
-            info->from_name.size() <= 64) {
+        if (!info->from_name.empty() && info->from_name != f->nickname) {
           SC_TRY(store->set_friend_nickname(from, info->from_name));
         }
         SC_ASSIGN_OR_RETURN(bool fresh, store->insert_message(to_stored(*info)));
@@ -150,17 +184,33 @@ Result<std::vector<Event>> Client::Impl::sync_queue() {
       return ok_status();
     };
     SC_TRY(store->transaction(process));
-    for (auto& e : round_events)
-      events.push_back(std::move(e));
+    for (const auto& e : round_events)
+      emit(e);
+    for (const auto& id : auto_accept) {
+      auto accepted = owner->accept(id);
+      if (accepted.ok()) {
+        Event e;
+        e.kind = Event::Kind::kFriendAccepted;
+        e.user_id = id;
+        emit(e);
+      } else {
+        Event e;
+        e.kind = Event::Kind::kFriendRequest;
+        e.user_id = id;
+        e.text = "crossed requests; answering failed (" + accepted.error().message() +
+                 "), run accept to retry";
+        emit(e);
+      }
+    }
     if (newest == cursor) break;  // nothing newer: drained
   }
-  return events;
+  return ok_status();
 }
 
-Result<std::vector<Event>> Client::Impl::sync_group(const store::GroupRecord& group) {
-  std::vector<Event> events;
+Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink& emit) {
+  const std::string channel = group_channel(group.group_id);
   for (int round = 0; round < kMaxPollsPerChannel; ++round) {
-    SC_ASSIGN_OR_RETURN(std::int64_t cursor, store->cursor(group.group_id));
+    SC_ASSIGN_OR_RETURN(std::int64_t cursor, store->cursor(channel));
     SC_ASSIGN_OR_RETURN(protocol::GroupNotifications batch,
                         relay->poll_group(credentials, group.group_id, cursor));
     std::int64_t newest = cursor;
@@ -171,21 +221,23 @@ Result<std::vector<Event>> Client::Impl::sync_group(const store::GroupRecord& gr
         auto plaintext = cipher.decrypt(group.key, m.enc_content.value_or(""));
         if (!plaintext.ok()) {
           round_events.push_back(
-              warning("a message in group " + group.name + " could not be decrypted"));
+              warning("a message in group " + group.group_id + " could not be decrypted"));
           continue;
         }
         auto decoded = protocol::decode_message(*plaintext);
         secure_wipe(plaintext->data(), plaintext->size());
         if (!decoded.ok()) {
-          round_events.push_back(warning("a message in group " + group.name + " was malformed"));
+          round_events.push_back(
+              warning("a message in group " + group.group_id + " was malformed"));
           continue;
         }
-        // v1 cannot authenticate group senders: the relay vouches for the poster's id only if
-        // it checks tokens, and any member could claim any name. Prefer the relay's id.
+        // v1 cannot authenticate group senders: the relay vouches for the poster's id (it
+        // checks tokens), but any member could claim any name. Prefer the relay's id.
         const std::string from = m.from_user_id.value_or(decoded->from_user_id.value_or(""));
         auto info = core::interpret(*decoded, ChatKind::kGroup, group.group_id, from, m.timestamp);
         if (!info.ok()) {
-          round_events.push_back(warning("a message in group " + group.name + " was malformed"));
+          round_events.push_back(
+              warning("a message in group " + group.group_id + " was malformed"));
           continue;
         }
         info->outgoing = (from == user_id);
@@ -197,74 +249,74 @@ Result<std::vector<Event>> Client::Impl::sync_group(const store::GroupRecord& gr
         e.message = std::move(*info);
         round_events.push_back(std::move(e));
       }
-      if (newest > cursor) SC_TRY(store->set_cursor(group.group_id, newest));
+      if (newest > cursor) SC_TRY(store->set_cursor(channel, newest));
       return ok_status();
     }));
-    for (auto& e : round_events)
-      events.push_back(std::move(e));
+    for (const auto& e : round_events)
+      emit(e);
     if (newest == cursor) break;
   }
-  return events;
+  return ok_status();
+}
+
+Status Client::sync(const std::function<void(const Event&)>& on_event) {
+  SC_TRY(impl_->sync_queue(on_event));
+  SC_ASSIGN_OR_RETURN(auto groups, impl_->store->groups());
+  for (const auto& g : groups)
+    SC_TRY(impl_->sync_group(g, on_event));
+  return ok_status();
 }
 
 Result<std::vector<Event>> Client::sync() {
-  SC_ASSIGN_OR_RETURN(std::vector<Event> events, impl_->sync_queue());
-  SC_ASSIGN_OR_RETURN(auto groups, impl_->store->groups());
-  for (const auto& g : groups) {
-    SC_ASSIGN_OR_RETURN(auto group_events, impl_->sync_group(g));
-    for (auto& e : group_events)
-      events.push_back(std::move(e));
-  }
+  std::vector<Event> events;
+  SC_TRY(sync([&](const Event& e) { events.push_back(e); }));
   return events;
 }
 
 Status Client::listen(const std::function<void(const Event&)>& on_event,
                       const std::function<bool()>& keep_going) {
   // The long-poll uses its own connection so a held request never blocks a send.
-  SC_ASSIGN_OR_RETURN(auto poller, net::RelayClient::create(impl_->server_url));
+  SC_ASSIGN_OR_RETURN(auto poller,
+                      net::RelayClient::create(impl_->server_url, impl_->relay_options));
   auto backoff = std::chrono::milliseconds(250);
+  auto back_off = [&](const Error& e, std::string_view what) {
+    on_event(warning(std::string(what) + " failed, retrying: " + e.message()));
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  };
   bool need_sync = true;
   while (keep_going()) {
     if (need_sync) {
-      auto events = sync();
-      if (!events.ok()) {
-        if (events.error().code() != ErrorCode::kNetwork &&
-            events.error().code() != ErrorCode::kUnavailable) {
-          return std::move(events).error();
-        }
-        on_event(warning("sync failed, retrying: " + events.error().message()));
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+      // Everything but a rejected token is worth retrying: the relay may be restarting,
+      // overloaded or rate limiting us.
+      auto synced = sync(on_event);
+      if (!synced.ok()) {
+        if (synced.error().code() == ErrorCode::kUnauthenticated) return synced;
+        back_off(synced.error(), "sync");
         continue;
       }
       backoff = std::chrono::milliseconds(250);
-      for (const auto& e : *events)
-        on_event(e);
       need_sync = false;
     }
     // Wake-up hint only: the fetch itself uses each channel's own cursor. The largest cursor
-    // is the right hint for a relay with one increasing clock, and the relay's hold timeout
-    // bounds the delay for any other.
+    // is the right hint for a relay with one increasing clock (ours); for any other relay
+    // the hold timeout bounds the delay.
     std::vector<std::string> ids{impl_->user_id};
-    std::int64_t hint = 0;
-    SC_ASSIGN_OR_RETURN(hint, impl_->store->cursor(kQueueChannel));
+    SC_ASSIGN_OR_RETURN(std::int64_t hint, impl_->store->cursor(kQueueChannel));
     SC_ASSIGN_OR_RETURN(auto groups, impl_->store->groups());
     for (const auto& g : groups) {
       ids.push_back(g.group_id);
-      SC_ASSIGN_OR_RETURN(std::int64_t c, impl_->store->cursor(g.group_id));
+      SC_ASSIGN_OR_RETURN(std::int64_t c, impl_->store->cursor(group_channel(g.group_id)));
       hint = std::max(hint, c);
     }
     if (!keep_going()) break;
     auto woke = poller->long_poll(impl_->credentials, ids, hint);
     if (!woke.ok()) {
       if (woke.error().code() == ErrorCode::kUnauthenticated) return std::move(woke).error();
-      on_event(warning("long-poll failed, retrying: " + woke.error().message()));
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-      need_sync = true;
-      continue;
+      back_off(woke.error(), "long-poll");
     }
-    // An empty answer is the relay's timeout; sync anyway (cheap) in case a hint was missed.
+    // Sync after every answer, an empty one (the relay's timeout) included: it is cheap and
+    // covers a missed hint.
     need_sync = true;
   }
   return ok_status();

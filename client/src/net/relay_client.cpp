@@ -1,4 +1,4 @@
-// RelayClient: the open API v1 over plain HTTP/1.1 with Boost.Beast.
+// RelayClient: the open API v1 over HTTP/1.1 (plain or TLS) with Boost.Beast.
 //
 // Every call is blocking for the caller, but runs as asynchronous operations on a private
 // io_context: Beast's stream timeouts (expires_after/expires_at) only apply to asynchronous
@@ -9,6 +9,8 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -20,13 +22,21 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/scheme.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
 #include <cctype>
 #include <utility>
 
+#include "secchats/common/encoding.hpp"
 #include "secchats/protocol/json_codec.hpp"
 
 namespace secchats::net {
@@ -43,6 +53,14 @@ constexpr std::uint64_t kMaxResponseBytes = std::uint64_t{64} << 20;
 constexpr std::size_t kMaxReasonChars = 200;
 constexpr std::string_view kUserAgent = "secchats/0.1";
 constexpr std::string_view kDefaultPort = "80";
+constexpr std::string_view kDefaultTlsPort = "443";
+// TLS 1.2 suites we accept: ECDHE (forward secrecy) with AEAD ciphers only.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using Sha256 = std::vector<std::uint8_t>;
 
 // Where the relay is, split the ways the transport needs it.
 struct ServerAddress {
@@ -50,7 +68,10 @@ struct ServerAddress {
   std::string port;         // decimal digits
   std::string host_header;  // "host[:port]" as written, IPv6 in brackets
   std::string prefix;       // "" or "/some/prefix" (no trailing slash), prepended to endpoints
-  std::string origin;       // "http://host[:port]", for messages
+  std::string origin;       // "http(s)://host[:port]", for messages
+  bool tls = false;         // https://
+  bool ip_literal = false;  // host is an IP address (no SNI; the certificate must name the IP)
+  bool loopback = false;    // 127.0.0.0/8, ::1 or "localhost"
 };
 
 Error invalid_url(std::string_view why) {
@@ -70,24 +91,37 @@ Result<ServerAddress> parse_server_url(std::string_view text) {
   auto parsed = urls::parse_uri(text);
   if (!parsed) return invalid_url(parsed.error().message());
   const urls::url_view& url = *parsed;
-  // TLS comes later: https will get an ssl_stream in Connection (see below).
-  if (url.scheme_id() != urls::scheme::http) {
-    return Error(ErrorCode::kInvalidArgument, "only http:// is supported for now");
+  if (url.scheme_id() != urls::scheme::http && url.scheme_id() != urls::scheme::https) {
+    return Error(ErrorCode::kInvalidArgument, "the server URL must start with https:// or http://");
   }
   if (!url.has_authority() || url.encoded_host().empty()) return invalid_url("no host");
   if (url.has_userinfo()) return invalid_url("user:password@ is not supported");
   if (url.has_query() || url.has_fragment()) return invalid_url("no query or fragment allowed");
 
   ServerAddress out;
+  out.tls = url.scheme_id() == urls::scheme::https;
   switch (url.host_type()) {
     case urls::host_type::ipv4:
-    case urls::host_type::ipv6:
+    case urls::host_type::ipv6: {
       out.host = url.host_address();
+      out.ip_literal = true;
+      boost::system::error_code ec;
+      const auto ip = asio::ip::make_address(out.host, ec);
+      if (ec) return invalid_url("bad IP address");
+      out.loopback = ip.is_loopback() ||
+                     (ip.is_v6() && ip.to_v6().is_v4_mapped() &&
+                      asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6()).is_loopback());
       break;
-    case urls::host_type::name:
+    }
+    case urls::host_type::name: {
       out.host = url.host_address();
       if (!valid_host_name(out.host)) return invalid_url("bad host name");
+      std::string lower = out.host;
+      for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.loopback = lower == "localhost";
       break;
+    }
     default:
       return invalid_url("unsupported host");
   }
@@ -102,11 +136,11 @@ Result<ServerAddress> parse_server_url(std::string_view text) {
     if (value == 0) return invalid_url("port out of range");
     out.port = std::to_string(value);
   } else {
-    out.port = std::string(kDefaultPort);
+    out.port = std::string(out.tls ? kDefaultTlsPort : kDefaultPort);
   }
   out.host_header = std::string(url.encoded_host());
   if (!port.empty()) out.host_header += ":" + out.port;
-  out.origin = "http://" + out.host_header;
+  out.origin = (out.tls ? "https://" : "http://") + out.host_header;
 
   std::string_view path = url.encoded_path();
   while (!path.empty() && path.back() == '/')
@@ -165,11 +199,79 @@ Error status_error(unsigned status, std::string_view phrase, std::string_view bo
   return Error(code_for_status(status), std::move(message));
 }
 
+// A pin: SHA-256 as base64 (44 characters, or 43 without the padding) or hex (64 digits,
+// optionally with colons, either case).
+Result<Sha256> parse_pin(std::string_view text) {
+  std::string hex;
+  for (char c : text) {
+    if (c != ':') hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() == 64) {
+    if (auto bytes = hex_decode(hex)) return std::move(*bytes);
+  }
+  std::string b64(text);
+  if (b64.size() == 43) b64 += "=";
+  if (auto bytes = base64_decode(b64); bytes && bytes->size() == 32) return std::move(*bytes);
+  return Error(ErrorCode::kInvalidArgument,
+               "the certificate pin must be a SHA-256 in base64 (44 characters) or hex "
+               "(64 digits)");
+}
+
+Sha256 certificate_sha256(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &size) != 1) return {};
+  return Sha256(md, md + size);
+}
+
+// The client side of our TLS policy: 1.2 or newer, AEAD with forward secrecy, verification
+// as RelayOptions describes.
+Result<std::shared_ptr<asio::ssl::context>> make_tls_context(const RelayOptions& options,
+                                                             bool pinned) {
+  std::shared_ptr<asio::ssl::context> context;
+  try {
+    context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInternal, std::string("cannot create a TLS context: ") + e.what());
+  }
+  SSL_CTX* native = context->native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return Error(ErrorCode::kInternal, "cannot apply the TLS policy");
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  beast::error_code ec;
+  if (pinned && options.ca_file.empty()) {
+    // The pin alone decides (checked after the handshake).
+    context->set_verify_mode(asio::ssl::verify_none, ec);
+    return context;
+  }
+  if (!options.ca_file.empty()) {
+    context->load_verify_file(options.ca_file, ec);
+    if (ec) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "cannot load CA file " + options.ca_file + ": " + ec.message());
+    }
+    // Every certificate in the file is an anchor, a server's own self-signed one included.
+    X509_STORE_set_flags(SSL_CTX_get_cert_store(native), X509_V_FLAG_PARTIAL_CHAIN);
+  } else {
+    context->set_default_verify_paths(ec);
+    if (ec) {
+      return Error(ErrorCode::kInternal,
+                   "cannot load the system's trusted certificates: " + ec.message());
+    }
+  }
+  context->set_verify_mode(asio::ssl::verify_peer, ec);
+  if (ec) return Error(ErrorCode::kInternal, "cannot configure TLS: " + ec.message());
+  return context;
+}
+
 // A keep-alive connection the peer closed shows up as one of these before any response byte.
 bool is_closed_error(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
-         ec == asio::error::broken_pipe || ec == asio::error::not_connected;
+         ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset ||
+         ec == asio::error::connection_aborted || ec == asio::error::broken_pipe ||
+         ec == asio::error::not_connected;
 }
 
 std::string timed_out(std::chrono::milliseconds after) {
@@ -201,14 +303,21 @@ struct RelayClient::Impl {
 
   ServerAddress address;
   RelayOptions options;
+  std::shared_ptr<asio::ssl::context> tls_context;  // https:// only
+  std::optional<Sha256> pin;
   // Declared first so it outlives every I/O object below. Each RelayClient has its own: no
   // state is shared between instances.
   asio::io_context ioc{1};
   tcp::resolver resolver{ioc};
-  // The persistent connection, when open. A TLS connection will sit beside it as an
-  // ssl_stream over a tcp_stream; round_trip() is already generic over the stream type.
+  // The persistent connection, when open: `conn` for http://, `tls_conn` for https://.
+  // round_trip() is generic over the stream type.
   std::optional<beast::tcp_stream> conn;
+  std::optional<TlsStream> tls_conn;
   beast::flat_buffer buffer;
+
+  bool connected() const { return conn.has_value() || tls_conn.has_value(); }
+  // The TCP layer of the open connection (timeouts, close).
+  beast::tcp_stream& tcp_layer() { return tls_conn ? beast::get_lowest_layer(*tls_conn) : *conn; }
 
   // Runs handlers until `done` is set by the operation we wait for. False if the context
   // ran out of work first (a bug).
@@ -221,12 +330,13 @@ struct RelayClient::Impl {
   }
 
   void close() {
-    if (conn) {
+    if (connected()) {
       beast::error_code ignored;
-      conn->socket().shutdown(tcp::socket::shutdown_both, ignored);
-      conn->close();
-      conn.reset();
+      tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp_layer().close();
     }
+    tls_conn.reset();
+    conn.reset();
     buffer.clear();
   }
 
@@ -271,14 +381,19 @@ struct RelayClient::Impl {
     }
     if (lookup->ec) return unreachable(lookup->ec.message());
 
-    conn.emplace(ioc);
-    conn->expires_at(deadline);
+    if (address.tls) {
+      tls_conn.emplace(ioc, *tls_context);
+    } else {
+      conn.emplace(ioc);
+    }
+    tcp_layer().expires_at(deadline);
     bool done = false;
     beast::error_code ec;
-    conn->async_connect(lookup->results, [&](const beast::error_code& e, const tcp::endpoint&) {
-      ec = e;
-      done = true;
-    });
+    tcp_layer().async_connect(lookup->results,
+                              [&](const beast::error_code& e, const tcp::endpoint&) {
+                                ec = e;
+                                done = true;
+                              });
     if (!run_until(done)) {
       close();
       return Error(ErrorCode::kInternal, "connect stalled");
@@ -288,7 +403,66 @@ struct RelayClient::Impl {
       return unreachable(ec == beast::error::timeout ? timed_out(options.connect_timeout)
                                                      : ec.message());
     }
-    conn->expires_never();
+    if (address.tls) {
+      Status secured = handshake(deadline);
+      if (!secured.ok()) {
+        close();
+        return secured;
+      }
+    }
+    tcp_layer().expires_never();
+    return ok_status();
+  }
+
+  // TLS on the fresh connection, within the connect deadline: SNI, then the certificate
+  // checks RelayOptions asks for. kInsecure for anything wrong with the certificate.
+  Status handshake(Clock::time_point deadline) {
+    SSL* ssl = tls_conn->native_handle();
+    if (!address.ip_literal &&
+        SSL_set_tlsext_host_name(ssl, const_cast<char*>(address.host.c_str())) != 1) {
+      return Error(ErrorCode::kInternal, "cannot set the TLS server name");
+    }
+    const bool check_chain = !pin || !options.ca_file.empty();
+    if (check_chain) {
+      // The certificate must name the host we asked for (checked during the handshake).
+      const int named = address.ip_literal ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+                                                                           address.host.c_str())
+                                           : SSL_set1_host(ssl, address.host.c_str());
+      if (named != 1) return Error(ErrorCode::kInternal, "cannot set the expected host name");
+    }
+    tcp_layer().expires_at(deadline);
+    bool done = false;
+    beast::error_code ec;
+    tls_conn->async_handshake(asio::ssl::stream_base::client, [&](const beast::error_code& e) {
+      ec = e;
+      done = true;
+    });
+    if (!run_until(done)) return Error(ErrorCode::kInternal, "TLS handshake stalled");
+    if (ec) {
+      const long verified = SSL_get_verify_result(ssl);
+      if (check_chain && verified != X509_V_OK) {
+        return Error(ErrorCode::kInsecure, std::string("certificate verify failed: ") +
+                                               X509_verify_cert_error_string(verified) + " (" +
+                                               address.origin + ")");
+      }
+      if (ec == beast::error::timeout) return unreachable(timed_out(options.connect_timeout));
+      if (ec.category() == asio::error::get_ssl_category()) {
+        return Error(ErrorCode::kInsecure,
+                     "TLS handshake with " + address.origin + " failed: " + ec.message());
+      }
+      return unreachable("TLS handshake failed: " + ec.message());
+    }
+    if (pin) {
+      X509* cert = SSL_get1_peer_certificate(ssl);
+      const Sha256 seen = cert != nullptr ? certificate_sha256(cert) : Sha256();
+      X509_free(cert);
+      if (seen.size() != pin->size() || CRYPTO_memcmp(seen.data(), pin->data(), seen.size()) != 0) {
+        return Error(ErrorCode::kInsecure, "certificate pin mismatch: " + address.origin +
+                                               " presented a certificate with SHA-256 " +
+                                               base64_encode(seen) + ", the pin is " +
+                                               base64_encode(*pin));
+      }
+    }
     return ok_status();
   }
 
@@ -334,12 +508,14 @@ struct RelayClient::Impl {
     } wipe_body{request.body()};
 
     for (int attempt = 0;; ++attempt) {
-      const bool reused = conn.has_value();
+      const bool reused = connected();
       if (!reused) SC_TRY(open());
 
       Parser parser;
       parser.body_limit(kMaxResponseBytes);
-      const beast::error_code ec = round_trip(*conn, request, parser, Clock::now() + timeout);
+      const auto deadline = Clock::now() + timeout;
+      const beast::error_code ec = tls_conn ? round_trip(*tls_conn, request, parser, deadline)
+                                            : round_trip(*conn, request, parser, deadline);
       if (!ec) {
         auto response = parser.release();
         if (!response.keep_alive()) close();
@@ -376,8 +552,31 @@ Result<std::unique_ptr<RelayClient>> RelayClient::create(std::string_view server
     return Error(ErrorCode::kInvalidArgument, "relay timeouts must be positive");
   }
   SC_ASSIGN_OR_RETURN(ServerAddress address, parse_server_url(server_url));
-  return std::unique_ptr<RelayClient>(
-      new RelayClient(std::make_unique<Impl>(std::move(address), options)));
+  if (!address.tls) {
+    if (!options.ca_file.empty() || !options.pin_sha256.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "a CA file or certificate pin needs an https:// server URL");
+    }
+    if (!address.loopback && !options.allow_insecure_http) {
+      return Error(ErrorCode::kInsecure,
+                   "refusing plain http:// to " + address.host +
+                       ": the token and everything sent would cross the network unencrypted; "
+                       "use https:// (or explicitly allow insecure HTTP)");
+    }
+  }
+  std::optional<Sha256> pin;
+  if (!options.pin_sha256.empty()) {
+    SC_ASSIGN_OR_RETURN(Sha256 parsed, parse_pin(options.pin_sha256));
+    pin = std::move(parsed);
+  }
+  std::shared_ptr<asio::ssl::context> tls_context;
+  if (address.tls) {
+    SC_ASSIGN_OR_RETURN(tls_context, make_tls_context(options, pin.has_value()));
+  }
+  auto impl = std::make_unique<Impl>(std::move(address), options);
+  impl->tls_context = std::move(tls_context);
+  impl->pin = std::move(pin);
+  return std::unique_ptr<RelayClient>(new RelayClient(std::move(impl)));
 }
 
 RelayClient::RelayClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -324,25 +325,207 @@ TEST_F(RelayClientTest, UnreachablePortIsNetworkError) {
 }
 
 TEST(RelayClientCreate, RejectsBadUrls) {
-  for (const char* url : {"https://relay.example.com", "ftp://relay.example.com", "relay", "",
-                          "http://", "http://host:99999", "http://host:0", "http://u:p@host",
-                          "http://host/?q=1", "http://host/#frag", "http://ho%20st/"}) {
+  for (const char* url :
+       {"ftp://relay.example.com", "relay", "", "http://", "http://host:99999", "http://host:0",
+        "http://u:p@host", "http://host/?q=1", "http://host/#frag", "http://ho%20st/"}) {
     auto client = RelayClient::create(url);
     ASSERT_FALSE(client.ok()) << url;
     EXPECT_EQ(client.error().code(), ErrorCode::kInvalidArgument) << url;
   }
-  auto https = RelayClient::create("https://relay.example.com");
-  ASSERT_FALSE(https.ok());
-  EXPECT_EQ(https.error().message(), "only http:// is supported for now");
+  auto ftp = RelayClient::create("ftp://relay.example.com");
+  ASSERT_FALSE(ftp.ok());
+  EXPECT_EQ(ftp.error().message(), "the server URL must start with https:// or http://");
 
   RelayOptions zero;
   zero.request_timeout = milliseconds(0);
   EXPECT_FALSE(RelayClient::create("http://127.0.0.1:1", zero).ok());
   // Valid URLs do not connect yet.
-  for (const char* url : {"http://127.0.0.1:1", "http://localhost", "http://[::1]:8080/",
-                          "http://relay.example.com/api/"}) {
+  for (const char* url :
+       {"http://127.0.0.1:1", "http://localhost", "http://[::1]:8080/", "http://127.1.2.3",
+        "https://relay.example.com/api/", "https://[2001:db8::1]:8443"}) {
     EXPECT_TRUE(RelayClient::create(url).ok()) << url;
   }
+}
+
+TEST(RelayClientCreate, RefusesPlainHttpBeyondLoopbackUnlessAllowed) {
+  for (const char* url : {"http://example.com", "http://relay.example.com:8080/api/",
+                          "http://10.0.0.1", "http://[2001:db8::1]", "http://localhost.example"}) {
+    auto refused = RelayClient::create(url);
+    ASSERT_FALSE(refused.ok()) << url;
+    EXPECT_EQ(refused.error().code(), ErrorCode::kInsecure) << url;
+    EXPECT_NE(refused.error().message().find("refusing plain http://"), std::string::npos)
+        << refused.error().message();
+    RelayOptions allowed;
+    allowed.allow_insecure_http = true;
+    EXPECT_TRUE(RelayClient::create(url, allowed).ok()) << url;  // does not connect yet
+  }
+}
+
+TEST(RelayClientCreate, RejectsBadTlsOptions) {
+  for (const char* pin : {"abc", "not base64 at all!", "AAAA", "00:11",
+                          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg"}) {
+    RelayOptions options;
+    options.pin_sha256 = pin;
+    auto client = RelayClient::create("https://relay.example.com", options);
+    ASSERT_FALSE(client.ok()) << pin;
+    EXPECT_EQ(client.error().code(), ErrorCode::kInvalidArgument) << pin;
+  }
+  RelayOptions pinned;
+  pinned.pin_sha256 = std::string(43, 'A') + "=";
+  EXPECT_TRUE(RelayClient::create("https://relay.example.com", pinned).ok());
+  // A pin or CA file for plain HTTP would only give a false sense of security.
+  auto plain = RelayClient::create("http://127.0.0.1:1", pinned);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().code(), ErrorCode::kInvalidArgument);
+
+  RelayOptions missing;
+  missing.ca_file = "/nonexistent/ca.pem";
+  auto no_ca = RelayClient::create("https://relay.example.com", missing);
+  ASSERT_FALSE(no_ca.ok());
+  EXPECT_EQ(no_ca.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(no_ca.error().message().find("/nonexistent/ca.pem"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTPS against the real server with its self-signed development certificate.
+
+class RelayClientTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(); }
+
+  void start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--tls-listen", "127.0.0.1:0", "--tls-self-signed"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<ServerProcess>(ServerProcess::Options{data_dir_.path(), args});
+    url_ = server_->https_url();
+  }
+
+  std::string cert_file() const { return (data_dir_.path() / "tls" / "cert.pem").string(); }
+  // The fingerprint as the server printed it: hex with colons.
+  std::string hex_fingerprint() {
+    const std::string log = server_->stderr_text();
+    const std::string marker = "SHA-256 fingerprint ";
+    const auto at = log.find(marker);
+    return at == std::string::npos ? std::string() : log.substr(at + marker.size(), 95);
+  }
+
+  static Result<protocol::User> try_register(const std::string& url, const RelayOptions& o) {
+    auto client = RelayClient::create(url, o);
+    if (!client.ok()) return std::move(client).error();
+    return (*client)->register_user();
+  }
+
+  TempDir data_dir_{"secchats-net-tls"};
+  std::unique_ptr<ServerProcess> server_;
+  std::string url_;
+};
+
+TEST_F(RelayClientTlsTest, CaFileWithTheSelfSignedCertificateWorks) {
+  RelayOptions options;
+  options.ca_file = cert_file();
+  auto client = make_client(url_, options);
+  ASSERT_TRUE(client);
+  auto user = client->register_user();
+  ASSERT_TRUE(user.ok()) << user.error().message();
+  const Credentials me{user->user_id.value_or(""), SecretString(user->auth_token.value_or(""))};
+  // Several calls on the kept TLS connection.
+  for (int i = 0; i < 20; ++i) {
+    auto inbox = client->receive(me, 0);
+    ASSERT_TRUE(inbox.ok()) << i << ": " << inbox.error().message();
+  }
+  // The certificate names localhost too (and the host name is what is checked).
+  auto by_name =
+      try_register("https://localhost:" + std::to_string(server_->https_port()), options);
+  EXPECT_TRUE(by_name.ok()) << by_name.error().message();
+}
+
+TEST_F(RelayClientTlsTest, WithoutTheCaTheCertificateIsRefused) {
+  auto user = try_register(url_, {});
+  ASSERT_FALSE(user.ok());
+  EXPECT_EQ(user.error().code(), ErrorCode::kInsecure);
+  EXPECT_EQ(user.error().message().rfind("certificate verify failed: ", 0), 0u)
+      << user.error().message();
+}
+
+TEST_F(RelayClientTlsTest, TheRightPinWorksInEitherForm) {
+  ASSERT_EQ(server_->tls_pin().size(), 44u);
+  RelayOptions base64;
+  base64.pin_sha256 = server_->tls_pin();
+  auto user = try_register(url_, base64);
+  EXPECT_TRUE(user.ok()) << user.error().message();
+
+  RelayOptions hex;
+  hex.pin_sha256 = hex_fingerprint();
+  ASSERT_EQ(hex.pin_sha256.size(), 95u) << server_->stderr_text();
+  user = try_register(url_, hex);
+  EXPECT_TRUE(user.ok()) << user.error().message();
+
+  // A pin and a CA file: both must hold.
+  RelayOptions both = base64;
+  both.ca_file = cert_file();
+  user = try_register(url_, both);
+  EXPECT_TRUE(user.ok()) << user.error().message();
+}
+
+TEST_F(RelayClientTlsTest, AWrongPinIsRefused) {
+  RelayOptions options;
+  options.pin_sha256 = std::string(43, 'A') + "=";
+  auto user = try_register(url_, options);
+  ASSERT_FALSE(user.ok());
+  EXPECT_EQ(user.error().code(), ErrorCode::kInsecure);
+  EXPECT_EQ(user.error().message().rfind("certificate pin mismatch", 0), 0u)
+      << user.error().message();
+  // Even with a CA file that would accept the certificate.
+  options.ca_file = cert_file();
+  user = try_register(url_, options);
+  ASSERT_FALSE(user.ok());
+  EXPECT_EQ(user.error().code(), ErrorCode::kInsecure);
+}
+
+TEST_F(RelayClientTlsTest, TheHostNameIsCheckedUnlessPinned) {
+  // 127.0.0.2 is loopback too, but the certificate does not name it.
+  server_.reset();
+  start({"--tls-listen", "127.0.0.2:0"});
+  std::smatch m;
+  std::string log;
+  static const std::regex kSecond(R"(listening on 127\.0\.0\.2:(\d+) \(https\))");
+  for (int i = 0; i < 500 && !std::regex_search(log, m, kSecond); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+    log = server_->stderr_text();
+  }
+  ASSERT_TRUE(std::regex_search(log, m, kSecond)) << log;
+  const std::string other = "https://127.0.0.2:" + m[1].str();
+
+  RelayOptions ca;
+  ca.ca_file = cert_file();
+  auto user = try_register(other, ca);
+  ASSERT_FALSE(user.ok());
+  EXPECT_EQ(user.error().code(), ErrorCode::kInsecure);
+  EXPECT_NE(user.error().message().find("certificate verify failed"), std::string::npos);
+  EXPECT_NE(user.error().message().find("IP address mismatch"), std::string::npos)
+      << user.error().message();
+
+  RelayOptions pinned;
+  pinned.pin_sha256 = server_->tls_pin();
+  user = try_register(other, pinned);
+  EXPECT_TRUE(user.ok()) << user.error().message();
+}
+
+TEST_F(RelayClientTlsTest, ReconnectsAfterTheServerRestarted) {
+  RelayOptions options;
+  options.pin_sha256 = server_->tls_pin();
+  auto client = make_client(url_, options);
+  ASSERT_TRUE(client);
+  auto user = client->register_user();
+  ASSERT_TRUE(user.ok()) << user.error().message();
+
+  const unsigned short port = server_->https_port();
+  EXPECT_EQ(server_->terminate(), 0);
+  server_.reset();
+  start({"--tls-listen", "127.0.0.1:" + std::to_string(port)});
+  // The kept connection is dead; the call goes out once more on a new one.
+  user = client->register_user();
+  EXPECT_TRUE(user.ok()) << user.error().message();
 }
 
 TEST_F(RelayClientTest, ReconnectsAfterTheServerRestarted) {

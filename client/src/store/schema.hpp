@@ -83,6 +83,12 @@ CREATE TABLE cursors (
   ts      INTEGER NOT NULL
 );
 )sql"},
+    // TLS settings of the account (NULL in stores made before: system CAs, no pin).
+    Migration{2, R"sql(
+ALTER TABLE identity ADD COLUMN ca_file TEXT;
+ALTER TABLE identity ADD COLUMN pin_sha256 TEXT;
+ALTER TABLE identity ADD COLUMN allow_insecure_http INTEGER CHECK (allow_insecure_http IN (0, 1));
+)sql"},
 };
 
 inline constexpr int kLatestVersion = kMigrations.back().version;
@@ -110,10 +116,11 @@ inline constexpr std::string_view kRollback = "ROLLBACK;";
 // --- identity ---------------------------------------------------------------------------------
 
 inline constexpr std::string_view kInsertIdentity =
-    "INSERT INTO identity (id, user_id, auth_token, nickname, server_url, created_at_ms) "
-    "VALUES (1, ?, ?, ?, ?, ?);";
+    "INSERT INTO identity (id, user_id, auth_token, nickname, server_url, created_at_ms, "
+    "ca_file, pin_sha256, allow_insecure_http) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?);";
 inline constexpr std::string_view kSelectIdentity =
-    "SELECT user_id, auth_token, nickname, server_url, created_at_ms FROM identity WHERE id = 1;";
+    "SELECT user_id, auth_token, nickname, server_url, created_at_ms, ca_file, pin_sha256, "
+    "allow_insecure_http FROM identity WHERE id = 1;";
 inline constexpr std::string_view kUpdateNickname =
     "UPDATE identity SET nickname = ? WHERE id = 1;";
 
@@ -198,7 +205,10 @@ inline constexpr std::string_view kSelectMessages =
 // --- cursors ----------------------------------------------------------------------------------
 
 inline constexpr std::string_view kSelectCursor = "SELECT ts FROM cursors WHERE channel = ?;";
+// Never moves a cursor backwards: a `sync` and a `listen` of the same account may race.
+// (No UPSERT: SQLCipher 3.4 is built on SQLite 3.15.)
 inline constexpr std::string_view kSetCursor =
-    "INSERT OR REPLACE INTO cursors (channel, ts) VALUES (?, ?);";
+    "INSERT OR REPLACE INTO cursors (channel, ts) "
+    "VALUES (?1, max(?2, coalesce((SELECT ts FROM cursors WHERE channel = ?1), 0)));";
 
 }  // namespace secchats::store::schema

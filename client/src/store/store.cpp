@@ -689,7 +689,10 @@ Result<std::unique_ptr<Store>> Store::create(const fs::path& home, const SecretS
           .text(identity.auth_token.view())
           .text(identity.nickname)
           .text(identity.server_url)
-          .integer(identity.created_at_ms);
+          .integer(identity.created_at_ms)
+          .text(identity.ca_file)
+          .text(identity.pin_sha256)
+          .integer(identity.allow_insecure_http ? 1 : 0);
       SC_TRY(stmt.run("store identity"));
     }
     // The key file is written last: its presence marks a complete store.
@@ -755,6 +758,9 @@ Result<Identity> Store::identity() {
     id.nickname = stmt.col_text(2);
     id.server_url = stmt.col_text(3);
     id.created_at_ms = stmt.col_int(4);
+    id.ca_file = stmt.col_text(5);  // NULL (older stores) reads as ""
+    id.pin_sha256 = stmt.col_text(6);
+    id.allow_insecure_http = stmt.col_int(7) == 1;
     return id;
   });
 }

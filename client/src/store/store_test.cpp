@@ -660,5 +660,29 @@ TEST(Store, NoPlaintextInFiles) {
   }
 }
 
+TEST(Store, IdentityKeepsTheConnectionSettings) {
+  TempDir tmp;
+  Identity identity = sample_identity();
+  identity.ca_file = "/etc/secchats/relay-ca.pem";
+  identity.pin_sha256 = "aT+5CUbt4vq46cNlLXlH0oWc2O/49yGW5wBWQ8ug8qs=";
+  identity.allow_insecure_http = true;
+  { ASSERT_TRUE(must_create(tmp.home(), identity)); }
+  auto store = must_open(tmp.home());
+  ASSERT_TRUE(store);
+  auto read = store->identity();
+  ASSERT_TRUE(read.ok()) << read.error().message();
+  EXPECT_EQ(read->ca_file, identity.ca_file);
+  EXPECT_EQ(read->pin_sha256, identity.pin_sha256);
+  EXPECT_TRUE(read->allow_insecure_http);
+
+  TempDir plain;
+  { ASSERT_TRUE(must_create(plain.home())); }
+  auto defaults = must_open(plain.home())->identity();
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->ca_file, "");
+  EXPECT_EQ(defaults->pin_sha256, "");
+  EXPECT_FALSE(defaults->allow_insecure_http);
+}
+
 }  // namespace
 }  // namespace secchats::store

@@ -8,7 +8,7 @@ namespace secchats::server::sqlite::sql {
 
 // Migrations run in order, each once, inside a transaction; index + 1 is the schema version.
 // Never edit a shipped migration: append a new one.
-inline constexpr std::array<std::string_view, 1> kMigrations = {
+inline constexpr std::array<std::string_view, 2> kMigrations = {
     // v1: accounts, groups (ids only: the server never learns members), per-user queues,
     // group logs, and the global timestamp high-water mark.
     R"sql(
@@ -44,6 +44,12 @@ CREATE TABLE clock (
 );
 INSERT INTO clock (id, last_ts) VALUES (1, 0);
 )sql",
+    // v2: retention purges the oldest rows of all queues and logs; timestamps are global and
+    // follow wall-clock time, so an index on ts makes each bounded purge round a range scan.
+    R"sql(
+CREATE INDEX queue_items_by_ts ON queue_items (ts);
+CREATE INDEX group_messages_by_ts ON group_messages (ts);
+)sql",
 };
 
 inline constexpr std::string_view kCreateVersionTable =
@@ -76,10 +82,25 @@ inline constexpr std::string_view kQueueItemsAfter =
 inline constexpr std::string_view kGroupMessagesAfter =
     "SELECT ts, sender_id, payload FROM group_messages "
     "WHERE group_id = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3";
+inline constexpr std::string_view kQueueHasItemsUpTo =
+    "SELECT 1 FROM queue_items WHERE recipient_id = ?1 AND ts <= ?2 LIMIT 1";
 inline constexpr std::string_view kNewestQueueTs =
     "SELECT COALESCE(MAX(ts), 0) FROM queue_items WHERE recipient_id = ?1";
 inline constexpr std::string_view kNewestGroupTs =
     "SELECT COALESCE(MAX(ts), 0) FROM group_messages WHERE group_id = ?1";
+
+// Bounded deletes: SQLite lacks DELETE ... LIMIT by default, so each picks its rows (oldest
+// first) in a subquery. Timestamps are unique across each table, so `ts IN (...)` names
+// exactly those rows; the outer conditions repeat the bound so no other row can match.
+inline constexpr std::string_view kAckQueueItems =
+    "DELETE FROM queue_items WHERE recipient_id = ?1 AND ts <= ?2 AND ts IN "
+    "(SELECT ts FROM queue_items WHERE recipient_id = ?1 AND ts <= ?2 ORDER BY ts LIMIT ?3)";
+inline constexpr std::string_view kPurgeQueueItems =
+    "DELETE FROM queue_items WHERE ts < ?1 AND ts IN "
+    "(SELECT ts FROM queue_items WHERE ts < ?1 ORDER BY ts LIMIT ?2)";
+inline constexpr std::string_view kPurgeGroupMessages =
+    "DELETE FROM group_messages WHERE ts < ?1 AND ts IN "
+    "(SELECT ts FROM group_messages WHERE ts < ?1 ORDER BY ts LIMIT ?2)";
 
 inline constexpr std::string_view kCountUsers = "SELECT COUNT(*) FROM users";
 inline constexpr std::string_view kCountGroups = "SELECT COUNT(*) FROM groups";

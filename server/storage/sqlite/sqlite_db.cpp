@@ -129,4 +129,8 @@ std::string Connection::last_error() const {
   return sqlite3_errmsg(db_);
 }
 
+std::int64_t Connection::changes() const {
+  return sqlite3_changes64(db_);
+}
+
 }  // namespace secchats::server::sqlite

@@ -61,6 +61,8 @@ class Connection {
   Status exec(std::string_view sql);
   Result<Statement> prepare(std::string_view sql);
   std::string last_error() const;
+  // Rows changed by the most recent INSERT, UPDATE or DELETE on this connection.
+  std::int64_t changes() const;
   sqlite3* handle() { return db_; }
 
  private:

@@ -58,7 +58,8 @@ Status apply_migrations(Connection& db) {
 // A read-only connection with its statements prepared once.
 struct Reader {
   std::unique_ptr<Connection> db;
-  Statement token_hash, group_exists, queue_after, group_after, newest_queue, newest_group;
+  Statement token_hash, group_exists, queue_after, group_after, queue_up_to, newest_queue,
+      newest_group;
   Statement count_users, count_groups, count_items, count_messages;
 
   static Result<std::unique_ptr<Reader>> open(const std::string& path) {
@@ -68,6 +69,7 @@ struct Reader {
     SC_ASSIGN_OR_RETURN(r->group_exists, r->db->prepare(sqlite::sql::kGroupExists));
     SC_ASSIGN_OR_RETURN(r->queue_after, r->db->prepare(sqlite::sql::kQueueItemsAfter));
     SC_ASSIGN_OR_RETURN(r->group_after, r->db->prepare(sqlite::sql::kGroupMessagesAfter));
+    SC_ASSIGN_OR_RETURN(r->queue_up_to, r->db->prepare(sqlite::sql::kQueueHasItemsUpTo));
     SC_ASSIGN_OR_RETURN(r->newest_queue, r->db->prepare(sqlite::sql::kNewestQueueTs));
     SC_ASSIGN_OR_RETURN(r->newest_group, r->db->prepare(sqlite::sql::kNewestGroupTs));
     SC_ASSIGN_OR_RETURN(r->count_users, r->db->prepare(sqlite::sql::kCountUsers));
@@ -108,6 +110,8 @@ class SqliteStorage final : public Storage {
     SC_TRY(db.exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
                                             : "PRAGMA synchronous=NORMAL"));
     SC_TRY(db.exec("PRAGMA foreign_keys=ON"));
+    // Forgotten items are overwritten in the file instead of lingering in free space.
+    SC_TRY(db.exec("PRAGMA secure_delete=ON"));
     SC_TRY(apply_migrations(db));
     SC_TRY(self->prepare_writer());
     SC_ASSIGN_OR_RETURN(self->last_ts_, scalar(self->select_last_ts_));
@@ -204,6 +208,14 @@ class SqliteStorage final : public Storage {
     });
   }
 
+  Result<bool> queue_has_items_up_to(const std::string& user_id, std::int64_t up_to) override {
+    return with_reader([&](Reader& r) -> Result<bool> {
+      ResetOnExit guard{r.queue_up_to};
+      r.queue_up_to.bind(1, user_id).bind(2, up_to);
+      return r.queue_up_to.step();
+    });
+  }
+
   Result<std::int64_t> newest_queue_timestamp(const std::string& user_id) override {
     return with_reader([&](Reader& r) -> Result<std::int64_t> {
       r.newest_queue.bind(1, user_id);
@@ -235,6 +247,9 @@ class SqliteStorage final : public Storage {
     s.ops = ops_.load(std::memory_order_relaxed);
     s.max_batch = max_batch_seen_.load(std::memory_order_relaxed);
     s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
+    s.acked_deletes = acked_deletes_.load(std::memory_order_relaxed);
+    s.purged_queue_items = purged_items_.load(std::memory_order_relaxed);
+    s.purged_group_messages = purged_messages_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -266,6 +281,9 @@ class SqliteStorage final : public Storage {
     SC_ASSIGN_OR_RETURN(group_exists_, db.prepare(sqlite::sql::kGroupExists));
     SC_ASSIGN_OR_RETURN(insert_item_, db.prepare(sqlite::sql::kInsertQueueItem));
     SC_ASSIGN_OR_RETURN(insert_message_, db.prepare(sqlite::sql::kInsertGroupMessage));
+    SC_ASSIGN_OR_RETURN(ack_items_, db.prepare(sqlite::sql::kAckQueueItems));
+    SC_ASSIGN_OR_RETURN(purge_items_, db.prepare(sqlite::sql::kPurgeQueueItems));
+    SC_ASSIGN_OR_RETURN(purge_messages_, db.prepare(sqlite::sql::kPurgeGroupMessages));
     return ok_status();
   }
 
@@ -296,6 +314,13 @@ class SqliteStorage final : public Storage {
     return stmt.step();
   }
 
+  // Runs a prepared DELETE and returns how many rows it removed.
+  Result<std::int64_t> delete_rows(Statement& stmt) {
+    ResetOnExit guard{stmt};
+    SC_TRY(stmt.run());
+    return writer_db_->changes();
+  }
+
   std::int64_t next_timestamp() {
     // Strictly increasing even if the wall clock stands still or steps back.
     last_ts_ = std::max(unix_millis_now(), last_ts_ + 1);
@@ -312,6 +337,10 @@ class SqliteStorage final : public Storage {
     };
     const std::int64_t now = unix_millis_now();
     if (auto* u = std::get_if<CreateUser>(&op)) {
+      // Refused up front: a failing INSERT would roll back every other write of the batch.
+      auto taken = exists(user_exists_, u->user_id);
+      if (!taken.ok()) return sql_failure(taken.error());
+      if (*taken) return WriteOutcome::failure(ErrorCode::kAlreadyExists, "user id taken");
       ResetOnExit guard{insert_user_};
       insert_user_.bind(1, u->user_id).bind_blob(2, u->token_hash).bind(3, now);
       Status s = insert_user_.run();
@@ -319,6 +348,9 @@ class SqliteStorage final : public Storage {
       return WriteOutcome::success(0);
     }
     if (auto* g = std::get_if<CreateGroup>(&op)) {
+      auto taken = exists(group_exists_, g->group_id);
+      if (!taken.ok()) return sql_failure(taken.error());
+      if (*taken) return WriteOutcome::failure(ErrorCode::kAlreadyExists, "group id taken");
       ResetOnExit guard{insert_group_};
       insert_group_.bind(1, g->group_id).bind(2, now);
       Status s = insert_group_.run();
@@ -347,6 +379,32 @@ class SqliteStorage final : public Storage {
       Status s = insert_item_.run();
       if (!s.ok()) return sql_failure(s.error());
       return WriteOutcome::success(item.timestamp);
+    }
+    if (auto* a = std::get_if<AckQueue>(&op)) {
+      // Deletes leave last_ts_ and the clock row alone: the sequence never goes back.
+      ack_items_.bind(1, a->user_id)
+          .bind(2, a->up_to)
+          .bind(3, std::int64_t{std::max(1, a->max_rows)});
+      auto n = delete_rows(ack_items_);
+      if (!n.ok()) return sql_failure(n.error());
+      batch_acked_ += *n;
+      return WriteOutcome::deleted(*n);
+    }
+    if (auto* p = std::get_if<PurgeExpired>(&op)) {
+      const std::int64_t max_rows = std::max(1, p->max_rows);
+      purge_items_.bind(1, p->before).bind(2, max_rows);
+      auto items = delete_rows(purge_items_);
+      if (!items.ok()) return sql_failure(items.error());
+      std::int64_t messages = 0;
+      if (*items < max_rows) {
+        purge_messages_.bind(1, p->before).bind(2, max_rows - *items);
+        auto n = delete_rows(purge_messages_);
+        if (!n.ok()) return sql_failure(n.error());
+        messages = *n;
+      }
+      batch_purged_items_ += *items;
+      batch_purged_messages_ += messages;
+      return WriteOutcome::deleted(*items + messages);
     }
     auto& m = std::get<AppendGroupMessage>(op).message;
     auto found = exists(group_exists_, m.group_id);
@@ -387,6 +445,7 @@ class SqliteStorage final : public Storage {
 
   void run_batch(std::deque<Pending>& batch, std::vector<WriteOutcome>& outcomes) {
     const std::int64_t ts_before = last_ts_;
+    batch_acked_ = batch_purged_items_ = batch_purged_messages_ = 0;
     auto fail_all = [&](const std::string& why) {
       last_ts_ = ts_before;
       outcomes.assign(batch.size(), WriteOutcome::failure(ErrorCode::kUnavailable, why));
@@ -422,6 +481,12 @@ class SqliteStorage final : public Storage {
     commit_micros_.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
     batches_.fetch_add(1, std::memory_order_relaxed);
     ops_.fetch_add(batch.size(), std::memory_order_relaxed);
+    // Deletions count only once committed.
+    acked_deletes_.fetch_add(static_cast<std::uint64_t>(batch_acked_), std::memory_order_relaxed);
+    purged_items_.fetch_add(static_cast<std::uint64_t>(batch_purged_items_),
+                            std::memory_order_relaxed);
+    purged_messages_.fetch_add(static_cast<std::uint64_t>(batch_purged_messages_),
+                               std::memory_order_relaxed);
     if (batch.size() > max_batch_seen_.load(std::memory_order_relaxed)) {
       max_batch_seen_.store(batch.size(), std::memory_order_relaxed);
     }
@@ -433,8 +498,10 @@ class SqliteStorage final : public Storage {
   // Writer-thread state.
   std::unique_ptr<Connection> writer_db_;
   Statement select_last_ts_, update_last_ts_, insert_user_, insert_group_, user_exists_,
-      group_exists_, insert_item_, insert_message_;
+      group_exists_, insert_item_, insert_message_, ack_items_, purge_items_, purge_messages_;
   std::int64_t last_ts_ = 0;
+  // Rows the open transaction deleted; added to the counters below once it commits.
+  std::int64_t batch_acked_ = 0, batch_purged_items_ = 0, batch_purged_messages_ = 0;
   std::thread writer_;
 
   std::mutex mutex_;
@@ -446,6 +513,7 @@ class SqliteStorage final : public Storage {
   std::vector<std::unique_ptr<Reader>> readers_;
 
   std::atomic<std::uint64_t> batches_{0}, ops_{0}, max_batch_seen_{0}, commit_micros_{0};
+  std::atomic<std::uint64_t> acked_deletes_{0}, purged_items_{0}, purged_messages_{0};
 };
 
 }  // namespace

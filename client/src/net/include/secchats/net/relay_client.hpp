@@ -28,13 +28,35 @@ struct RelayOptions {
   // Must exceed the server's long-poll hold (≤ 24 s) so a quiet poll ends with the server's
   // empty 200, not our timeout. The reference client uses 25 s.
   std::chrono::milliseconds long_poll_timeout{25000};
+
+  // TLS (https:// only; giving either for http:// is kInvalidArgument).
+  //
+  // By default the server's certificate chain is verified against the system's trust store
+  // and must name the URL's host (DNS name or IP address, via subjectAltName).
+  //
+  // PEM file of trusted certificates used instead of the system's: CA roots, intermediates,
+  // or the server's own (self-signed) certificate — every certificate in it is a trust anchor.
+  std::string ca_file;
+  // Certificate pinning: the SHA-256 of the server certificate's DER encoding (the whole
+  // certificate, not its public key: `openssl x509 -noout -fingerprint -sha256`, or what
+  // `secchats-server` prints at start), as base64 (44 characters) or hex (64 digits, colons
+  // and case ignored). A server presenting any other certificate is refused. With a pin and
+  // no ca_file, chain and host name are not checked (so a self-signed development
+  // certificate works with the pin alone); with both, all checks apply.
+  std::string pin_sha256;
+
+  // Plain http:// is refused (kInsecure) unless the host is loopback (127.0.0.0/8, ::1,
+  // localhost) or this is set.
+  bool allow_insecure_http = false;
 };
 
 // Error mapping: cannot connect / time out / broken connection → kNetwork; HTTP 401 →
 // kUnauthenticated; 404 → kNotFound; 413 → kTooLarge; 429 → kRateLimited; 503 →
 // kUnavailable; any other non-200 → kRefused. The message carries the status and the
 // server's short reason (first line, at most 200 chars), never the request body. A 200
-// whose body does not decode → kCorrupt.
+// whose body does not decode → kCorrupt. TLS: a certificate that fails verification →
+// kInsecure "certificate verify failed: <reason>"; a pinned one that differs → kInsecure
+// "certificate pin mismatch ..."; any other TLS handshake failure → kInsecure too.
 //
 // Keeps one keep-alive connection open and reuses it; if a kept connection turns out to be
 // closed before any byte of the answer arrived, the request is sent once more on a new one.
@@ -43,8 +65,10 @@ struct RelayOptions {
 // time. Instances share no state, so a second instance may long-poll on another thread.
 class RelayClient {
  public:
-  // `server_url`: "http://host[:port]" (an optional trailing path prefix is kept). Other
-  // schemes are kInvalidArgument for now. Does not connect yet.
+  // `server_url`: "https://host[:port]" or "http://host[:port]" (an optional trailing path
+  // prefix is kept). Other schemes, a malformed pin or an unreadable ca_file are
+  // kInvalidArgument; http:// to a host that is not loopback is kInsecure unless
+  // options.allow_insecure_http. Does not connect yet.
   static Result<std::unique_ptr<RelayClient>> create(std::string_view server_url,
                                                      RelayOptions options = {});
   ~RelayClient();

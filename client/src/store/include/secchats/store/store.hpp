@@ -31,6 +31,10 @@ struct Identity {
   std::string nickname;
   std::string server_url;
   std::int64_t created_at_ms = 0;
+  // How to connect securely (secchats::ConnectionOptions); schema version 2.
+  std::string ca_file;
+  std::string pin_sha256;
+  bool allow_insecure_http = false;
 };
 
 // A completed friendship: we hold the channel key both sides derived.
@@ -159,7 +163,8 @@ class Store {
   Result<std::vector<StoredMessage>> messages(std::string_view chat_id, std::size_t limit = 0);
 
   // Per-channel sync cursors: the largest server timestamp durably processed. Channel is
-  // "queue" for the user's direct queue, or a group id. Unknown channel → 0.
+  // "queue" for the user's direct queue, or "g:<group id>". Unknown channel → 0. A cursor
+  // never moves backwards (set_cursor keeps the larger value).
   Result<std::int64_t> cursor(std::string_view channel);
   Status set_cursor(std::string_view channel, std::int64_t timestamp);
 

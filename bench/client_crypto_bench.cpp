@@ -1,0 +1,71 @@
+// Client-side crypto costs: a v1 message with the cached channel key versus re-deriving
+// PBKDF2 for every message as the reference client does, and unlocking the store.
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+#include <filesystem>
+#include <string>
+
+#include "secchats/crypto/v1.hpp"
+#include "secchats/store/store.hpp"
+
+namespace {
+
+using namespace secchats;
+
+const SecretString kKey("OfpXBRVOdR6DjavVaQmcXcLIGJc6ctkEIbQZatvmVDM=");
+const std::string kPlaintext(
+    R"({"object":"Message","fromUserId":"9f1c2b3a4d5e6f70","fromName":"Alice",)"
+    R"("toId":"0a1b2c3d4e5f6071","replyToMessageId":0,"newEmoji":null,"oldEmoji":null,)"
+    R"("messageId":123,"type":"TEXT","content":"SGVsbG8sIGhvdyBhcmUgeW91Pw==",)"
+    R"("timestamp":1795444291649})");
+
+// Our client: PBKDF2 once per key string, then AES-GCM only.
+void BM_V1MessageCachedKey(benchmark::State& state) {
+  crypto::v1::MessageCipher cipher;
+  (void)cipher.encrypt(kKey, "warm-up");
+  for (auto _ : state) {
+    std::string sealed = cipher.encrypt(kKey, kPlaintext);
+    auto opened = cipher.decrypt(kKey, sealed);
+    benchmark::DoNotOptimize(opened);
+  }
+}
+BENCHMARK(BM_V1MessageCachedKey);
+
+// The reference client: PBKDF2 (100 000 iterations) on both sides of every message.
+void BM_V1MessagePbkdf2PerMessage(benchmark::State& state) {
+  for (auto _ : state) {
+    std::string sealed =
+        crypto::v1::aes_gcm_encrypt(crypto::v1::derive_message_key(kKey.view()), kPlaintext);
+    auto opened = crypto::v1::aes_gcm_decrypt(crypto::v1::derive_message_key(kKey.view()), sealed);
+    benchmark::DoNotOptimize(opened);
+  }
+}
+BENCHMARK(BM_V1MessagePbkdf2PerMessage)->Unit(benchmark::kMillisecond);
+
+// Unlocking the store: Argon2id (64 MiB, 3 passes) plus opening SQLCipher.
+void BM_StoreUnlock(benchmark::State& state) {
+  const auto home =
+      std::filesystem::temp_directory_path() / ("secchats-bench-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(home);
+  const SecretString password("benchmark password");
+  store::Identity identity{"0123456789abcdef0123456789abcdef", SecretString("token"), "Bench",
+                           "http://127.0.0.1:8080", 0};
+  auto created = store::Store::create(home, password, identity);
+  if (!created.ok()) {
+    state.SkipWithError(created.error().message().c_str());
+    return;
+  }
+  created->reset();
+  for (auto _ : state) {
+    auto opened = store::Store::open(home, password);
+    if (!opened.ok()) state.SkipWithError(opened.error().message().c_str());
+    benchmark::DoNotOptimize(opened);
+  }
+  std::filesystem::remove_all(home);
+}
+BENCHMARK(BM_StoreUnlock)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+}  // namespace
+
+BENCHMARK_MAIN();
