@@ -49,8 +49,11 @@ void BM_StoreUnlock(benchmark::State& state) {
       std::filesystem::temp_directory_path() / ("secchats-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(home);
   const SecretString password("benchmark password");
-  store::Identity identity{"0123456789abcdef0123456789abcdef", SecretString("token"), "Bench",
-                           "http://127.0.0.1:8080", 0};
+  store::Identity identity;
+  identity.user_id = "0123456789abcdef0123456789abcdef";
+  identity.auth_token = SecretString("token");
+  identity.nickname = "Bench";
+  identity.server_url = "http://127.0.0.1:8080";
   auto created = store::Store::create(home, password, identity);
   if (!created.ok()) {
     state.SkipWithError(created.error().message().c_str());
