@@ -9,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <iostream>
 #include <sstream>
@@ -45,7 +47,41 @@ struct Flags {
   int retention_days = 30;
   std::int64_t retention_ms = 0;  // hidden, for tests: overrides --retention-days when > 0
   int purge_interval_ms = 300000;
+  // Limits (see README): 0 disables a rate; a burst of 0 means twice the rate.
+  std::size_t max_connections = 10000;
+  int request_timeout_ms = 30000;
+  int idle_timeout_ms = 60000;
+  std::size_t max_longpolls_per_user = 4;
+  double register_rate_per_min = 10;
+  double register_burst = 0;
+  double ip_rate_per_sec = 200;
+  double ip_burst = 0;
+  double user_rate_per_sec = 50;
+  double user_burst = 0;
+  bool trust_forwarded_for = false;
 };
+
+double burst_or_twice(double burst, double rate) {
+  return burst > 0 ? burst : 2 * rate;
+}
+
+// Every connection is a file descriptor: raise the soft limit to the hard one, and warn when
+// even that leaves no room for --max-connections.
+void check_descriptor_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  constexpr rlim_t kReserve = 64;  // database, listeners, logs
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < max_connections + kReserve) {
+    log::warn("the open-file limit (" + std::to_string(limit.rlim_cur) +
+              ") is below --max-connections " + std::to_string(max_connections) +
+              " plus a reserve: accepts will fail before the limit is reached (raise ulimit -n)");
+  }
+}
 
 // Waits until every connection has finished (or the grace period ran out), then stops.
 asio::awaitable<void> drain(asio::io_context& ioc, HttpServer& server,
@@ -142,8 +178,18 @@ int run(const Flags& flags) {
   NotificationHub hub;
   RelayLimits limits;
   limits.longpoll_timeout = std::chrono::milliseconds(flags.longpoll_timeout_ms);
+  limits.max_longpolls_per_user = flags.max_longpolls_per_user;
+  limits.user_writes_per_second = flags.user_rate_per_sec;
+  limits.user_write_burst = burst_or_twice(flags.user_burst, flags.user_rate_per_sec);
   RelayService service(**storage, hub, limits);
-  ApiRouter router(service);
+  RouterLimits router_limits;
+  router_limits.requests_per_second = flags.ip_rate_per_sec;
+  router_limits.request_burst = burst_or_twice(flags.ip_burst, flags.ip_rate_per_sec);
+  router_limits.registrations_per_minute = flags.register_rate_per_min;
+  router_limits.registration_burst =
+      burst_or_twice(flags.register_burst, flags.register_rate_per_min);
+  router_limits.trust_forwarded_for = flags.trust_forwarded_for;
+  ApiRouter router(service, router_limits);
 
   const int threads = flags.threads > 0
                           ? flags.threads
@@ -169,6 +215,10 @@ int run(const Flags& flags) {
   net_options.tls = *tls;
   net_options.allow_plain_http = flags.allow_plain_http;
   net_options.max_body_bytes = flags.max_body_bytes;
+  net_options.max_connections = flags.max_connections;
+  net_options.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
+  net_options.idle_timeout = std::chrono::milliseconds(flags.idle_timeout_ms);
+  check_descriptor_limit(flags.max_connections);
   auto server = HttpServer::create(ioc, net_options, router);
   if (!server.ok()) {
     std::cerr << "secchats-server: " << server.error().message() << "\n";
@@ -245,6 +295,51 @@ int main(int argc, char** argv) {
                  "Largest accepted request body; larger ones get 413")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20));
+  app.add_option("--max-connections", flags.max_connections,
+                 "Connections served at once; further ones are answered 503 and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  app.add_option("--request-timeout-ms", flags.request_timeout_ms,
+                 "A request (headers and body) must arrive within this time of its first byte; "
+                 "slower connections are closed")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600000));
+  app.add_option("--idle-timeout-ms", flags.idle_timeout_ms,
+                 "How long a kept-alive connection may wait for its next request")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3600000));
+  app.add_option("--max-longpolls-per-user", flags.max_longpolls_per_user,
+                 "Concurrent /longpoll requests per user; more get 429 (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10000}));
+  app.add_option("--register-rate-per-min", flags.register_rate_per_min,
+                 "/register calls per minute per client address; more get 429 (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--register-burst", flags.register_burst,
+                 "/register calls a quiet address may make at once (0 = twice the rate)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--ip-rate-per-sec", flags.ip_rate_per_sec,
+                 "Requests per second per client address; more get 429 (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--ip-burst", flags.ip_burst,
+                 "Requests a quiet address may make at once (0 = twice the rate)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--user-rate-per-sec", flags.user_rate_per_sec,
+                 "Writes (/postmsg, /postgroup, /connect, /connect2, /groupinv, /register2) per "
+                 "second per user; more get 429 (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--user-burst", flags.user_burst,
+                 "Writes a quiet user may make at once (0 = twice the rate)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_flag("--trust-forwarded-for", flags.trust_forwarded_for,
+               "Count the per-address limits by the last X-Forwarded-For address (only behind a "
+               "reverse proxy that sets it)");
   app.add_option("--threads", flags.threads, "Worker threads (0 = one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));

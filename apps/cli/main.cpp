@@ -244,8 +244,8 @@ void cmd_react(Command& c) {
 }
 
 void cmd_sync(Command& c) {
-  for (const auto& e : c.value_or_fail(c.client().sync()))
-    c.out().event(e);
+  // Printed as each channel commits, so a failure half-way loses nothing already stored.
+  c.ok_or_fail(c.client().sync([&](const Event& e) { c.out().event(e); }));
 }
 
 void cmd_listen(Command& c) {

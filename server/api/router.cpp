@@ -1,5 +1,9 @@
 #include "api/router.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
+#include <algorithm>
+
 #include "secchats/protocol/json_codec.hpp"
 
 namespace secchats::server {
@@ -40,6 +44,35 @@ HttpReply from_result(const Result<T>& r) {
   return r.ok() ? ok_json(proto::encode(*r)) : error_reply(r.error());
 }
 
+// What the per-address limits count an address as: IPv4 as it is, IPv4-mapped IPv6 as IPv4,
+// other IPv6 by its /64 (one subscriber usually holds a whole /64). "" if not an address.
+std::string address_key(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']')
+    text = text.substr(1, text.size() - 2);
+  boost::system::error_code ec;
+  const std::string plain(text);
+  auto address = asio::ip::make_address(plain, ec);
+  if (ec) return {};
+  if (!address.is_v6()) return address.to_string();
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), static_cast<unsigned char>(0));
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+RateLimitOptions per_second(double rate, double burst, std::size_t max_keys) {
+  RateLimitOptions options;
+  options.tokens_per_second = rate;
+  options.burst = burst;
+  options.max_keys = max_keys;
+  return options;
+}
+
 }  // namespace
 
 int http_status_for(ErrorCode code) {
@@ -63,7 +96,33 @@ int http_status_for(ErrorCode code) {
   }
 }
 
-ApiRouter::ApiRouter(RelayService& service) : service_(service) {}
+ApiRouter::ApiRouter(RelayService& service, RouterLimits limits)
+    : service_(service),
+      limits_(limits),
+      ip_requests_(per_second(limits.requests_per_second, limits.request_burst,
+                              limits.max_tracked_addresses)),
+      ip_registrations_(per_second(limits.registrations_per_minute / 60.0,
+                                   limits.registration_burst, limits.max_tracked_addresses)) {}
+
+std::string ApiRouter::client_key(const RequestContext& context) const {
+  if (limits_.trust_forwarded_for && !context.forwarded_for.empty()) {
+    // The last entry is the one our proxy appended; earlier ones are the client's say-so.
+    std::string_view header = context.forwarded_for;
+    std::string key = address_key(header.substr(header.rfind(',') + 1));
+    if (!key.empty()) return key;
+  }
+  return address_key(context.client_ip);
+}
+
+HttpReply ApiRouter::rate_limited(std::string_view reason) {
+  counters_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+  return {429, "text/plain; charset=utf-8", std::string(reason) + "\n"};
+}
+
+HttpReply ApiRouter::refuse_connection() {
+  counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);
+  return transport_error(503, "server busy: too many connections; try again later");
+}
 
 HttpReply ApiRouter::transport_error(int status, std::string_view reason) {
   (status >= 500 ? counters_.status_5xx : counters_.status_4xx)
@@ -73,13 +132,33 @@ HttpReply ApiRouter::transport_error(int status, std::string_view reason) {
 
 asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::string_view target,
                                              std::string body) {
+  RequestContext unknown_client;  // a named local: GCC 12 and temporaries in co_await
+  HttpReply reply = co_await handle(method, target, std::move(body), std::move(unknown_client));
+  co_return reply;
+}
+
+asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::string_view target,
+                                             std::string body, RequestContext context) {
   std::string_view path = target.substr(0, target.find('?'));
   const std::size_t index = endpoint_index(path);
   counters_.requests[index].fetch_add(1, std::memory_order_relaxed);
 
+  // Per-address limits come first; per-user ones are the service's, after authentication.
+  const std::string client = client_key(context);
+  bool refused = false;
   HttpReply reply;
+  if (!client.empty() && !ip_requests_.allow(client)) {
+    reply = rate_limited("too many requests from this address; slow down");
+    refused = true;
+  } else if (!client.empty() && path == "/register" && !ip_registrations_.allow(client)) {
+    reply = rate_limited("too many registrations from this address; try again later");
+    refused = true;
+  }
+
   const bool is_post = method == "POST";
-  if (path == "/register" && (is_post || method == "GET")) {
+  if (refused) {
+    // answered above
+  } else if (path == "/register" && (is_post || method == "GET")) {
     // The reference client sends GET with no body; any body is ignored.
     auto user = co_await service_.register_user();
     reply = from_result(user);
@@ -177,6 +256,10 @@ HttpReply ApiRouter::varz() {
     out += ':' + std::to_string(counters_.requests[i].load(std::memory_order_relaxed));
   }
   const auto& w = snap->writer;
+  const std::uint64_t limited_total =
+      counters_.rate_limited.load(std::memory_order_relaxed) + snap->rate_limited;
+  const std::uint64_t connections_refused =
+      counters_.connections_refused.load(std::memory_order_relaxed);
   out += "},\"responses\":{\"2xx\":" + std::to_string(counters_.status_2xx.load()) +
          ",\"4xx\":" + std::to_string(counters_.status_4xx.load()) +
          ",\"5xx\":" + std::to_string(counters_.status_5xx.load()) + "}" +
@@ -195,7 +278,10 @@ HttpReply ApiRouter::varz() {
          ",\"purge_runs\":" + std::to_string(snap->retention.runs) +
          ",\"last_purge_rows\":" + std::to_string(snap->retention.last_rows) +
          ",\"last_purge_micros\":" + std::to_string(snap->retention.last_micros) +
-         ",\"purge_micros_total\":" + std::to_string(snap->retention.total_micros) + "}";
+         ",\"purge_micros_total\":" + std::to_string(snap->retention.total_micros) +
+         ",\"rate_limited\":" + std::to_string(limited_total) +
+         ",\"connections_refused\":" + std::to_string(connections_refused) +
+         ",\"longpolls_refused\":" + std::to_string(snap->longpolls_refused) + "}";
   return ok_json(std::move(out));
 }
 

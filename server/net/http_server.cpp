@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -144,6 +145,9 @@ struct ServerAccess {
                                             Stream& stream) {
     auto& tcp_layer = c.stream;
     const auto& opt = server.options_;
+    boost::system::error_code peer_ec;  // the client address, for the per-address limits
+    const auto peer = tcp_layer.socket().remote_endpoint(peer_ec);
+    const std::string client_ip = peer_ec ? std::string() : peer.address().to_string();
     beast::flat_buffer buffer;
     bool first = true;
     bool sent_last_answer = false;
@@ -153,14 +157,25 @@ struct ServerAccess {
       parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
       parser.body_limit(opt.max_body_bytes);
       boost::system::error_code ec;
-      // The idle budget applies until the next request starts; after the first byte the whole
-      // request must arrive within request_timeout (slow senders cannot hold a slot forever).
-      tcp_layer.expires_after(first ? opt.request_timeout : opt.idle_timeout);
+      // The idle budget applies until the next request starts; from its first byte (from
+      // accept, for the first request) the whole request, headers and body, must arrive
+      // within request_timeout: slow senders cannot hold a slot longer than that.
+      if (!first && buffer.size() == 0) {
+        tcp_layer.expires_after(opt.idle_timeout);
+        auto space = buffer.prepare(4096);
+        const std::size_t got =
+            co_await stream.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
+        buffer.commit(got);
+      }
       first = false;
-      co_await http::async_read_header(stream, buffer, parser,
-                                       asio::redirect_error(asio::use_awaitable, ec));
+      const auto deadline = std::chrono::steady_clock::now() + opt.request_timeout;
       if (!ec) {
-        tcp_layer.expires_after(opt.request_timeout);
+        tcp_layer.expires_at(deadline);
+        co_await http::async_read_header(stream, buffer, parser,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (!ec) {
+        tcp_layer.expires_at(deadline);
         // Refuse an announced oversize body before reading any of it.
         if (parser.content_length() && *parser.content_length() > opt.max_body_bytes) {
           ec = http::error::body_limit;
@@ -202,7 +217,11 @@ struct ServerAccess {
       std::string_view method = request.method_string();
       std::string_view target = request.target();
       std::string body = std::move(request.body());
-      HttpReply reply = co_await server.router_.handle(method, target, std::move(body));
+      RequestContext context{client_ip, {}};
+      for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it)
+        context.forwarded_for = it->value();  // the last one, the nearest proxy's
+      HttpReply reply =
+          co_await server.router_.handle(method, target, std::move(body), std::move(context));
       const bool again = keep_alive && !server.stopping_.load();
       tcp_layer.expires_after(opt.write_timeout);
       auto response = make_response(reply, request.version(), again);
@@ -216,6 +235,33 @@ struct ServerAccess {
     co_return sent_last_answer;
   }
 
+  // A connection over max_connections: answered 503 and closed (plain HTTP), or just closed
+  // (TLS: a handshake is what an overloaded server should not spend). At most kMaxRefusing
+  // answers are in flight, each bounded in time; beyond that connections are closed at once.
+  static void refuse(HttpServer& server, tcp::socket socket, bool tls) {
+    constexpr std::size_t kMaxRefusing = 256;
+    HttpReply reply = server.router_.refuse_connection();
+    if (tls || server.refusing_.load() >= kMaxRefusing) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    server.refusing_.fetch_add(1);
+    auto ex = socket.get_executor();
+    asio::co_spawn(ex, answer_refused(std::move(socket), std::move(reply)),
+                   [&server](std::exception_ptr) { server.refusing_.fetch_sub(1); });
+  }
+
+  static asio::awaitable<void> answer_refused(tcp::socket socket, HttpReply reply) {
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_after(std::chrono::seconds(1));
+    auto response = make_response(reply, 11, false);
+    boost::system::error_code ec;
+    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_await linger(stream);  // so that the client reads the 503, not a reset
+    stream.close();
+  }
+
   static asio::awaitable<void> accept_loop(HttpServer& server, tcp::acceptor& acceptor, bool tls) {
     for (;;) {
       boost::system::error_code ec;
@@ -226,9 +272,16 @@ struct ServerAccess {
         if (server.stopping_.load() || ec == asio::error::operation_aborted) co_return;
         // Out of file descriptors and similar: log the kind of failure, keep serving.
         log::warn("accept failed: " + ec.message());
+        // Out of descriptors fails again at once: pause rather than spin.
+        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
+      if (server.active_.load() >= server.options_.max_connections) {
+        refuse(server, std::move(socket), tls);
+        continue;
+      }
       // A TLS connection keeps the context current at accept time, even across a reload.
       std::shared_ptr<asio::ssl::context> tls_context =
           tls ? server.options_.tls->current() : nullptr;

@@ -39,6 +39,8 @@ struct HttpServerOptions {
   // ...and a kept-alive connection may sit idle between requests this long.
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds write_timeout{30000};
+  // Connections served at once; further ones get a 503 (plain HTTP) or are closed (TLS).
+  std::size_t max_connections = 10000;
 };
 
 // Parses "HOST:PORT" / "[v6]:PORT".
@@ -74,6 +76,7 @@ class HttpServer {
   std::vector<bool> acceptor_tls_;  // parallel to acceptors_: serves HTTPS
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> active_{0};
+  std::atomic<std::size_t> refusing_{0};  // over-limit connections still being answered
   std::mutex connections_mutex_;
   std::unordered_set<std::shared_ptr<Connection>> connections_;
 

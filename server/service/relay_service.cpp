@@ -62,8 +62,22 @@ void forget_acknowledged(Storage& storage, AckQueue ack) {
 
 }  // namespace
 
+namespace {
+RateLimitOptions user_write_limit(const RelayLimits& limits) {
+  RateLimitOptions options;
+  options.tokens_per_second = limits.user_writes_per_second;
+  options.burst = limits.user_write_burst;
+  options.max_keys = limits.max_tracked_users;
+  return options;
+}
+}  // namespace
+
 RelayService::RelayService(Storage& storage, NotificationHub& hub, RelayLimits limits)
-    : storage_(storage), hub_(hub), limits_(limits) {}
+    : storage_(storage),
+      hub_(hub),
+      limits_(limits),
+      user_writes_(user_write_limit(limits)),
+      user_longpolls_(limits.max_longpolls_per_user) {}
 
 Result<std::string> RelayService::require_id(const OptString& value, const char* field) const {
   if (!value || value->empty()) return bad_request(std::string("missing field '") + field + "'");
@@ -81,6 +95,16 @@ Status RelayService::authenticate(const OptString& user_id, const OptString& tok
   auto presented = crypto::sha256(*token);
   if (!stored || !crypto::constant_time_equal(*stored, presented)) {
     return Error(ErrorCode::kUnauthenticated, "unknown user or wrong token");
+  }
+  return ok_status();
+}
+
+Status RelayService::authenticate_writer(const OptString& user_id, const OptString& token) {
+  SC_TRY(authenticate(user_id, token));
+  // Only after authentication: nobody can spend another user's budget with its bare id.
+  if (!user_writes_.allow(*user_id)) {
+    rate_limited_.fetch_add(1, std::memory_order_relaxed);
+    return Error(ErrorCode::kRateLimited, "too many writes from this user; slow down");
   }
   return ok_status();
 }
@@ -110,7 +134,8 @@ asio::awaitable<Result<protocol::User>> RelayService::register_user() {
 
 asio::awaitable<Result<protocol::Group>> RelayService::register_group(
     const protocol::User& caller) {
-  if (Status s = authenticate(caller.user_id, caller.auth_token); !s.ok()) co_return s.error();
+  if (Status s = authenticate_writer(caller.user_id, caller.auth_token); !s.ok())
+    co_return s.error();
   std::string group_id = crypto::random_hex(kGroupIdBytes);
   WriteOp op = CreateGroup{group_id};
   std::string no_key;
@@ -170,7 +195,8 @@ asio::awaitable<Status> RelayService::enqueue(QueueItem item) {
 }
 
 asio::awaitable<Status> RelayService::connect(const protocol::FriendRequest& request) {
-  if (Status s = authenticate(request.from_user_id, request.auth_token); !s.ok()) co_return s;
+  if (Status s = authenticate_writer(request.from_user_id, request.auth_token); !s.ok())
+    co_return s;
   auto to = require_id(request.to_user_id, "toUserId");
   if (!to.ok()) co_return to.error();
   if (!request.crypto_data) co_return bad_request("missing field 'cryptoData'");
@@ -184,7 +210,8 @@ asio::awaitable<Status> RelayService::connect(const protocol::FriendRequest& req
 }
 
 asio::awaitable<Status> RelayService::respond(const protocol::FriendResponse& response) {
-  if (Status s = authenticate(response.from_user_id, response.auth_token); !s.ok()) co_return s;
+  if (Status s = authenticate_writer(response.from_user_id, response.auth_token); !s.ok())
+    co_return s;
   auto to = require_id(response.to_user_id, "toUserId");
   if (!to.ok()) co_return to.error();
   if (!response.crypto_data) co_return bad_request("missing field 'cryptoData'");
@@ -195,7 +222,8 @@ asio::awaitable<Status> RelayService::respond(const protocol::FriendResponse& re
 }
 
 asio::awaitable<Status> RelayService::post_message(const protocol::SendMessage& message) {
-  if (Status s = authenticate(message.from_user_id, message.auth_token); !s.ok()) co_return s;
+  if (Status s = authenticate_writer(message.from_user_id, message.auth_token); !s.ok())
+    co_return s;
   auto to = require_id(message.to_id, "toId");
   if (!to.ok()) co_return to.error();
   if (!message.enc_content) co_return bad_request("missing field 'encContent'");
@@ -206,7 +234,7 @@ asio::awaitable<Status> RelayService::post_message(const protocol::SendMessage& 
 }
 
 asio::awaitable<Status> RelayService::invite(const protocol::GroupInvite& invite) {
-  if (Status s = authenticate(invite.from_user_id, invite.auth_token); !s.ok()) co_return s;
+  if (Status s = authenticate_writer(invite.from_user_id, invite.auth_token); !s.ok()) co_return s;
   auto to = require_id(invite.to_user_id, "toUserId");
   if (!to.ok()) co_return to.error();
   auto group = require_id(invite.group_id, "groupId");
@@ -219,7 +247,8 @@ asio::awaitable<Status> RelayService::invite(const protocol::GroupInvite& invite
 }
 
 asio::awaitable<Status> RelayService::post_group(const protocol::SendMessage& message) {
-  if (Status s = authenticate(message.from_user_id, message.auth_token); !s.ok()) co_return s;
+  if (Status s = authenticate_writer(message.from_user_id, message.auth_token); !s.ok())
+    co_return s;
   auto group = require_id(message.to_id, "toId");
   if (!group.ok()) co_return group.error();
   if (!message.enc_content) co_return bad_request("missing field 'encContent'");
@@ -270,6 +299,12 @@ asio::awaitable<Result<std::string>> RelayService::long_poll(const protocol::Pol
   if (Status s = authenticate(poll.user_id, poll.auth_token); !s.ok()) co_return s.error();
   if (poll.group_ids.size() > limits_.max_ids_per_poll) co_return bad_request("too many groupIds");
   const std::string& self = *poll.user_id;
+  // Held until this poll returns, however it returns.
+  ConcurrencyLimiter::Lease slot = user_longpolls_.try_acquire(self);
+  if (!slot) {
+    longpolls_refused_.fetch_add(1, std::memory_order_relaxed);
+    co_return Error(ErrorCode::kRateLimited, "too many long-polls for this user");
+  }
 
   // The caller's own id stands for its direct queue; every other id is a group.
   std::vector<std::string> keys;
@@ -310,6 +345,8 @@ Result<RelaySnapshot> RelayService::snapshot() {
   s.writer = storage_.writer_stats();
   s.longpolls_waiting = hub_.waiting();
   if (retention_) s.retention = retention_->stats();
+  s.rate_limited = rate_limited_.load(std::memory_order_relaxed);
+  s.longpolls_refused = longpolls_refused_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -11,6 +12,7 @@
 #include "secchats/common/result.hpp"
 #include "secchats/protocol/objects.hpp"
 #include "service/notification_hub.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/retention.hpp"
 #include "storage/storage.hpp"
 
@@ -21,13 +23,22 @@ struct RelayLimits {
   std::size_t max_ids_per_poll = 1000;
   std::size_t max_id_length = 128;
   std::chrono::milliseconds longpoll_timeout{20000};  // under the reference client's 25 s
+  // Writes (/register2, /connect, /connect2, /postmsg, /groupinv, /postgroup) per
+  // authenticated user: a token bucket. 0 writes per second disables it.
+  double user_writes_per_second = 50;
+  double user_write_burst = 100;
+  // Concurrent /longpoll requests per authenticated user; 0 = no limit.
+  std::size_t max_longpolls_per_user = 4;
+  std::size_t max_tracked_users = 100000;  // bound on the write limiter's memory
 };
 
 struct RelaySnapshot {
   StorageCounts counts;
   WriterStats writer;
   std::size_t longpolls_waiting = 0;
-  RetentionStats retention;  // zeros when no purger is attached
+  RetentionStats retention;             // zeros when no purger is attached
+  std::uint64_t rate_limited = 0;       // writes refused by the per-user limit
+  std::uint64_t longpolls_refused = 0;  // long-polls over the per-user cap
 };
 
 class RelayService {
@@ -57,6 +68,8 @@ class RelayService {
 
  private:
   Status authenticate(const protocol::OptString& user_id, const protocol::OptString& token);
+  // authenticate(), then a token from the user's write bucket (429 when there is none).
+  Status authenticate_writer(const protocol::OptString& user_id, const protocol::OptString& token);
   Result<std::string> require_id(const protocol::OptString& value, const char* field) const;
   boost::asio::awaitable<WriteOutcome> write(WriteOp op, std::string notify_key);
   boost::asio::awaitable<Status> enqueue(QueueItem item);
@@ -65,6 +78,10 @@ class RelayService {
   NotificationHub& hub_;
   RelayLimits limits_;
   const RetentionPurger* retention_ = nullptr;
+  RateLimiter user_writes_;
+  ConcurrencyLimiter user_longpolls_;
+  std::atomic<std::uint64_t> rate_limited_{0};
+  std::atomic<std::uint64_t> longpolls_refused_{0};
 };
 
 }  // namespace secchats::server

@@ -1,9 +1,19 @@
 #include "server_fixture.hpp"
 
+#include <algorithm>
+
 namespace secchats::testing {
 namespace proto = secchats::protocol;
 
 void ServerTest::start(std::vector<std::string> extra_args) {
+  // Every test client comes from 127.0.0.1, and some tests write as fast as they can: the
+  // rate limits are off unless a test sets them (limits_test.cpp does).
+  for (const char* flag : {"--ip-rate-per-sec", "--user-rate-per-sec", "--register-rate-per-min"}) {
+    if (std::find(extra_args.begin(), extra_args.end(), flag) == extra_args.end()) {
+      extra_args.push_back(flag);
+      extra_args.push_back("0");
+    }
+  }
   server_ = std::make_unique<ServerProcess>(
       ServerProcess::Options{data_dir_.path(), std::move(extra_args)});
   client_ = std::make_unique<HttpClient>(server_->port());

@@ -438,31 +438,52 @@ Result<std::string> previous_reaction(store::Store& st, std::string_view chat_id
 
 }  // namespace
 
-Result<MessageInfo> Client::send_text(std::string_view friend_id, std::string_view text) {
+Result<Client::Impl::Channel> Client::Impl::channel(ChatKind kind, std::string_view id) {
+  if (kind == ChatKind::kFriend) {
+    SC_ASSIGN_OR_RETURN(auto f, require_friend(id));
+    return Channel{kind, f.user_id, f.channel_key};
+  }
+  SC_ASSIGN_OR_RETURN(auto g, require_group(id));
+  return Channel{kind, g.group_id, g.key};
+}
+
+Result<MessageInfo> Client::Impl::send_text(ChatKind kind, std::string_view id,
+                                            std::string_view text) {
   SC_TRY(check_text(text));
-  SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
-  auto m =
-      core::make_text(impl_->sender(), f.user_id, crypto::random_int63(), unix_millis_now(), text);
-  return impl_->deliver(ChatKind::kFriend, f.user_id, f.channel_key, m);
+  SC_ASSIGN_OR_RETURN(Channel c, channel(kind, id));
+  auto m = core::make_text(sender(), c.id, crypto::random_int63(), unix_millis_now(), text);
+  return deliver(c.kind, c.id, c.key, m);
+}
+
+Result<MessageInfo> Client::Impl::send_image(ChatKind kind, std::string_view id,
+                                             const std::vector<std::uint8_t>& png) {
+  SC_TRY(check_image(png));
+  SC_ASSIGN_OR_RETURN(Channel c, channel(kind, id));
+  auto m = core::make_image(sender(), c.id, crypto::random_int63(), unix_millis_now(), png);
+  return deliver(c.kind, c.id, c.key, m);
+}
+
+Result<MessageInfo> Client::Impl::react(ChatKind kind, std::string_view id, std::int64_t message_id,
+                                        std::string_view reaction) {
+  SC_ASSIGN_OR_RETURN(std::string name, normalize_reaction(reaction));
+  SC_ASSIGN_OR_RETURN(Channel c, channel(kind, id));
+  SC_ASSIGN_OR_RETURN(std::string old, previous_reaction(*store, c.id, user_id, message_id));
+  auto m = core::make_reaction(sender(), c.id, crypto::random_int63(), unix_millis_now(),
+                               message_id, name, old);
+  return deliver(c.kind, c.id, c.key, m);
+}
+
+Result<MessageInfo> Client::send_text(std::string_view friend_id, std::string_view text) {
+  return impl_->send_text(ChatKind::kFriend, friend_id, text);
 }
 
 Result<MessageInfo> Client::send_image(std::string_view friend_id, std::vector<std::uint8_t> png) {
-  SC_TRY(check_image(png));
-  SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
-  auto m =
-      core::make_image(impl_->sender(), f.user_id, crypto::random_int63(), unix_millis_now(), png);
-  return impl_->deliver(ChatKind::kFriend, f.user_id, f.channel_key, m);
+  return impl_->send_image(ChatKind::kFriend, friend_id, png);
 }
 
 Result<MessageInfo> Client::react(std::string_view friend_id, std::int64_t message_id,
                                   std::string_view reaction) {
-  SC_ASSIGN_OR_RETURN(std::string name, normalize_reaction(reaction));
-  SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
-  SC_ASSIGN_OR_RETURN(std::string old,
-                      previous_reaction(*impl_->store, f.user_id, impl_->user_id, message_id));
-  auto m = core::make_reaction(impl_->sender(), f.user_id, crypto::random_int63(),
-                               unix_millis_now(), message_id, name, old);
-  return impl_->deliver(ChatKind::kFriend, f.user_id, f.channel_key, m);
+  return impl_->react(ChatKind::kFriend, friend_id, message_id, reaction);
 }
 
 Result<std::vector<MessageInfo>> Client::history(std::string_view chat_id, std::size_t limit) {
@@ -564,31 +585,17 @@ Result<std::vector<GroupInfo>> Client::groups() {
 }
 
 Result<MessageInfo> Client::send_group_text(std::string_view group_id, std::string_view text) {
-  SC_TRY(check_text(text));
-  SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
-  auto m =
-      core::make_text(impl_->sender(), g.group_id, crypto::random_int63(), unix_millis_now(), text);
-  return impl_->deliver(ChatKind::kGroup, g.group_id, g.key, m);
+  return impl_->send_text(ChatKind::kGroup, group_id, text);
 }
 
 Result<MessageInfo> Client::send_group_image(std::string_view group_id,
                                              std::vector<std::uint8_t> png) {
-  SC_TRY(check_image(png));
-  SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
-  auto m =
-      core::make_image(impl_->sender(), g.group_id, crypto::random_int63(), unix_millis_now(), png);
-  return impl_->deliver(ChatKind::kGroup, g.group_id, g.key, m);
+  return impl_->send_image(ChatKind::kGroup, group_id, png);
 }
 
 Result<MessageInfo> Client::react_in_group(std::string_view group_id, std::int64_t message_id,
                                            std::string_view reaction) {
-  SC_ASSIGN_OR_RETURN(std::string name, normalize_reaction(reaction));
-  SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
-  SC_ASSIGN_OR_RETURN(std::string old,
-                      previous_reaction(*impl_->store, g.group_id, impl_->user_id, message_id));
-  auto m = core::make_reaction(impl_->sender(), g.group_id, crypto::random_int63(),
-                               unix_millis_now(), message_id, name, old);
-  return impl_->deliver(ChatKind::kGroup, g.group_id, g.key, m);
+  return impl_->react(ChatKind::kGroup, group_id, message_id, reaction);
 }
 
 }  // namespace secchats

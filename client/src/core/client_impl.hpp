@@ -36,6 +36,19 @@ struct Client::Impl {
   Result<MessageInfo> deliver(ChatKind kind, const std::string& chat_id, const SecretString& key,
                               const protocol::Message& m);
 
+  // Where a message goes: a friend's pairwise channel or a group, with its key.
+  struct Channel {
+    ChatKind kind;
+    std::string id;
+    SecretString key;
+  };
+  Result<Channel> channel(ChatKind kind, std::string_view id);
+  Result<MessageInfo> send_text(ChatKind kind, std::string_view id, std::string_view text);
+  Result<MessageInfo> send_image(ChatKind kind, std::string_view id,
+                                 const std::vector<std::uint8_t>& png);
+  Result<MessageInfo> react(ChatKind kind, std::string_view id, std::int64_t message_id,
+                            std::string_view reaction);
+
   Result<store::Friend> require_friend(std::string_view user_id);
   Result<store::GroupRecord> require_group(std::string_view group_id);
 
