@@ -13,6 +13,7 @@
 #include <cctype>
 #include <future>
 #include <limits>
+#include <ostream>
 #include <set>
 
 #include "server_fixture.hpp"
@@ -98,6 +99,11 @@ struct Endpoint {
   const char* acting_field;
   json::object (*body)(const World& w, const std::string& actor, const std::string& other);
 };
+
+// How gtest prints a parameter in test listings (instead of its raw bytes).
+void PrintTo(const Endpoint& e, std::ostream* os) {
+  *os << e.path;
+}
 
 const Endpoint kEndpoints[] = {
     {"/register2", "userId",
