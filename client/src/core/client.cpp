@@ -148,6 +148,35 @@ Result<store::GroupRecord> Client::Impl::require_group(std::string_view id) {
 // ---------------------------------------------------------------------------------------------
 // Lifecycle
 
+namespace {
+
+// The connection settings an account was created with, as the relay client takes them.
+net::RelayOptions relay_options_of(const store::Identity& identity) {
+  net::RelayOptions options;
+  options.ca_file = identity.ca_file;
+  options.pin_sha256 = identity.pin_sha256;
+  options.allow_insecure_http = identity.allow_insecure_http;
+  return options;
+}
+
+}  // namespace
+
+std::unique_ptr<Client::Impl> Client::Impl::make(const std::filesystem::path& home,
+                                                 std::unique_ptr<store::Store> store,
+                                                 std::unique_ptr<net::RelayClient> relay,
+                                                 const store::Identity& identity) {
+  auto impl = std::make_unique<Impl>();
+  impl->home = home;
+  impl->store = std::move(store);
+  impl->relay = std::move(relay);
+  impl->user_id = identity.user_id;
+  impl->nickname = identity.nickname;
+  impl->server_url = identity.server_url;
+  impl->relay_options = relay_options_of(identity);
+  impl->credentials = {identity.user_id, identity.auth_token};
+  return impl;
+}
+
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
   impl_->owner = this;
 }
@@ -167,57 +196,33 @@ Result<std::unique_ptr<Client>> Client::create_account(const std::filesystem::pa
     return Error(ErrorCode::kAlreadyExists, "an account already exists in " + home.string());
   }
   if (password.view().empty()) return Error(ErrorCode::kInvalidArgument, "empty password");
-  net::RelayOptions relay_options;
-  relay_options.ca_file = connection.ca_file;
-  relay_options.pin_sha256 = connection.pin_sha256;
-  relay_options.allow_insecure_http = connection.allow_insecure_http;
-  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(server_url, relay_options));
+  store::Identity identity;
+  identity.server_url = std::string(server_url);
+  identity.ca_file = connection.ca_file;
+  identity.pin_sha256 = connection.pin_sha256;
+  identity.allow_insecure_http = connection.allow_insecure_http;
+  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(server_url, relay_options_of(identity)));
   SC_ASSIGN_OR_RETURN(protocol::User user, relay->register_user());
   if (!user.user_id || !user.auth_token || user.user_id->empty() || user.auth_token->empty()) {
     return Error(ErrorCode::kRefused, "the server's /register answer has no id or token");
   }
-  store::Identity identity;
   identity.user_id = *user.user_id;
   identity.auth_token = SecretString(*user.auth_token);
   identity.nickname = std::string(nickname);
-  identity.server_url = std::string(server_url);
   identity.created_at_ms = unix_millis_now();
-  identity.ca_file = connection.ca_file;
-  identity.pin_sha256 = connection.pin_sha256;
-  identity.allow_insecure_http = connection.allow_insecure_http;
   SC_ASSIGN_OR_RETURN(auto st, store::Store::create(home, password, identity));
-
-  auto impl = std::make_unique<Impl>();
-  impl->home = home;
-  impl->store = std::move(st);
-  impl->relay = std::move(relay);
-  impl->user_id = identity.user_id;
-  impl->nickname = identity.nickname;
-  impl->server_url = identity.server_url;
-  impl->relay_options = relay_options;
-  impl->credentials = {identity.user_id, identity.auth_token};
-  return std::unique_ptr<Client>(new Client(std::move(impl)));
+  return std::unique_ptr<Client>(
+      new Client(Impl::make(home, std::move(st), std::move(relay), identity)));
 }
 
 Result<std::unique_ptr<Client>> Client::open(const std::filesystem::path& home,
                                              const SecretString& password) {
   SC_ASSIGN_OR_RETURN(auto st, store::Store::open(home, password));
   SC_ASSIGN_OR_RETURN(store::Identity identity, st->identity());
-  net::RelayOptions relay_options;
-  relay_options.ca_file = identity.ca_file;
-  relay_options.pin_sha256 = identity.pin_sha256;
-  relay_options.allow_insecure_http = identity.allow_insecure_http;
-  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(identity.server_url, relay_options));
-  auto impl = std::make_unique<Impl>();
-  impl->home = home;
-  impl->store = std::move(st);
-  impl->relay = std::move(relay);
-  impl->user_id = identity.user_id;
-  impl->nickname = identity.nickname;
-  impl->server_url = identity.server_url;
-  impl->relay_options = relay_options;
-  impl->credentials = {identity.user_id, identity.auth_token};
-  return std::unique_ptr<Client>(new Client(std::move(impl)));
+  SC_ASSIGN_OR_RETURN(auto relay,
+                      net::RelayClient::create(identity.server_url, relay_options_of(identity)));
+  return std::unique_ptr<Client>(
+      new Client(Impl::make(home, std::move(st), std::move(relay), identity)));
 }
 
 Status Client::change_password(const std::filesystem::path& home, const SecretString& old_password,

@@ -27,6 +27,12 @@ struct Client::Impl {
   net::RelayOptions relay_options;  // TLS settings from the store; also for the long-poller
   net::Credentials credentials;
 
+  // Wires an unlocked store and its relay client into a ready Impl (create_account and open).
+  static std::unique_ptr<Impl> make(const std::filesystem::path& home,
+                                    std::unique_ptr<store::Store> store,
+                                    std::unique_ptr<net::RelayClient> relay,
+                                    const store::Identity& identity);
+
   core::Sender sender() const { return {user_id, nickname}; }
 
   // Encrypts a Message for a channel key (pairwise or group).
