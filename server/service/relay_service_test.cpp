@@ -6,7 +6,6 @@
 #include "service/relay_service.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,6 +26,7 @@
 #include "secchats/common/clock.hpp"
 #include "secchats/crypto/hash.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
+#include "support/temp_dir.hpp"
 
 namespace secchats::server {
 namespace {
@@ -36,24 +36,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "secchats-service-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return root_; }
-
- private:
-  fs::path root_;
-};
+using secchats::testing::TempDir;
 
 bool is_lower_hex(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {

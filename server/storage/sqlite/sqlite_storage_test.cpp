@@ -3,7 +3,6 @@
 #include "storage/sqlite/sqlite_storage.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,30 +22,14 @@
 #include "secchats/common/clock.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
+#include "support/temp_dir.hpp"
 
 namespace secchats::server {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "secchats-storage-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return root_; }
-
- private:
-  fs::path root_;
-};
+using secchats::testing::TempDir;
 
 TokenHash hash_of(std::uint8_t seed) {
   TokenHash h{};
