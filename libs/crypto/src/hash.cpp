@@ -1,7 +1,13 @@
 #include "secchats/crypto/hash.hpp"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
+
+#include <stdexcept>
 
 namespace secchats::crypto {
 
@@ -14,6 +20,43 @@ Sha256Digest sha256(std::span<const std::uint8_t> data) {
 Sha256Digest sha256(std::string_view data) {
   return sha256(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data.data()),
                                               data.size()));
+}
+
+Sha256Digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
+  Sha256Digest out{};
+  unsigned int out_len = 0;
+  // HMAC() with an empty key needs a non-null pointer.
+  static const std::uint8_t kEmpty = 0;
+  HMAC(EVP_sha256(), key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()), data.data(),
+       data.size(), out.data(), &out_len);
+  return out;
+}
+
+SecretBytes hkdf_sha256(std::span<const std::uint8_t> input_key_material,
+                        std::span<const std::uint8_t> salt, std::string_view info,
+                        std::size_t length) {
+  if (length > 255 * 32) throw std::invalid_argument("hkdf_sha256: output too long");
+  std::array<std::uint8_t, 32> zero_salt{};
+  auto pseudo_random_key = hmac_sha256(
+      salt.empty() ? std::span<const std::uint8_t>(zero_salt) : salt, input_key_material);
+  SecretBytes out(length);
+  std::vector<std::uint8_t> block;  // T(i-1) || info || i
+  Sha256Digest previous{};
+  std::size_t produced = 0;
+  for (std::uint8_t counter = 1; produced < length; ++counter) {
+    block.clear();
+    if (counter > 1) block.insert(block.end(), previous.begin(), previous.end());
+    block.insert(block.end(), info.begin(), info.end());
+    block.push_back(counter);
+    previous = hmac_sha256(pseudo_random_key, block);
+    std::size_t take = std::min<std::size_t>(32, length - produced);
+    std::copy_n(previous.begin(), take, out.data() + produced);
+    produced += take;
+  }
+  secure_wipe(pseudo_random_key.data(), pseudo_random_key.size());
+  secure_wipe(previous.data(), previous.size());
+  if (!block.empty()) secure_wipe(block.data(), block.size());
+  return out;
 }
 
 bool constant_time_equal(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
