@@ -18,6 +18,7 @@
 
 #include "api/router.hpp"
 #include "net/http_server.hpp"
+#include "net/io_context_pool.hpp"
 #include "net/tls_context.hpp"
 #include "secchats/common/log.hpp"
 #include "service/notification_hub.hpp"
@@ -84,10 +85,10 @@ void check_descriptor_limit(std::size_t max_connections) {
 }
 
 // Waits until every connection has finished (or the grace period ran out), then stops.
-asio::awaitable<void> drain(asio::io_context& ioc, HttpServer& server,
+asio::awaitable<void> drain(IoContextPool& pool, HttpServer& server,
                             std::chrono::milliseconds grace) {
   auto deadline = std::chrono::steady_clock::now() + grace;
-  asio::steady_timer timer(ioc);
+  asio::steady_timer timer(pool.main());
   while (server.active_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(10));
     co_await timer.async_wait(asio::use_awaitable);
@@ -95,7 +96,7 @@ asio::awaitable<void> drain(asio::io_context& ioc, HttpServer& server,
   if (server.active_connections() > 0) {
     log::warn("shutdown grace period over; closing remaining connections");
   }
-  ioc.stop();
+  pool.stop();
 }
 
 void log_fingerprint(const std::string& what, const CertificateFingerprint& fp) {
@@ -194,7 +195,8 @@ int run(const Flags& flags) {
   const int threads = flags.threads > 0
                           ? flags.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  asio::io_context ioc(threads);
+  IoContextPool pool(static_cast<std::size_t>(threads));
+  asio::io_context& ioc = pool.main();
   RetentionOptions retention;
   retention.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)
                                              : std::chrono::hours(24) * flags.retention_days;
@@ -219,7 +221,7 @@ int run(const Flags& flags) {
   net_options.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
   net_options.idle_timeout = std::chrono::milliseconds(flags.idle_timeout_ms);
   check_descriptor_limit(flags.max_connections);
-  auto server = HttpServer::create(ioc, net_options, router);
+  auto server = HttpServer::create(pool, net_options, router);
   if (!server.ok()) {
     std::cerr << "secchats-server: " << server.error().message() << "\n";
     return 1;
@@ -232,7 +234,7 @@ int run(const Flags& flags) {
     (*server)->begin_shutdown();
     hub.shutdown();  // answers waiting long-polls now
     purger.stop();
-    asio::co_spawn(ioc, drain(ioc, **server, std::chrono::milliseconds(flags.shutdown_grace_ms)),
+    asio::co_spawn(ioc, drain(pool, **server, std::chrono::milliseconds(flags.shutdown_grace_ms)),
                    asio::detached);
   });
 
@@ -248,12 +250,7 @@ int run(const Flags& flags) {
     log::info(line.str());
   }
 
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i)
-    pool.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
-  for (auto& t : pool)
-    t.join();
+  pool.run();
   (*storage)->close();  // commits anything still queued
   log::info("stopped");
   return 0;

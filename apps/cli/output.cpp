@@ -104,7 +104,10 @@ void Output::message(const MessageInfo& m) const {
   } else {
     body = "[" + m.type + " message]";
   }
-  std::string human = "[" + clock_time(m.sender_timestamp) + "] ";
+  // Built by appends: GCC 12 at -O3 reports a false -Wrestrict on "[" + std::string.
+  std::string human = "[";
+  human += clock_time(m.sender_timestamp);
+  human += "] ";
   if (m.chat_kind == ChatKind::kGroup) human += "(group " + describe_short_id(m.chat_id) + ") ";
   human += who(m) + ": " + body + "  #" + std::to_string(m.message_id);
   line(human, j.str());

@@ -5,7 +5,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -15,6 +14,7 @@
 #include <array>
 #include <charconv>
 
+#include "net/io_context_pool.hpp"
 #include "net/tls_context.hpp"
 #include "secchats/common/log.hpp"
 
@@ -37,7 +37,7 @@ struct HttpServer::Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<TlsStream> tls;
   beast::tcp_stream& stream;  // the TCP layer of either: timeouts, cancel, close
-  bool busy = false;          // a request is being handled; touched only on the connection's strand
+  bool busy = false;  // a request is being handled; touched only on the connection's context
 };
 
 Result<tcp::endpoint> parse_listen_address(const std::string& text) {
@@ -265,9 +265,10 @@ struct ServerAccess {
   static asio::awaitable<void> accept_loop(HttpServer& server, tcp::acceptor& acceptor, bool tls) {
     for (;;) {
       boost::system::error_code ec;
-      auto strand = asio::make_strand(server.ioc_);
+      // The connection's context runs on one thread, so its handlers need no strand.
+      asio::io_context& context = server.pool_.next();
       tcp::socket socket =
-          co_await acceptor.async_accept(strand, asio::redirect_error(asio::use_awaitable, ec));
+          co_await acceptor.async_accept(context, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (server.stopping_.load() || ec == asio::error::operation_aborted) co_return;
         // Out of file descriptors and similar: log the kind of failure, keep serving.
@@ -310,12 +311,12 @@ struct ServerAccess {
   }
 };
 
-HttpServer::HttpServer(asio::io_context& ioc, HttpServerOptions options, ApiRouter& router)
-    : ioc_(ioc), options_(std::move(options)), router_(router) {}
+HttpServer::HttpServer(IoContextPool& pool, HttpServerOptions options, ApiRouter& router)
+    : pool_(pool), options_(std::move(options)), router_(router) {}
 
 HttpServer::~HttpServer() = default;
 
-Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& ioc,
+Result<std::unique_ptr<HttpServer>> HttpServer::create(IoContextPool& pool,
                                                        HttpServerOptions options,
                                                        ApiRouter& router) {
   if (options.listen.empty() && options.tls_listen.empty()) {
@@ -329,7 +330,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& ioc,
     wanted.emplace_back(text, false);
   for (const auto& text : options.tls_listen)
     wanted.emplace_back(text, true);
-  auto server = std::unique_ptr<HttpServer>(new HttpServer(ioc, std::move(options), router));
+  auto server = std::unique_ptr<HttpServer>(new HttpServer(pool, std::move(options), router));
   for (const auto& [text, tls] : wanted) {
     SC_ASSIGN_OR_RETURN(tcp::endpoint endpoint, parse_listen_address(text));
     if (!tls && !server->options_.allow_plain_http && !is_loopback(endpoint.address())) {
@@ -339,7 +340,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& ioc,
                        "network unencrypted. Serve it with --tls-listen, or pass "
                        "--allow-plain-http if a TLS-terminating reverse proxy is in front");
     }
-    auto acceptor = std::make_unique<tcp::acceptor>(ioc);
+    auto acceptor = std::make_unique<tcp::acceptor>(pool.main());
     boost::system::error_code ec;
     acceptor->open(endpoint.protocol(), ec);
     if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);

@@ -21,6 +21,7 @@
 namespace secchats::server {
 
 class TlsContext;
+class IoContextPool;
 
 struct HttpServerOptions {
   std::vector<std::string> listen;  // HOST:PORT, port 0 picks a free port
@@ -48,8 +49,9 @@ Result<boost::asio::ip::tcp::endpoint> parse_listen_address(const std::string& t
 
 class HttpServer {
  public:
-  static Result<std::unique_ptr<HttpServer>> create(boost::asio::io_context& ioc,
-                                                    HttpServerOptions options, ApiRouter& router);
+  // Listeners run on pool.main(); each accepted connection is served on pool.next().
+  static Result<std::unique_ptr<HttpServer>> create(IoContextPool& pool, HttpServerOptions options,
+                                                    ApiRouter& router);
   ~HttpServer();
 
   // The bound addresses (with real ports when 0 was asked for).
@@ -67,9 +69,9 @@ class HttpServer {
   struct Connection;  // per-connection state shared with the shutdown path
 
  private:
-  HttpServer(boost::asio::io_context& ioc, HttpServerOptions options, ApiRouter& router);
+  HttpServer(IoContextPool& pool, HttpServerOptions options, ApiRouter& router);
 
-  boost::asio::io_context& ioc_;
+  IoContextPool& pool_;
   HttpServerOptions options_;
   ApiRouter& router_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;

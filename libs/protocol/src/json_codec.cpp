@@ -37,10 +37,29 @@ MessageType message_type_from_string(std::string_view s) {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+namespace {
+
+// Characters the reference serializer writes escaped: quotes, backslash, '/' (it escapes the
+// solidus, so base64 comes out as "a\/b") and the control characters.
+constexpr bool needs_escape(unsigned char c) {
+  return c == '"' || c == '\\' || c == '/' || c < 0x20;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char c : s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // Copy the longest run that needs no escaping in one go: relay payloads are long
+    // base64 strings, and appending them byte by byte dominated response encoding.
+    std::size_t run = i;
+    while (run < s.size() && !needs_escape(static_cast<unsigned char>(s[run])))
+      ++run;
+    out.append(s.data() + i, run - i);
+    if (run == s.size()) break;
+    const char c = s[run];
     switch (c) {
       case '"':
         out += "\\\"";
@@ -67,14 +86,11 @@ void append_json_string(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[(c >> 4) & 0xf]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(c);
-        }
+        out += "\\u00";
+        out.push_back(kHex[(c >> 4) & 0xf]);
+        out.push_back(kHex[c & 0xf]);
     }
+    i = run + 1;
   }
   out.push_back('"');
 }

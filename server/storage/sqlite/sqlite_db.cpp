@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 namespace secchats::server::sqlite {
 namespace {
 Error sqlite_error(sqlite3* db, std::string_view what) {
@@ -85,6 +87,11 @@ std::span<const std::uint8_t> Statement::column_blob(int index) const {
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, Mode mode) {
+  // SQLite's allocation statistics take one process-wide mutex on every malloc, which the
+  // request threads then fight over. Nothing here reads them. Must precede initialisation;
+  // if something initialised SQLite first the call fails harmlessly.
+  static std::once_flag configure_once;
+  std::call_once(configure_once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   int flags =
       SQLITE_OPEN_NOMUTEX |
