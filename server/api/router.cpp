@@ -275,6 +275,7 @@ HttpReply ApiRouter::varz() {
          ",\"acked_deletes\":" + std::to_string(w.acked_deletes) +
          ",\"purged_queue_items\":" + std::to_string(w.purged_queue_items) +
          ",\"purged_group_messages\":" + std::to_string(w.purged_group_messages) +
+         ",\"wal_checkpoints\":" + std::to_string(w.checkpoints) +
          ",\"purge_runs\":" + std::to_string(snap->retention.runs) +
          ",\"last_purge_rows\":" + std::to_string(snap->retention.last_rows) +
          ",\"last_purge_micros\":" + std::to_string(snap->retention.last_micros) +

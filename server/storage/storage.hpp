@@ -119,6 +119,8 @@ struct WriterStats {
   std::uint64_t acked_deletes = 0;
   std::uint64_t purged_queue_items = 0;
   std::uint64_t purged_group_messages = 0;
+  // Write-ahead-log checkpoints run beside the writer (SQLite backend).
+  std::uint64_t checkpoints = 0;
 };
 
 class Storage {

@@ -12,6 +12,7 @@
 
 #include "secchats/common/clock.hpp"
 #include "secchats/common/log.hpp"
+#include "storage/sqlite/checkpointer.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/token_cache.hpp"
@@ -19,6 +20,7 @@
 namespace secchats::server {
 namespace {
 
+using sqlite::Checkpointer;
 using sqlite::Connection;
 using sqlite::Statement;
 
@@ -124,6 +126,10 @@ class SqliteStorage final : public Storage {
     // Warm one reader so an unreadable database fails at start-up, not on the first request.
     SC_ASSIGN_OR_RETURN(auto reader, Reader::open(self->path_));
     self->readers_.push_back(std::move(reader));
+    // Checkpoints run beside the writer, never inside a commit.
+    SC_ASSIGN_OR_RETURN(self->checkpointer_,
+                        Checkpointer::start(self->path_, options.checkpoint_pages));
+    self->checkpointer_->attach(db);
     self->writer_ = std::thread([s = self.get()] { s->writer_loop(); });
     return self;
   }
@@ -265,6 +271,7 @@ class SqliteStorage final : public Storage {
     s.acked_deletes = acked_deletes_.load(std::memory_order_relaxed);
     s.purged_queue_items = purged_items_.load(std::memory_order_relaxed);
     s.purged_group_messages = purged_messages_.load(std::memory_order_relaxed);
+    s.checkpoints = checkpointer_ ? checkpointer_->checkpoints_run() : 0;
     return s;
   }
 
@@ -276,6 +283,8 @@ class SqliteStorage final : public Storage {
       cv_.notify_one();
     }
     if (writer_.joinable()) writer_.join();
+    // After the writer: its last commits still report to the checkpointer.
+    if (checkpointer_) checkpointer_->stop();
   }
 
  private:
@@ -455,6 +464,8 @@ class SqliteStorage final : public Storage {
         batch[i].done(std::move(outcomes[i]));
       batch.clear();
       outcomes.clear();
+      // After the answers, so no acknowledged request waits for it.
+      checkpointer_->finish_between_batches(*writer_db_);
     }
   }
 
@@ -518,6 +529,7 @@ class SqliteStorage final : public Storage {
   // Rows the open transaction deleted; added to the counters below once it commits.
   std::int64_t batch_acked_ = 0, batch_purged_items_ = 0, batch_purged_messages_ = 0;
   std::thread writer_;
+  std::unique_ptr<Checkpointer> checkpointer_;
 
   std::mutex mutex_;
   std::condition_variable cv_;

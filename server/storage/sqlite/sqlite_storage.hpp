@@ -15,6 +15,9 @@ struct SqliteOptions {
   int max_batch = 512;
   // FULL: a 200 means the item survives power loss. NORMAL is only for benchmarks.
   bool synchronous_full = true;
+  // Log size (4 KiB pages) that triggers a checkpoint on the checkpointer thread: 32 MiB.
+  // Larger than SQLite's default so a page written by many commits is copied back once.
+  int checkpoint_pages = 8192;
 };
 
 // Creates the data directory if needed, applies pending schema migrations, starts the writer.

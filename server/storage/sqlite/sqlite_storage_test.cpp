@@ -74,10 +74,11 @@ class CallbackLatch {
 
 class SqliteStorageTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Storage> open(int max_batch = 512) {
+  std::unique_ptr<Storage> open(int max_batch = 512, int checkpoint_pages = 8192) {
     SqliteOptions options;
     options.data_dir = dir_.path() / "data";
     options.max_batch = max_batch;
+    options.checkpoint_pages = checkpoint_pages;
     auto opened = open_sqlite_storage(options);
     if (!opened.ok()) {
       ADD_FAILURE() << "open failed: " << opened.error().message();
@@ -652,6 +653,26 @@ TEST_F(SqliteStorageTest, MaxBatchBoundsEveryTransaction) {
   EXPECT_EQ(stats.ops, static_cast<std::uint64_t>(kOps) + 1);
   EXPECT_LE(stats.max_batch, 4u);
   EXPECT_GE(stats.batches, static_cast<std::uint64_t>(kOps) / 4 + 1);
+}
+
+TEST_F(SqliteStorageTest, CheckpointsRunBesideTheWriterAndKeepTheLogBounded) {
+  auto storage = open(/*max_batch=*/512, /*checkpoint_pages=*/8);
+  ASSERT_TRUE(storage);
+  must_write(*storage, CreateUser{"alice", hash_of(1)});
+  const std::string payload(3000, 'p');  // about a page per item
+  for (int i = 0; i < 300; ++i)
+    must_enqueue(*storage, message_to("alice", "x", payload));
+  // The checkpointer thread is asynchronous: give it a moment after the last commit.
+  for (int i = 0; i < 100 && storage->writer_stats().checkpoints == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GT(storage->writer_stats().checkpoints, 0u);
+  // Without checkpoints the log would hold every one of the ~300 pages written.
+  const auto wal = fs::path(db_path().string() + "-wal");
+  ASSERT_TRUE(fs::exists(wal));
+  EXPECT_LT(fs::file_size(wal), 300u * 4096u);
+  auto items = storage->queue_items_after("alice", 0, 1000);
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ(items->size(), 300u);
 }
 
 TEST_F(SqliteStorageTest, CloseFinishesPendingWritesThenRefusesNewOnes) {
