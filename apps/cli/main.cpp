@@ -31,6 +31,7 @@ struct Args {
   // Per-command values.
   std::string server, nick, id, text, file, group, name, reaction, png, payload, save_images;
   std::string message_id;
+  std::string qr_out, confirm, scan;  // verify
   std::size_t limit = 0;
   bool qr = false;
   bool show_payload = false;
@@ -211,16 +212,77 @@ void cmd_decline(Command& c) {
                JsonLine().add("event", "declined").add("userId", c.args().id).str());
 }
 
+// How a friend's verification state reads in `friends`.
+std::string verification_text(const FriendInfo& f) {
+  if (f.sending_blocked)
+    return "KEY CHANGED, sending blocked (run: secchats verify " + f.user_id + ")";
+  if (f.identity_changed)
+    return "KEY CHANGED, not verified (run: secchats verify " + f.user_id + ")";
+  if (f.verified) return "verified";
+  // Safety numbers exist only for v2 friends.
+  return f.protocol == "v2" ? "not verified" : "";
+}
+
 void cmd_friends(Command& c) {
   for (const auto& f : c.value_or_fail(c.client().friends())) {
-    c.out().line((f.nickname.empty() ? std::string("(no name yet)") : f.nickname) + "  " +
-                     f.user_id + "  " + f.protocol,
-                 JsonLine()
-                     .add("userId", f.user_id)
-                     .add("nickname", f.nickname)
-                     .add("protocol", f.protocol)
-                     .str());
+    std::string human = (f.nickname.empty() ? std::string("(no name yet)") : f.nickname) + "  " +
+                        f.user_id + "  " + f.protocol;
+    if (const std::string v = verification_text(f); !v.empty()) human += "  " + v;
+    c.out().line(human, JsonLine()
+                            .add("userId", f.user_id)
+                            .add("nickname", f.nickname)
+                            .add("protocol", f.protocol)
+                            .add("verified", f.verified)
+                            .add("identityChanged", f.identity_changed)
+                            .add("sendingBlocked", f.sending_blocked)
+                            .str());
   }
+}
+
+void cmd_verify(Command& c) {
+  const auto& a = c.args();
+  Client& client = c.client();
+  FriendInfo f = c.value_or_fail(client.find_friend(a.id));
+  const std::string name = f.nickname.empty() ? f.user_id : f.nickname;
+  if (!a.confirm.empty() || !a.scan.empty()) {
+    SecretString given =
+        a.scan.empty() ? SecretString(a.confirm) : c.value_or_fail(qr::read_png(a.scan));
+    Status marked = client.mark_verified(f.user_id, given.view());
+    if (!marked.ok()) {
+      // A mismatch is a security refusal (the two phones see different keys), not a typo in
+      // the command line: exit 5, like every other refused insecure thing.
+      const bool mismatch = marked.error().message() == kSafetyNumbersDoNotMatch;
+      throw Failure{mismatch ? "safety numbers do not match: do not trust this chat until you "
+                               "find out why (the keys may have been substituted)"
+                             : marked.error().message(),
+                    mismatch ? kExitRefused : exit_code_for(marked.error())};
+    }
+    c.out().line("verified: your safety number with " + name + " matches",
+                 JsonLine().add("event", "verified").add("userId", f.user_id).str());
+    return;
+  }
+  SafetyNumberInfo n = c.value_or_fail(client.safety_number(f.user_id));
+  if (!a.qr_out.empty()) c.ok_or_fail(qr::write_png(n.qr_payload, a.qr_out));
+  // Two lines of six groups, as both phones show it.
+  std::string human = "Safety number with " + name + ":\n  " + n.formatted.substr(0, 35) + "\n  " +
+                      n.formatted.substr(36) + "\n";
+  human += n.verified           ? "verified"
+           : n.identity_changed ? "their identity key CHANGED and is not verified"
+                                : "not verified";
+  human += "\nCompare it with the number on " + name +
+           "'s screen (in person, or over a call you trust), then run:\n  secchats verify " +
+           f.user_id + " --confirm \"DIGITS\"   (or --scan THEIR_QR.png)";
+  if (!a.qr_out.empty()) human += "\nQR code written to " + a.qr_out;
+  JsonLine j;
+  j.add("userId", f.user_id)
+      .add("nickname", f.nickname)
+      .add("safetyNumber", n.formatted)
+      .add("digits", n.digits)
+      .add("qrPayload", n.qr_payload)
+      .add("verified", n.verified)
+      .add("identityChanged", n.identity_changed);
+  if (!a.qr_out.empty()) j.add("qrPng", a.qr_out);
+  c.out().line(human, j.str());
 }
 
 void cmd_send(Command& c) {
@@ -439,6 +501,16 @@ int main(int argc, char** argv) {
   sub(&app, "accept", "accept a friend request", cmd_accept)->add_option("ID", a.id)->required();
   sub(&app, "decline", "decline a friend request", cmd_decline)->add_option("ID", a.id)->required();
   sub(&app, "friends", "list friends", cmd_friends);
+  auto* verify =
+      sub(&app, "verify", "show or confirm the safety number with a friend (v2)", cmd_verify);
+  verify->add_option("FRIEND", a.id)->required();
+  auto* qr_out = verify->add_option("--qr-out", a.qr_out, "also write the number as a QR PNG");
+  auto* confirm = verify->add_option("--confirm", a.confirm,
+                                     "mark verified: the 60 digits the friend's screen shows");
+  auto* scan = verify->add_option("--scan", a.scan,
+                                  "mark verified: a PNG of the QR code on the friend's screen");
+  confirm->excludes(scan);
+  qr_out->excludes(confirm)->excludes(scan);
   auto* send = sub(&app, "send", "send a text message (TEXT '-' reads stdin)", cmd_send);
   send->add_option("FRIEND", a.id)->required();
   send->add_option("TEXT", a.text)->required();

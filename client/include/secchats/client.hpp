@@ -7,7 +7,9 @@
 //
 // Protocol: v1 as the existing clients speak it (../shared/protocol/COMPAT.md). Its known
 // weaknesses — no forward secrecy, the relay could swap key-exchange values, any group member
-// can impersonate another — are properties of v1, shown to users, not hidden.
+// can impersonate another — are properties of v1, shown to users, not hidden. Between two of
+// our clients a friendship upgrades itself to protocol v2 (docs/protocol-v2.md: identity keys,
+// Double Ratchet, safety numbers); groups are v1.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +29,29 @@ namespace secchats {
 struct FriendInfo {
   std::string user_id;
   std::string nickname;  // as they call themselves (learned from their messages); may be empty
-  std::string protocol;  // "v1"
+  // "v2" once a v2 message from them has been accepted (from then on v1 from them is refused),
+  // else "v1".
+  std::string protocol;
+  // The safety number was compared (mark_verified) for the identity key they have now.
+  bool verified = false;
+  // Their identity key changed and the new safety number has not been verified yet.
+  bool identity_changed = false;
+  // It changed while they were verified: sending to them fails (kInsecure) until verified.
+  bool sending_blocked = false;
 };
+
+// The safety number of a friendship (docs/protocol-v2.md §7): the same on both sides.
+struct SafetyNumberInfo {
+  std::string user_id;     // the friend
+  std::string digits;      // 60 digits
+  std::string formatted;   // 12 groups of 5 digits separated by spaces
+  std::string qr_payload;  // "SECCHATS-VERIFY:1:" + digits, for a QR code
+  bool verified = false;
+  bool identity_changed = false;
+};
+
+// The message of mark_verified's error when the numbers differ.
+inline constexpr std::string_view kSafetyNumbersDoNotMatch = "safety numbers do not match";
 
 struct PendingRequest {
   std::string user_id;
@@ -139,13 +162,23 @@ class Client {
   Status decline(std::string_view user_id);
   Result<std::vector<FriendInfo>> friends();
 
+  // Verification (protocol v2 only). kNotFound until the friend's identity key has arrived.
+  Result<SafetyNumberInfo> safety_number(std::string_view friend_id);
+  // Checks what the user typed (60 digits, any spacing) or scanned (the QR payload) against
+  // the safety number for the friend's current identity key. Match: verified, and the
+  // identity-changed mark and any sending block are cleared. Mismatch: kInvalidArgument
+  // kSafetyNumbersDoNotMatch and nothing changes (input that is no safety number at all:
+  // kInvalidArgument with another message).
+  Status mark_verified(std::string_view friend_id, std::string_view typed_or_scanned);
+
   // Resolve "an id or a unique nickname/name" as typed by a person.
   Result<FriendInfo> find_friend(std::string_view id_or_nickname);
   Result<GroupInfo> find_group(std::string_view id_or_name);
   // A friend or a group; kInvalidArgument if it is ambiguous.
   Result<std::pair<ChatKind, std::string>> find_chat(std::string_view id_or_name);
 
-  // Direct messages to a friend (returns what was sent and stored).
+  // Direct messages to a friend (returns what was sent and stored): v2 once the friendship has
+  // upgraded, else v1. kInsecure while sending to them is blocked (FriendInfo::sending_blocked).
   Result<MessageInfo> send_text(std::string_view friend_id, std::string_view text);
   Result<MessageInfo> send_image(std::string_view friend_id, std::vector<std::uint8_t> png);
   Result<MessageInfo> react(std::string_view friend_id, std::int64_t message_id,

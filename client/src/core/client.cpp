@@ -53,7 +53,16 @@ GroupOrigin from_store(store::GroupOrigin o) {
 }
 
 FriendInfo to_info(const store::Friend& f) {
-  return {f.user_id, f.nickname, f.protocol};
+  FriendInfo info;
+  info.user_id = f.user_id;
+  info.nickname = f.nickname;
+  info.protocol = f.v2_active ? "v2" : "v1";
+  // Verified for the key they have now (a changed key clears the mark anyway).
+  info.verified = !f.verified_ik.empty() && f.peer_bundle.size() >= f.verified_ik.size() &&
+                  std::equal(f.verified_ik.begin(), f.verified_ik.end(), f.peer_bundle.begin());
+  info.identity_changed = f.identity_changed;
+  info.sending_blocked = f.send_blocked;
+  return info;
 }
 
 // Lowercase ASCII comparison for name lookups.
@@ -121,16 +130,59 @@ Result<MessageInfo> Client::Impl::deliver(ChatKind kind, const std::string& chat
                                           const SecretString& key, const protocol::Message& m) {
   protocol::SendMessage envelope;
   envelope.to_id = chat_id;
-  envelope.enc_content = seal(key, m);
   if (kind == ChatKind::kFriend) {
+    // Upgrade traffic still owed goes first, so the friend has our bundle (and the session is
+    // confirmed) before a v2 message arrives. Its failure is not this message's: it is
+    // retried at the next sync.
+    (void)send_pending_upgrade(chat_id);
+    // A v2 seal has committed the advanced ratchet before we post: if the post fails, that
+    // message key is simply never used, never used twice.
+    SC_ASSIGN_OR_RETURN(envelope.enc_content, v2->seal(chat_id, m));
     SC_TRY(relay->post_message(credentials, std::move(envelope)));
   } else {
+    envelope.enc_content = seal(key, m);
     SC_TRY(relay->post_group(credentials, std::move(envelope)));
   }
   SC_ASSIGN_OR_RETURN(MessageInfo info, core::interpret(m, kind, chat_id, user_id, 0));
   info.outgoing = true;
   SC_TRY(store->insert_message(to_stored(info)));
   return info;
+}
+
+Status Client::Impl::send_pending_upgrade(const std::string& friend_id) {
+  auto post = [&](std::string enc_content) -> Status {
+    protocol::SendMessage envelope;
+    envelope.to_id = friend_id;
+    envelope.enc_content = std::move(enc_content);
+    return relay->post_message(credentials, std::move(envelope));
+  };
+  SC_ASSIGN_OR_RETURN(auto update, v2->seal_bundle_update(friend_id, sender()));
+  if (update) {
+    SC_TRY(post(std::move(*update)));
+    SC_TRY(v2->mark_update_sent(friend_id));
+  }
+  SC_ASSIGN_OR_RETURN(auto control, v2->seal_pending_control(friend_id, sender()));
+  if (control) {
+    SC_TRY(post(std::move(*control)));
+    SC_TRY(v2->mark_control_sent(friend_id));
+  }
+  return ok_status();
+}
+
+void Client::Impl::send_pending_upgrades(const EventSink& emit) {
+  auto all = store->friends();
+  if (!all.ok()) return;
+  for (const auto& f : *all) {
+    if (f.update_sent && !f.control_pending) continue;
+    auto sent = send_pending_upgrade(f.user_id);
+    if (!sent.ok()) {
+      Event e;
+      e.kind = Event::Kind::kWarning;
+      e.text = "could not send the protocol v2 upgrade to " + f.user_id +
+               " (tried again at the next sync): " + sent.error().message();
+      emit(e);
+    }
+  }
 }
 
 Result<store::Friend> Client::Impl::require_friend(std::string_view id) {
@@ -161,10 +213,10 @@ net::RelayOptions relay_options_of(const store::Identity& identity) {
 
 }  // namespace
 
-std::unique_ptr<Client::Impl> Client::Impl::make(const std::filesystem::path& home,
-                                                 std::unique_ptr<store::Store> store,
-                                                 std::unique_ptr<net::RelayClient> relay,
-                                                 const store::Identity& identity) {
+Result<std::unique_ptr<Client::Impl>> Client::Impl::make(const std::filesystem::path& home,
+                                                         std::unique_ptr<store::Store> store,
+                                                         std::unique_ptr<net::RelayClient> relay,
+                                                         const store::Identity& identity) {
   auto impl = std::make_unique<Impl>();
   impl->home = home;
   impl->store = std::move(store);
@@ -174,6 +226,8 @@ std::unique_ptr<Client::Impl> Client::Impl::make(const std::filesystem::path& ho
   impl->server_url = identity.server_url;
   impl->relay_options = relay_options_of(identity);
   impl->credentials = {identity.user_id, identity.auth_token};
+  SC_ASSIGN_OR_RETURN(impl->v2,
+                      core::PairwiseV2::load(*impl->store, identity.user_id, impl->cipher));
   return impl;
 }
 
@@ -211,8 +265,9 @@ Result<std::unique_ptr<Client>> Client::create_account(const std::filesystem::pa
   identity.nickname = std::string(nickname);
   identity.created_at_ms = unix_millis_now();
   SC_ASSIGN_OR_RETURN(auto st, store::Store::create(home, password, identity));
-  return std::unique_ptr<Client>(
-      new Client(Impl::make(home, std::move(st), std::move(relay), identity)));
+  // Makes the v2 identity key now; were this interrupted, the next open() makes it.
+  SC_ASSIGN_OR_RETURN(auto impl, Impl::make(home, std::move(st), std::move(relay), identity));
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
 Result<std::unique_ptr<Client>> Client::open(const std::filesystem::path& home,
@@ -221,8 +276,8 @@ Result<std::unique_ptr<Client>> Client::open(const std::filesystem::path& home,
   SC_ASSIGN_OR_RETURN(store::Identity identity, st->identity());
   SC_ASSIGN_OR_RETURN(auto relay,
                       net::RelayClient::create(identity.server_url, relay_options_of(identity)));
-  return std::unique_ptr<Client>(
-      new Client(Impl::make(home, std::move(st), std::move(relay), identity)));
+  SC_ASSIGN_OR_RETURN(auto impl, Impl::make(home, std::move(st), std::move(relay), identity));
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
 Status Client::change_password(const std::filesystem::path& home, const SecretString& old_password,
@@ -333,7 +388,10 @@ Result<FriendInfo> Client::accept(std::string_view id) {
     SC_TRY(impl_->store->delete_incoming_request(id));
     return impl_->store->delete_outgoing_request(id);  // crossed requests: one handshake wins
   }));
-  return to_info(f);
+  // Offer v2 right away. If the relay does not take it now, the next sync sends it.
+  (void)impl_->send_pending_upgrade(f.user_id);
+  SC_ASSIGN_OR_RETURN(store::Friend stored, impl_->require_friend(id));
+  return to_info(stored);
 }
 
 Status Client::decline(std::string_view id) {
@@ -349,6 +407,25 @@ Result<std::vector<FriendInfo>> Client::friends() {
   for (const auto& f : all)
     out.push_back(to_info(f));
   return out;
+}
+
+Result<SafetyNumberInfo> Client::safety_number(std::string_view friend_id) {
+  SC_ASSIGN_OR_RETURN(store::Friend f, impl_->require_friend(friend_id));
+  SC_ASSIGN_OR_RETURN(auto number, impl_->v2->safety_number(f.user_id));
+  const FriendInfo info = to_info(f);
+  SafetyNumberInfo out;
+  out.user_id = f.user_id;
+  out.digits = number.digits();
+  out.formatted = number.formatted();
+  out.qr_payload = number.qr_payload();
+  out.verified = info.verified;
+  out.identity_changed = info.identity_changed;
+  return out;
+}
+
+Status Client::mark_verified(std::string_view friend_id, std::string_view typed_or_scanned) {
+  SC_ASSIGN_OR_RETURN(store::Friend f, impl_->require_friend(friend_id));
+  return impl_->v2->mark_verified(f.user_id, typed_or_scanned);
 }
 
 Result<FriendInfo> Client::find_friend(std::string_view id_or_nickname) {
@@ -522,6 +599,12 @@ Result<GroupInfo> Client::create_group(std::string_view name) {
 Status Client::invite_to_group(std::string_view group_id, std::string_view friend_id) {
   SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
   SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
+  if (f.send_blocked) {
+    // The invite hands over the group key: not to a friend whose key changed unverified.
+    return Error(ErrorCode::kInsecure, "the identity key of " + f.user_id +
+                                           " changed since you verified it; compare the new "
+                                           "safety number before sending to them");
+  }
   protocol::Group payload;
   payload.group_id = g.group_id;
   payload.name = g.name;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "message_codec.hpp"
+#include "pairwise_v2.hpp"
 #include "secchats/client.hpp"
 #include "secchats/crypto/v1.hpp"
 #include "secchats/net/relay_client.hpp"
@@ -26,19 +27,22 @@ struct Client::Impl {
   std::string server_url;
   net::RelayOptions relay_options;  // TLS settings from the store; also for the long-poller
   net::Credentials credentials;
+  std::unique_ptr<core::PairwiseV2> v2;  // protocol v2 with friends (uses store and cipher)
 
-  // Wires an unlocked store and its relay client into a ready Impl (create_account and open).
-  static std::unique_ptr<Impl> make(const std::filesystem::path& home,
-                                    std::unique_ptr<store::Store> store,
-                                    std::unique_ptr<net::RelayClient> relay,
-                                    const store::Identity& identity);
+  // Wires an unlocked store and its relay client into a ready Impl (create_account and open);
+  // makes the account's v2 keys if it has none yet.
+  static Result<std::unique_ptr<Impl>> make(const std::filesystem::path& home,
+                                            std::unique_ptr<store::Store> store,
+                                            std::unique_ptr<net::RelayClient> relay,
+                                            const store::Identity& identity);
 
   core::Sender sender() const { return {user_id, nickname}; }
 
   // Encrypts a Message for a channel key (pairwise or group).
   std::string seal(const SecretString& key, const protocol::Message& m);
 
-  // Sends `m` to a friend (/postmsg) or a group (/postgroup), then stores it as outgoing.
+  // Sends `m` to a friend (/postmsg, v2 when the friendship has upgraded) or a group
+  // (/postgroup), then stores it as outgoing.
   Result<MessageInfo> deliver(ChatKind kind, const std::string& chat_id, const SecretString& key,
                               const protocol::Message& m);
 
@@ -62,6 +66,13 @@ struct Client::Impl {
   using EventSink = std::function<void(const Event&)>;
   Status sync_queue(const EventSink& emit);
   Status sync_group(const store::GroupRecord& group, const EventSink& emit);
+
+  // Posts the v2 upgrade traffic we owe a friend: our bundle (a v1 UPDATE), then a v2 key
+  // confirmation or its answer. Each is marked sent only once the relay took it, so anything
+  // that fails is tried again at the next sync.
+  Status send_pending_upgrade(const std::string& friend_id);
+  // The same for every friend that is owed something; failures become warnings.
+  void send_pending_upgrades(const EventSink& emit);
 
   Client* owner = nullptr;  // for the crossed-request auto-accept
 };

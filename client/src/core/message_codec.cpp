@@ -191,6 +191,13 @@ protocol::Message make_reaction(const Sender& from, std::string_view to_id, std:
   return m;
 }
 
+protocol::Message make_update(const Sender& from, std::string_view to_id, std::int64_t message_id,
+                              std::int64_t now_ms, const std::optional<std::string>& content) {
+  auto m = base(from, to_id, message_id, now_ms, "UPDATE");
+  if (content) m.content = base64_encode(*content);
+  return m;
+}
+
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text) {
   // A PNG in byte-text form starts with U+0089, which is not in the base64 alphabet, so
   // trying base64 first cannot misread it.

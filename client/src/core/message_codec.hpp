@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,11 @@ protocol::Message make_image(const Sender& from, std::string_view to_id, std::in
 protocol::Message make_reaction(const Sender& from, std::string_view to_id, std::int64_t message_id,
                                 std::int64_t now_ms, std::int64_t target_message_id,
                                 std::string_view new_reaction, std::string_view old_reaction);
+
+// An UPDATE (protocol upgrade traffic, docs/protocol-v2.md): `content` is the text to carry
+// (base64'd as for every type), or nullopt for content null (a v2 key confirmation).
+protocol::Message make_update(const Sender& from, std::string_view to_id, std::int64_t message_id,
+                              std::int64_t now_ms, const std::optional<std::string>& content);
 
 // Interprets a decrypted Message. The caller supplies what the relay vouched for (chat, the
 // authenticated sender id, server timestamp); the sender's claims inside are kept only as

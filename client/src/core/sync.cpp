@@ -147,23 +147,14 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
       for (const auto& m : batch.messages) {
         newest = std::max(newest, m.timestamp);
         const std::string from = m.from_user_id.value_or("");
+        // v1 or v2, upgrade traffic consumed, downgrades refused; any v2 state it changes is
+        // written in this transaction, with the message and the cursor.
+        SC_ASSIGN_OR_RETURN(auto opened, v2->open(from, m.enc_content.value_or("")));
+        if (opened.warning) round_events.push_back(warning(std::move(*opened.warning)));
+        if (!opened.message) continue;
         SC_ASSIGN_OR_RETURN(auto f, store->find_friend(from));
-        if (!f) {
-          round_events.push_back(warning("dropped a message from a stranger"));
-          continue;
-        }
-        auto plaintext = cipher.decrypt(f->channel_key, m.enc_content.value_or(""));
-        if (!plaintext.ok()) {
-          round_events.push_back(warning("a message from " + from + " could not be decrypted"));
-          continue;
-        }
-        auto decoded = protocol::decode_message(*plaintext);
-        secure_wipe(plaintext->data(), plaintext->size());
-        if (!decoded.ok()) {
-          round_events.push_back(warning("a message from " + from + " was malformed"));
-          continue;
-        }
-        auto info = core::interpret(*decoded, ChatKind::kFriend, from, from, m.timestamp);
+        if (!f) continue;  // open() only returns messages from friends
+        auto info = core::interpret(*opened.message, ChatKind::kFriend, from, from, m.timestamp);
         if (!info.ok()) {
           round_events.push_back(warning("a message from " + from + " was malformed"));
           continue;
@@ -204,6 +195,9 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
     }
     if (newest == cursor) break;  // nothing newer: drained
   }
+  // New friendships and bundles of this sync (and anything a failed post left) get their
+  // upgrade traffic now, after the rounds committed: never across the network inside one.
+  send_pending_upgrades(emit);
   return ok_status();
 }
 

@@ -89,6 +89,32 @@ ALTER TABLE identity ADD COLUMN ca_file TEXT;
 ALTER TABLE identity ADD COLUMN pin_sha256 TEXT;
 ALTER TABLE identity ADD COLUMN allow_insecure_http INTEGER CHECK (allow_insecure_http IN (0, 1));
 )sql"},
+    // Protocol v2, pairwise (docs/protocol-v2.md). Our identity key pair and signed prekey
+    // (NULL until made: accounts from before get them on their next open), and per friend the
+    // v2 state. The blobs are the crypto library's versioned serialisations.
+    Migration{3, R"sql(
+ALTER TABLE identity ADD COLUMN v2_identity_key BLOB;
+ALTER TABLE identity ADD COLUMN v2_signed_prekey BLOB;
+-- Their bundle: ik (32) || spk (32) || spk_sig (64); NULL until their UPDATE arrived.
+ALTER TABLE friends ADD COLUMN peer_bundle BLOB;
+-- The Double Ratchet session; NULL until both bundles are known.
+ALTER TABLE friends ADD COLUMN ratchet_state BLOB;
+-- Our bundle went out (a v1 UPDATE): until then it is re-sent at each sync.
+ALTER TABLE friends ADD COLUMN update_sent INTEGER NOT NULL DEFAULT 0 CHECK (update_sent IN (0, 1));
+-- We owe them a v2 UPDATE: the initiator's key confirmation or the responder's answer to it.
+ALTER TABLE friends ADD COLUMN control_pending INTEGER NOT NULL DEFAULT 0
+  CHECK (control_pending IN (0, 1));
+-- A valid v2 message from them was accepted: v1 from them is refused from now on.
+ALTER TABLE friends ADD COLUMN v2_active INTEGER NOT NULL DEFAULT 0 CHECK (v2_active IN (0, 1));
+-- The identity key whose safety number the user confirmed; NULL: not verified.
+ALTER TABLE friends ADD COLUMN verified_ik BLOB;
+-- Their identity key changed and the user has not verified the new one yet.
+ALTER TABLE friends ADD COLUMN identity_changed INTEGER NOT NULL DEFAULT 0
+  CHECK (identity_changed IN (0, 1));
+-- It changed while they were verified: nothing is sent to them until verified again.
+ALTER TABLE friends ADD COLUMN send_blocked INTEGER NOT NULL DEFAULT 0
+  CHECK (send_blocked IN (0, 1));
+)sql"},
 };
 
 inline constexpr int kLatestVersion = kMigrations.back().version;
@@ -123,20 +149,38 @@ inline constexpr std::string_view kSelectIdentity =
     "allow_insecure_http FROM identity WHERE id = 1;";
 inline constexpr std::string_view kUpdateNickname =
     "UPDATE identity SET nickname = ? WHERE id = 1;";
+inline constexpr std::string_view kSelectOwnV2Keys =
+    "SELECT v2_identity_key, v2_signed_prekey FROM identity WHERE id = 1;";
+// Set once: friends hold the public halves, so the keys are never replaced.
+inline constexpr std::string_view kSetOwnV2Keys =
+    "UPDATE identity SET v2_identity_key = ?, v2_signed_prekey = ? "
+    "WHERE id = 1 AND v2_identity_key IS NULL;";
 
 // --- friends ----------------------------------------------------------------------------------
 
-inline constexpr std::string_view kUpsertFriend =
-    "INSERT OR REPLACE INTO friends (user_id, nickname, channel_key, protocol, created_at_ms) "
+// Befriending again (a new handshake with someone who is already a friend) replaces the v1
+// fields only: the v2 state (their identity key, the session, verification) must survive it,
+// or a re-sent friend request would silently wipe a verified key. (No UPSERT in SQLite 3.15:
+// insert if new, then update.)
+inline constexpr std::string_view kInsertFriendIfNew =
+    "INSERT OR IGNORE INTO friends (user_id, nickname, channel_key, protocol, created_at_ms) "
     "VALUES (?, ?, ?, ?, ?);";
+inline constexpr std::string_view kUpdateFriendV1 =
+    "UPDATE friends SET nickname = ?, channel_key = ?, protocol = ? WHERE user_id = ?;";
+// Column order as read_friend() expects it.
 inline constexpr std::string_view kSelectFriend =
-    "SELECT user_id, nickname, channel_key, protocol, created_at_ms FROM friends "
-    "WHERE user_id = ?;";
+    "SELECT user_id, nickname, channel_key, protocol, created_at_ms, peer_bundle, ratchet_state, "
+    "update_sent, control_pending, v2_active, verified_ik, identity_changed, send_blocked "
+    "FROM friends WHERE user_id = ?;";
 inline constexpr std::string_view kSelectFriends =
-    "SELECT user_id, nickname, channel_key, protocol, created_at_ms FROM friends "
-    "ORDER BY created_at_ms, rowid;";
+    "SELECT user_id, nickname, channel_key, protocol, created_at_ms, peer_bundle, ratchet_state, "
+    "update_sent, control_pending, v2_active, verified_ik, identity_changed, send_blocked "
+    "FROM friends ORDER BY created_at_ms, rowid;";
 inline constexpr std::string_view kUpdateFriendNickname =
     "UPDATE friends SET nickname = ? WHERE user_id = ?;";
+inline constexpr std::string_view kUpdateFriendV2 =
+    "UPDATE friends SET peer_bundle = ?, ratchet_state = ?, update_sent = ?, control_pending = ?, "
+    "v2_active = ?, verified_ik = ?, identity_changed = ?, send_blocked = ? WHERE user_id = ?;";
 
 // --- friend requests --------------------------------------------------------------------------
 

@@ -141,6 +141,12 @@ class Stmt {
     const int n = sqlite3_column_bytes(stmt_, i);
     return p == nullptr ? std::vector<std::uint8_t>() : std::vector<std::uint8_t>(p, p + n);
   }
+  // Read straight into SecretBytes, so no unwiped copy of the secret is left behind.
+  SecretBytes col_secret_blob(int i) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, i));
+    const int n = sqlite3_column_bytes(stmt_, i);
+    return p == nullptr ? SecretBytes() : SecretBytes(p, static_cast<std::size_t>(n));
+  }
 
  private:
   Stmt& check(int rc) {
@@ -391,6 +397,14 @@ Friend read_friend(const Stmt& s) {
   f.channel_key = s.col_secret(2);
   f.protocol = s.col_text(3);
   f.created_at_ms = s.col_int(4);
+  f.peer_bundle = s.col_blob(5);
+  f.ratchet_state = s.col_secret_blob(6);
+  f.update_sent = s.col_int(7) != 0;
+  f.control_pending = s.col_int(8) != 0;
+  f.v2_active = s.col_int(9) != 0;
+  f.verified_ik = s.col_blob(10);
+  f.identity_changed = s.col_int(11) != 0;
+  f.send_blocked = s.col_int(12) != 0;
   return f;
 }
 
@@ -775,15 +789,66 @@ Status Store::set_nickname(std::string_view nickname) {
   });
 }
 
+Result<std::optional<OwnV2Keys>> Store::own_v2_keys() {
+  return locked("read v2 keys", impl_->db, [&](Db& db) -> Result<std::optional<OwnV2Keys>> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectOwnV2Keys));
+    SC_ASSIGN_OR_RETURN(bool row, stmt.step("read v2 keys"));
+    if (!row) return Error(ErrorCode::kCorrupt, "store: the identity is missing");
+    OwnV2Keys keys{stmt.col_secret_blob(0), stmt.col_secret_blob(1)};
+    if (keys.identity_key.empty() && keys.signed_prekey.empty()) return std::optional<OwnV2Keys>();
+    if (keys.identity_key.empty() || keys.signed_prekey.empty()) {
+      return Error(ErrorCode::kCorrupt, "store: half of the v2 keys is missing");
+    }
+    return std::optional<OwnV2Keys>(std::move(keys));
+  });
+}
+
+Status Store::set_own_v2_keys(const OwnV2Keys& keys) {
+  return locked("store v2 keys", impl_->db, [&](Db& db) -> Status {
+    if (keys.identity_key.empty() || keys.signed_prekey.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "store: empty v2 key");
+    }
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSetOwnV2Keys));
+    stmt.blob(keys.identity_key.span()).blob(keys.signed_prekey.span());
+    SC_ASSIGN_OR_RETURN(int changed, stmt.run("store v2 keys"));
+    if (changed == 0) return Error(ErrorCode::kAlreadyExists, "store: the v2 keys are already set");
+    return ok_status();
+  });
+}
+
 Status Store::upsert_friend(const Friend& f) {
   return locked("store friend", impl_->db, [&](Db& db) -> Status {
-    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kUpsertFriend));
-    stmt.text(f.user_id)
-        .text(f.nickname)
-        .text(f.channel_key.view())
-        .text(f.protocol)
-        .integer(f.created_at_ms);
-    SC_TRY(stmt.run("store friend"));
+    return db.transaction([&]() -> Status {
+      SC_ASSIGN_OR_RETURN(Stmt insert, db.prepare(schema::kInsertFriendIfNew));
+      insert.text(f.user_id)
+          .text(f.nickname)
+          .text(f.channel_key.view())
+          .text(f.protocol)
+          .integer(f.created_at_ms);
+      SC_ASSIGN_OR_RETURN(int inserted, insert.run("store friend"));
+      if (inserted > 0) return ok_status();
+      SC_ASSIGN_OR_RETURN(Stmt update, db.prepare(schema::kUpdateFriendV1));
+      update.text(f.nickname).text(f.channel_key.view()).text(f.protocol).text(f.user_id);
+      SC_TRY(update.run("store friend"));
+      return ok_status();
+    });
+  });
+}
+
+Status Store::update_friend_v2(const Friend& f) {
+  return locked("store friend v2 state", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kUpdateFriendV2));
+    stmt.blob(f.peer_bundle)
+        .blob(f.ratchet_state.span())
+        .integer(f.update_sent ? 1 : 0)
+        .integer(f.control_pending ? 1 : 0)
+        .integer(f.v2_active ? 1 : 0)
+        .blob(f.verified_ik)
+        .integer(f.identity_changed ? 1 : 0)
+        .integer(f.send_blocked ? 1 : 0)
+        .text(f.user_id);
+    SC_ASSIGN_OR_RETURN(int changed, stmt.run("store friend v2 state"));
+    if (changed == 0) return Error(ErrorCode::kNotFound, "store: no such friend");
     return ok_status();
   });
 }

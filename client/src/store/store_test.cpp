@@ -10,6 +10,9 @@
 #include <map>
 #include <stdexcept>
 
+#include <sqlcipher/sqlite3.h>
+
+#include "schema.hpp"
 #include "secchats/common/encoding.hpp"
 #include "secchats/crypto/random.hpp"
 
@@ -682,6 +685,137 @@ TEST(Store, IdentityKeepsTheConnectionSettings) {
   EXPECT_EQ(defaults->ca_file, "");
   EXPECT_EQ(defaults->pin_sha256, "");
   EXPECT_FALSE(defaults->allow_insecure_http);
+}
+
+TEST(Store, V2StateRoundTripsAndSurvivesBefriendingAgain) {
+  TempDir tmp;
+  auto store = must_create(tmp.home());
+  ASSERT_TRUE(store);
+  auto none = store->own_v2_keys();
+  ASSERT_TRUE(none.ok()) << none.error().message();
+  EXPECT_FALSE(none->has_value());
+  const OwnV2Keys keys{SecretBytes(crypto::random_bytes(65)),
+                       SecretBytes(crypto::random_bytes(161))};
+  ASSERT_TRUE(store->set_own_v2_keys(keys).ok());
+  auto again = store->set_own_v2_keys({SecretBytes(crypto::random_bytes(65)), keys.signed_prekey});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);  // never replaced
+  EXPECT_EQ(store->set_own_v2_keys({}).error().code(), ErrorCode::kInvalidArgument);
+
+  Friend bob{"u-bob", "Bob", SecretString("bob-key"), "v1", 100};
+  ASSERT_TRUE(store->upsert_friend(bob).ok());
+  auto fresh = store->find_friend("u-bob");
+  ASSERT_TRUE(fresh.ok() && fresh->has_value());
+  EXPECT_TRUE((*fresh)->peer_bundle.empty());
+  EXPECT_TRUE((*fresh)->ratchet_state.empty());
+  EXPECT_FALSE((*fresh)->update_sent || (*fresh)->control_pending || (*fresh)->v2_active ||
+               (*fresh)->identity_changed || (*fresh)->send_blocked);
+  EXPECT_TRUE((*fresh)->verified_ik.empty());
+
+  bob.peer_bundle = crypto::random_bytes(128);
+  bob.ratchet_state = SecretBytes(crypto::random_bytes(300));
+  bob.update_sent = true;
+  bob.control_pending = true;
+  bob.v2_active = true;
+  bob.verified_ik = crypto::random_bytes(32);
+  bob.identity_changed = true;
+  bob.send_blocked = true;
+  ASSERT_TRUE(store->update_friend_v2(bob).ok());
+  Friend nobody{"u-nobody", "", SecretString("k"), "v1", 1};
+  EXPECT_EQ(store->update_friend_v2(nobody).error().code(), ErrorCode::kNotFound);
+
+  // A new handshake replaces the channel key and nickname, and keeps every v2 field.
+  ASSERT_TRUE(store->upsert_friend({"u-bob", "Bobby", SecretString("bob-key-2"), "v1", 999}).ok());
+  store.reset();
+  store = must_open(tmp.home());
+  ASSERT_TRUE(store);
+  auto read_keys = store->own_v2_keys();
+  ASSERT_TRUE(read_keys.ok() && read_keys->has_value());
+  EXPECT_EQ((*read_keys)->identity_key, keys.identity_key);
+  EXPECT_EQ((*read_keys)->signed_prekey, keys.signed_prekey);
+  auto all = store->friends();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  const Friend& f = (*all)[0];
+  EXPECT_EQ(f.nickname, "Bobby");
+  EXPECT_EQ(f.channel_key.str(), "bob-key-2");
+  EXPECT_EQ(f.created_at_ms, 100);  // still the first friendship
+  EXPECT_EQ(f.peer_bundle, bob.peer_bundle);
+  EXPECT_EQ(f.ratchet_state, bob.ratchet_state);
+  EXPECT_TRUE(f.update_sent && f.control_pending && f.v2_active && f.identity_changed &&
+              f.send_blocked);
+  EXPECT_EQ(f.verified_ik, bob.verified_ik);
+
+  // Clearing works too (empty blobs are stored as NULL).
+  bob.ratchet_state = SecretBytes();
+  bob.verified_ik.clear();
+  bob.send_blocked = false;
+  ASSERT_TRUE(store->update_friend_v2(bob).ok());
+  auto cleared = store->find_friend("u-bob");
+  ASSERT_TRUE(cleared.ok() && cleared->has_value());
+  EXPECT_TRUE((*cleared)->ratchet_state.empty());
+  EXPECT_TRUE((*cleared)->verified_ik.empty());
+  EXPECT_FALSE((*cleared)->send_blocked);
+  EXPECT_TRUE((*cleared)->v2_active);
+}
+
+// A store written before protocol v2 (schema version 2) opens, keeps its data and gains the
+// v2 columns with their defaults.
+TEST(Store, UpgradesASchemaVersion2Store) {
+  TempDir tmp;
+  const fs::path home = tmp.home();
+  { ASSERT_TRUE(must_create(home)); }
+  // Rebuild store.db at version 2 under the same key, the way the previous client wrote it.
+  std::string line = read_bytes(Store::key_path(home));
+  while (!line.empty() && line.back() == '\n')
+    line.pop_back();
+  auto wrapped = crypto::password::parse_wrapped_key(line);
+  ASSERT_TRUE(wrapped.ok());
+  auto db_key = crypto::password::unwrap_key(*wrapped, kPassword);
+  ASSERT_TRUE(db_key.ok());
+  const std::string db_path = Store::database_path(home).string();
+  for (const char* suffix : {"", "-wal", "-shm"})
+    fs::remove(db_path + suffix);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(
+        sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+        SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+          << (err ? err : "") << " in " << sql.substr(0, 60);
+      sqlite3_free(err);
+    };
+    exec("PRAGMA key = \"x'" + hex_encode(db_key->span()) + "'\";");
+    exec(std::string(schema::kMigrations[0].sql));
+    exec(std::string(schema::kMigrations[1].sql));
+    exec("PRAGMA user_version = 2;");
+    exec(
+        "INSERT INTO identity (id, user_id, auth_token, nickname, server_url, created_at_ms) "
+        "VALUES (1, 'u-old', 'tok', 'Old', 'http://127.0.0.1:1', 5);");
+    exec("INSERT INTO friends VALUES ('u-bob', 'Bob', 'bob-key', 'v1', 7);");
+    sqlite3_close(db);
+  }
+  auto store = must_open(home);
+  ASSERT_TRUE(store);
+  auto id = store->identity();
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(id->user_id, "u-old");
+  auto keys = store->own_v2_keys();
+  ASSERT_TRUE(keys.ok());
+  EXPECT_FALSE(keys->has_value());
+  auto bob = store->find_friend("u-bob");
+  ASSERT_TRUE(bob.ok() && bob->has_value());
+  EXPECT_EQ((*bob)->channel_key.str(), "bob-key");
+  EXPECT_FALSE((*bob)->v2_active);
+  EXPECT_TRUE((*bob)->peer_bundle.empty());
+  ASSERT_TRUE(store
+                  ->set_own_v2_keys({SecretBytes(crypto::random_bytes(65)),
+                                     SecretBytes(crypto::random_bytes(161))})
+                  .ok());
+  (*bob)->v2_active = true;
+  ASSERT_TRUE(store->update_friend_v2(**bob).ok());
 }
 
 }  // namespace

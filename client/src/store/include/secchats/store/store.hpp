@@ -37,13 +37,29 @@ struct Identity {
   bool allow_insecure_http = false;
 };
 
+// Our protocol v2 long-term keys, as the crypto library serialises them (schema version 3).
+struct OwnV2Keys {
+  SecretBytes identity_key;   // crypto::v2::IdentityKeyPair::serialize()
+  SecretBytes signed_prekey;  // crypto::v2::SignedPrekey::serialize()
+};
+
 // A completed friendship: we hold the channel key both sides derived.
 struct Friend {
   std::string user_id;
   std::string nickname;  // learned from their messages' fromName; may be empty
   SecretString channel_key;
-  std::string protocol = "v1";
+  std::string protocol = "v1";  // the v1 key agreement's protocol (v2 is the state below)
   std::int64_t created_at_ms = 0;
+
+  // Protocol v2 (docs/protocol-v2.md); written only by update_friend_v2().
+  std::vector<std::uint8_t> peer_bundle{};  // ik || spk || spk_sig (128), empty until received
+  SecretBytes ratchet_state{};              // the session; empty until both bundles are known
+  bool update_sent = false;                 // our bundle (a v1 UPDATE) was posted
+  bool control_pending = false;             // we owe them a v2 UPDATE (key confirmation/answer)
+  bool v2_active = false;                   // a v2 message from them was accepted: no more v1
+  std::vector<std::uint8_t> verified_ik{};  // the identity key the user verified; empty: none
+  bool identity_changed = false;            // their identity key changed, not verified since
+  bool send_blocked = false;                // changed while verified: sending refused
 };
 
 // A friend request we sent and whose answer has not arrived: our private ECDH session.
@@ -133,7 +149,17 @@ class Store {
   Result<Identity> identity();
   Status set_nickname(std::string_view nickname);
 
+  // Our v2 keys; nullopt until set (stores created before schema version 3).
+  Result<std::optional<OwnV2Keys>> own_v2_keys();
+  // Sets them once: kAlreadyExists if they are already set (friends hold the public halves,
+  // so they are never replaced).
+  Status set_own_v2_keys(const OwnV2Keys& keys);
+
+  // Inserts a friend, or replaces the v1 fields (nickname, channel key, protocol) of an
+  // existing one; the v2 state of an existing friend is kept.
   Status upsert_friend(const Friend& f);
+  // Writes the v2 fields of an existing friend (kNotFound if there is none).
+  Status update_friend_v2(const Friend& f);
   Result<std::optional<Friend>> find_friend(std::string_view user_id);
   Result<std::vector<Friend>> friends();  // ordered by created_at
   Status set_friend_nickname(std::string_view user_id, std::string_view nickname);

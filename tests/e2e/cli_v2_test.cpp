@@ -1,0 +1,308 @@
+// Protocol v2 end to end: the real CLI, the real relay, and a recording proxy in between that
+// shows what the relay actually stores and forwards.
+#include <algorithm>
+#include <filesystem>
+
+#include "e2e_fixture.hpp"
+#include "support/tampering_proxy.hpp"
+#include "support/v1_peer.hpp"
+
+namespace secchats::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Exchange = TamperingProxy::Exchange;
+
+std::vector<boost::json::object> events_of(const std::vector<boost::json::object>& lines,
+                                           const std::string& event) {
+  std::vector<boost::json::object> out;
+  for (const auto& o : lines) {
+    if (str(o, "event") == event) out.push_back(o);
+  }
+  return out;
+}
+
+std::string dump(const std::vector<boost::json::object>& objects) {
+  std::string out;
+  for (const auto& o : objects)
+    out += boost::json::serialize(o) + "\n";
+  return out;
+}
+
+bool flag(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_bool() && v->as_bool();
+}
+
+// A /postmsg as the relay received it.
+struct Posted {
+  std::string from, to, enc_content;
+};
+
+std::vector<Posted> posted(const TamperingProxy& proxy) {
+  std::vector<Posted> out;
+  for (const Exchange& x : proxy.exchanges("/postmsg")) {
+    auto v = boost::json::parse(x.forwarded_body).as_object();
+    out.push_back({str(v, "fromUserId"), str(v, "toId"), str(v, "encContent")});
+  }
+  return out;
+}
+
+class CliV2 : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    proxy_ = std::make_unique<TamperingProxy>(server_->port());
+  }
+  void TearDown() override {
+    proxy_.reset();
+    E2eTest::TearDown();
+  }
+
+  // A CLI user whose relay is the proxy.
+  CliUser make_cli(const std::string& nick, std::string* id) {
+    CliUser user(dir_->path() / nick, "correct horse " + nick);
+    auto r = user.run({"init", "--server", proxy_->base_url(), "--nick", nick});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    *id = str(only_json(r), "userId");
+    return user;
+  }
+
+  boost::json::object friend_entry(const CliUser& u, const std::string& friend_id) {
+    for (const auto& f : ok(u, {"friends"})) {
+      if (str(f, "userId") == friend_id) return f;
+    }
+    ADD_FAILURE() << "not a friend: " << friend_id;
+    return {};
+  }
+
+  // Befriends and syncs both sides until both list each other as v2; returns the syncs it
+  // took after the friendship was made.
+  int befriend_v2(const CliUser& a, const std::string& a_id, const CliUser& b,
+                  const std::string& b_id) {
+    befriend(a, a_id, b, b_id);
+    int syncs = 0;
+    for (int round = 0; round < 3; ++round) {
+      if (str(friend_entry(a, b_id), "protocol") == "v2" &&
+          str(friend_entry(b, a_id), "protocol") == "v2") {
+        break;
+      }
+      for (const auto* u : {&b, &a}) {
+        auto events = ok(*u, {"sync"});
+        // Upgrade traffic is invisible: no messages, no warnings.
+        EXPECT_TRUE(events.empty()) << dump(events);
+        ++syncs;
+      }
+    }
+    return syncs;
+  }
+
+  std::unique_ptr<TamperingProxy> proxy_;
+};
+
+TEST_F(CliV2, FriendsUpgradeToV2AndTextTravelsAsSc2BothWays) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  const int syncs = befriend_v2(alice, alice_id, bob, bob_id);
+  EXPECT_LE(syncs, 4);
+  for (const auto& [u, other] : {std::pair{&alice, bob_id}, std::pair{&bob, alice_id}}) {
+    auto f = friend_entry(*u, other);
+    EXPECT_EQ(str(f, "protocol"), "v2") << boost::json::serialize(f);
+    EXPECT_FALSE(flag(f, "verified"));
+    EXPECT_FALSE(flag(f, "identityChanged"));
+    EXPECT_FALSE(flag(f, "sendingBlocked"));
+  }
+  // The text form names protocol and verification state.
+  auto text = alice.run({"friends"}, /*json=*/false);
+  EXPECT_NE(text.out.find("v2  not verified"), std::string::npos) << text.out;
+
+  const std::size_t before = posted(*proxy_).size();
+  ok(alice, {"send", bob_id, "hello over v2"});
+  auto got = events_of(ok(bob, {"sync"}), "message");
+  ASSERT_EQ(got.size(), 1u) << dump(got);
+  EXPECT_EQ(str(got[0], "text"), "hello over v2");
+  EXPECT_EQ(str(got[0], "fromName"), "Alice");
+  ok(bob, {"send", "Alice", "and back"});
+  got = events_of(ok(alice, {"sync"}), "message");
+  ASSERT_EQ(got.size(), 1u) << dump(got);
+  EXPECT_EQ(str(got[0], "text"), "and back");
+
+  // What the relay stored: each side's first /postmsg was its bundle (v1); everything after
+  // it — the key confirmation, its answer and both texts — is v2.
+  const auto all = posted(*proxy_);
+  ASSERT_EQ(all.size(), before + 2);
+  EXPECT_TRUE(all[before].enc_content.starts_with("sc2:")) << all[before].enc_content;
+  EXPECT_TRUE(all[before + 1].enc_content.starts_with("sc2:"));
+  for (const std::string& id : {alice_id, bob_id}) {
+    bool first = true;
+    for (const auto& p : all) {
+      if (p.from != id) continue;
+      EXPECT_EQ(p.enc_content.starts_with("sc2:"), !first) << p.enc_content.substr(0, 12);
+      first = false;
+    }
+  }
+  // The upgrade traffic is not in anyone's history.
+  auto history = ok(bob, {"history", "Alice"});
+  ASSERT_EQ(history.size(), 2u) << dump(history);
+  EXPECT_EQ(str(history[0], "text"), "hello over v2");
+  EXPECT_EQ(str(history[1], "text"), "and back");
+}
+
+TEST_F(CliV2, SafetyNumbersMatchAndOnlyTheRightOneVerifies) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  befriend_v2(alice, alice_id, bob, bob_id);
+
+  const fs::path alice_qr = dir_->path() / "alice-verify.png";
+  auto at_alice = only_json(alice.run({"verify", "Bob", "--qr-out", alice_qr.string()}));
+  auto at_bob = only_json(bob.run({"verify", alice_id}));
+  const std::string digits = str(at_alice, "digits");
+  ASSERT_EQ(digits.size(), 60u);
+  EXPECT_EQ(str(at_bob, "digits"), digits);
+  EXPECT_EQ(str(at_alice, "safetyNumber").size(), 71u);  // 12 groups of 5, 11 spaces
+  EXPECT_EQ(str(at_alice, "qrPayload"), "SECCHATS-VERIFY:1:" + digits);
+  EXPECT_FALSE(flag(at_alice, "verified"));
+  ASSERT_TRUE(fs::exists(alice_qr));
+  auto shown = alice.run({"verify", "Bob"}, /*json=*/false);
+  EXPECT_EQ(shown.exit_code, 0);
+  EXPECT_NE(shown.out.find(str(at_alice, "safetyNumber").substr(0, 35)), std::string::npos)
+      << shown.out;
+
+  // A wrong number is refused (exit 5, one line) and changes nothing.
+  std::string wrong = digits;
+  wrong[30] = wrong[30] == '9' ? '8' : '9';
+  auto refused = alice.run({"verify", "Bob", "--confirm", wrong});
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_TRUE(refused.out.empty());
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  EXPECT_NE(refused.err.find("do not match"), std::string::npos) << refused.err;
+  EXPECT_FALSE(flag(friend_entry(alice, bob_id), "verified"));
+  // Something that is not a safety number at all is a usage error.
+  EXPECT_EQ(alice.run({"verify", "Bob", "--confirm", "12345"}).exit_code, 2);
+
+  // The number Bob's screen shows, typed with its spaces: verified.
+  auto confirmed =
+      only_json(alice.run({"verify", "Bob", "--confirm", str(at_bob, "safetyNumber")}));
+  EXPECT_EQ(str(confirmed, "event"), "verified");
+  EXPECT_TRUE(flag(friend_entry(alice, bob_id), "verified"));
+  EXPECT_TRUE(flag(only_json(alice.run({"verify", "Bob"})), "verified"));
+  auto text = alice.run({"friends"}, /*json=*/false);
+  EXPECT_NE(text.out.find("v2  verified"), std::string::npos) << text.out;
+  // Bob scans Alice's QR code.
+  EXPECT_FALSE(flag(friend_entry(bob, alice_id), "verified"));
+  auto scanned = only_json(bob.run({"verify", "Alice", "--scan", alice_qr.string()}));
+  EXPECT_EQ(str(scanned, "event"), "verified");
+  EXPECT_TRUE(flag(friend_entry(bob, alice_id), "verified"));
+  // Verified friends chat as before.
+  ok(bob, {"send", "Alice", "verified both ways"});
+  auto got = events_of(ok(alice, {"sync"}), "message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(str(got[0], "text"), "verified both ways");
+}
+
+TEST_F(CliV2, AV1MessageAfterV2IsRefused) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  befriend_v2(alice, alice_id, bob, bob_id);
+
+  // Alice's first /postmsg was v1 (her bundle, sealed with the v1 channel key): the relay, or
+  // whoever learned that key, posts it again now that the friendship runs v2.
+  const auto exchanges = proxy_->exchanges("/postmsg");
+  auto v1_from_alice = std::find_if(exchanges.begin(), exchanges.end(), [&](const Exchange& x) {
+    auto v = boost::json::parse(x.forwarded_body).as_object();
+    return str(v, "fromUserId") == alice_id && !str(v, "encContent").starts_with("sc2:");
+  });
+  ASSERT_NE(v1_from_alice, exchanges.end());
+  ASSERT_EQ(proxy_->replay("/postmsg", v1_from_alice->forwarded_body).status, 200);
+  auto events = ok(bob, {"sync"});
+  ASSERT_EQ(events.size(), 1u) << dump(events);
+  EXPECT_EQ(str(events[0], "event"), "warning");
+  EXPECT_NE(str(events[0], "text").find("downgrade"), std::string::npos) << dump(events);
+  EXPECT_EQ(str(friend_entry(bob, alice_id), "protocol"), "v2");
+
+  // A replayed v2 message is refused too (its key is used up), with the same one warning.
+  ok(alice, {"send", bob_id, "only once"});
+  EXPECT_EQ(events_of(ok(bob, {"sync"}), "message").size(), 1u);
+  const auto last = proxy_->exchanges("/postmsg").back();
+  ASSERT_EQ(proxy_->replay(last).status, 200);
+  events = ok(bob, {"sync"});
+  ASSERT_EQ(events.size(), 1u) << dump(events);
+  EXPECT_EQ(str(events[0], "text"), "a message from " + alice_id + " could not be decrypted");
+  // And the channel still works.
+  ok(alice, {"send", bob_id, "still fine"});
+  auto got = events_of(ok(bob, {"sync"}), "message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(str(got[0], "text"), "still fine");
+  EXPECT_EQ(ok(bob, {"history", "Alice"}).size(), 2u);
+}
+
+TEST_F(CliV2, LostUpgradeTrafficIsSentAgainAtTheNextSync) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  ok(alice, {"add", bob_id});
+  ok(bob, {"sync"});
+  // Every /postmsg is lost while Bob accepts (his bundle goes out right after his answer)
+  // and while Alice first syncs (her bundle and, as the case may be, the key confirmation).
+  proxy_->set_drop([](std::string_view path, std::string_view) { return path == "/postmsg"; });
+  ok(bob, {"accept", alice_id});
+  auto events = ok(alice, {"sync"});
+  EXPECT_EQ(events_of(events, "friendAccepted").size(), 1u) << dump(events);
+  const auto lost = events_of(events, "warning");
+  ASSERT_EQ(lost.size(), 1u) << dump(events);
+  EXPECT_NE(str(lost[0], "text").find("tried again at the next sync"), std::string::npos);
+  proxy_->reset_hooks();
+  EXPECT_EQ(str(friend_entry(alice, bob_id), "protocol"), "v1");
+
+  // Nothing was lost for good: both sides resend what they owe and end up on v2.
+  for (int round = 0; round < 4; ++round) {
+    for (const auto* u : {&bob, &alice}) {
+      auto e = ok(*u, {"sync"});
+      EXPECT_TRUE(events_of(e, "message").empty()) << dump(e);
+    }
+  }
+  EXPECT_EQ(str(friend_entry(alice, bob_id), "protocol"), "v2");
+  EXPECT_EQ(str(friend_entry(bob, alice_id), "protocol"), "v2");
+  ok(alice, {"send", bob_id, "made it"});
+  auto got = events_of(ok(bob, {"sync"}), "message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(str(got[0], "text"), "made it");
+  EXPECT_TRUE(posted(*proxy_).back().enc_content.starts_with("sc2:"));
+}
+
+TEST_F(CliV2, AReferenceClientFriendStaysV1) {
+  std::string carol_id;
+  CliUser carol = make_cli("Carol", &carol_id);
+  V1Peer ref(proxy_->port(), "Ref");
+  ref.register_account();
+  ok(carol, {"add", ref.user_id()});
+  ref.poll();  // answers
+  ok(carol, {"sync"});
+  // Carol offered v2 once; the reference client shows it as an unknown type and carries on.
+  auto polled = ref.poll();
+  ASSERT_EQ(polled.anomalies.size(), 1u) << polled.raw_body;
+  EXPECT_EQ(polled.anomalies[0].kind, V1Anomaly::Kind::kUnknownType);
+  EXPECT_EQ(polled.anomalies[0].detail, "UPDATE");
+
+  ok(carol, {"send", ref.user_id(), "hello v1"});
+  polled = ref.poll();
+  ASSERT_EQ(polled.messages.size(), 1u) << polled.raw_body;
+  EXPECT_EQ(polled.messages[0].text, "hello v1");
+  ref.send_text(carol_id, "hi from v1");
+  auto got = events_of(ok(carol, {"sync"}), "message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(str(got[0], "text"), "hi from v1");
+  EXPECT_EQ(str(friend_entry(carol, ref.user_id()), "protocol"), "v1");
+  // No v2 identity key, so no safety number.
+  auto r = carol.run({"verify", ref.user_id()});
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  // Nothing more is offered at later syncs.
+  ok(carol, {"sync"});
+  EXPECT_TRUE(ref.poll().anomalies.empty());
+}
+
+}  // namespace
+}  // namespace secchats::testing
