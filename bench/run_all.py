@@ -1,0 +1,512 @@
+#!/usr/bin/env python3
+"""Runs every Secure Chats benchmark side by side on this machine and reports the figures.
+
+Called by `make bench` (through bench/run) after a Release build. In one go it measures:
+  * nginx answering a static 200 JSON body, plain and TLS: the ceiling for this box;
+  * the relay's /postmsg, /receive and /pollgroups, plain and TLS, with the same wrk settings;
+  * the same endpoints at about half of their peak rate, for the p99 latency target;
+  * 5 000 idle long-polls (server RSS per connection) and 1 000 wake-ups (p50/p99);
+  * the client's v1 crypto with a cached key against PBKDF2 per message, and store unlock.
+It prints a table and one `ratio NAME=VALUE` line per comparison, and rewrites the figures
+section of docs/performance.md. Only the Python standard library is used.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LOAD_SCRIPT = REPO / "bench" / "wrk" / "load.lua"
+DOC = REPO / "docs" / "performance.md"
+BEGIN_MARK = "<!-- bench:begin (written by bench/run_all.py; edit outside the markers) -->"
+END_MARK = "<!-- bench:end -->"
+
+# Every message body the load posts: 48 random-looking bytes in base64, the size of a short
+# v1 text message's IV + ciphertext + tag.
+ENC_CONTENT = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJCrze8SNFZ4kKvN7xI0VniQ"
+USERS = 200
+MESSAGES_PER_READ = 10  # every /receive and /pollgroups answer carries this many messages
+GROUPS = 50
+GROUPS_PER_POLL = 5
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def fail(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, what, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            fail(f"{what} exited with status {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    fail(f"{what} did not listen on port {port} within {timeout:.0f} s")
+
+
+def stop(process):
+    if process and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Api:
+    """A keep-alive HTTP client for setting up the load: users, groups and queued messages."""
+
+    def __init__(self, port):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    def post(self, path, body=None):
+        payload = json.dumps(body, separators=(",", ":")) if body is not None else ""
+        self.connection.request("POST", path, payload, {"Content-Type": "application/json"})
+        response = self.connection.getresponse()
+        text = response.read().decode()
+        if response.status != 200:
+            fail(f"setup request {path} answered {response.status}: {text[:200]}")
+        return json.loads(text) if text else None
+
+    def register(self):
+        user = self.post("/register")
+        return {"userId": user["userId"], "authToken": user["authToken"]}
+
+    @staticmethod
+    def message_body(sender, to_id):
+        return {"object": "SendMessage", "toId": to_id, "authToken": sender["authToken"],
+                "fromUserId": sender["userId"], "encContent": ENC_CONTENT, "timestamp": 0}
+
+
+def write_lines(path, bodies):
+    with open(path, "w") as f:
+        for body in bodies:
+            f.write(json.dumps(body, separators=(",", ":")) + "\n")
+
+
+def prepare_relay_load(port, workdir):
+    """Registers users and groups, queues the messages the reads will return, and writes one
+    bodies file per endpoint. Returns {endpoint: bodies file}."""
+    api = Api(port)
+    senders = [api.register() for _ in range(USERS)]
+    readers = [api.register() for _ in range(USERS)]
+    groups = [api.post("/register2", {"object": "User", **senders[0], "name": "",
+                                      "lastMessageTimestamp": 0})["groupId"]
+              for _ in range(GROUPS)]
+    for i, reader in enumerate(readers):
+        for _ in range(MESSAGES_PER_READ):
+            api.post("/postmsg", api.message_body(senders[i], reader["userId"]))
+    per_group = MESSAGES_PER_READ // GROUPS_PER_POLL
+    for i, group in enumerate(groups):
+        for _ in range(per_group):
+            api.post("/postgroup", api.message_body(senders[i % USERS], group))
+
+    files = {}
+    files["/postmsg"] = workdir / "postmsg.txt"
+    write_lines(files["/postmsg"], [api.message_body(s, senders[(i + 1) % USERS]["userId"])
+                                    for i, s in enumerate(senders)])
+    files["/receive"] = workdir / "receive.txt"
+    write_lines(files["/receive"], [{"object": "User", **r, "name": "",
+                                     "lastMessageTimestamp": 0} for r in readers])
+    files["/pollgroups"] = workdir / "pollgroups.txt"
+    write_lines(files["/pollgroups"], [
+        {"object": "PollGroups", "userId": r["userId"], "authToken": r["authToken"],
+         "groupIds": [groups[(i + k) % GROUPS] for k in range(GROUPS_PER_POLL)],
+         "lastMessageTimestamp": 0} for i, r in enumerate(readers)])
+
+    # Check that each kind of read really returns the intended number of messages, so the
+    # benchmark measures real work and not an error path.
+    receive = api.post("/receive", json.loads(files["/receive"].read_text().splitlines()[0]))
+    poll = api.post("/pollgroups", json.loads(files["/pollgroups"].read_text().splitlines()[0]))
+    got = (len(receive.get("messages") or []), len(poll.get("messages") or []))
+    if got != (MESSAGES_PER_READ, MESSAGES_PER_READ):
+        fail(f"prepared reads return {got} messages, expected {MESSAGES_PER_READ} each")
+    api.connection.close()
+    return files
+
+
+def run_wrk(args, url, path, bodies, delay_ms=0):
+    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",
+               "--timeout", "5s", "-s", str(LOAD_SCRIPT), url, "--", path, str(bodies)]
+    env = dict(os.environ)
+    if delay_ms:
+        env["SECCHATS_WRK_DELAY_MS"] = str(delay_ms)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        fail(f"wrk failed on {url}{path}: {result.stderr.strip()}")
+    figures = dict(re.findall(r"^(wrk_\w+)=(\S+)$", result.stdout, re.M))
+    if "wrk_rps" not in figures:
+        fail(f"wrk printed no summary for {url}{path}:\n{result.stdout}{result.stderr}")
+    figures = {k[4:]: float(v) for k, v in figures.items()}
+    if figures["errors_status"] or figures["errors_socket"]:
+        fail(f"{url}{path}: {figures['errors_status']:.0f} non-2xx answers and "
+             f"{figures['errors_socket']:.0f} socket errors out of {figures['requests']:.0f}")
+    return figures
+
+
+def half_peak_delay_ms(args, peak_rps):
+    """wrk's delay() is per connection and in whole milliseconds: with C connections and a
+    delay of d ms the offered load is about C / d per ms, so half the peak needs
+    d = 2 C / peak. The achieved rate is reported next to the latency."""
+    return max(1, round(2 * args.connections * 1000 / peak_rps))
+
+
+def make_certificate(workdir):
+    key, cert = workdir / "nginx.key", workdir / "nginx.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return key, cert
+
+
+def start_nginx(args, workdir, plain_port, tls_port):
+    key, cert = make_certificate(workdir)
+    (workdir / "nginx-logs").mkdir()
+    config = workdir / "nginx.conf"
+    # The same shape as the relay: as many workers as relay threads, keep-alive without a
+    # request cap, TLS 1.2+ with the same kind of certificate (ECDSA P-256).
+    config.write_text(f"""
+worker_processes {args.server_threads};
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    client_body_temp_path {workdir}/nginx-logs;
+    server {{
+        listen 127.0.0.1:{plain_port};
+        listen 127.0.0.1:{tls_port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / {{
+            default_type application/json;
+            return 200 '{{"object":"Status","status":"ok"}}';
+        }}
+    }}
+}}
+""")
+    process = subprocess.Popen(["nginx", "-p", str(workdir), "-c", str(config), "-g",
+                                "daemon off;"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    wait_for_port(plain_port, process, "nginx")
+    wait_for_port(tls_port, process, "nginx (TLS)")
+    return process
+
+
+def start_relay(args, data_dir, plain_port, tls_port=None, extra=()):
+    command = [str(args.bin / "secchats-server"), "--listen", f"127.0.0.1:{plain_port}",
+               "--data-dir", str(data_dir), "--threads", str(args.server_threads),
+               "--log-level", "warn", "--ip-rate-per-sec", "0", "--user-rate-per-sec", "0",
+               "--register-rate-per-min", "0", *extra]
+    if tls_port:
+        command += ["--tls-listen", f"127.0.0.1:{tls_port}", "--tls-self-signed"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(plain_port, process, "secchats-server")
+    if tls_port:
+        wait_for_port(tls_port, process, "secchats-server (TLS)")
+    return process
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def http_benchmarks(args, workdir, results):
+    nginx_plain, nginx_tls = free_port(), free_port()
+    relay_plain, relay_tls = free_port(), free_port()
+    nginx = relay = None
+    try:
+        nginx = start_nginx(args, workdir, nginx_plain, nginx_tls)
+        data_dir = workdir / "relay-data"
+        data_dir.mkdir()
+        relay = start_relay(args, data_dir, relay_plain, relay_tls)
+        log("preparing users, groups and queued messages ...")
+        files = prepare_relay_load(relay_plain, workdir)
+
+        runs = [("nginx static", f"http://127.0.0.1:{nginx_plain}", "/", "-"),
+                ("nginx static TLS", f"https://127.0.0.1:{nginx_tls}", "/", "-")]
+        for path in ("/postmsg", "/receive", "/pollgroups"):
+            runs.append((path, f"http://127.0.0.1:{relay_plain}", path, files[path]))
+            runs.append((f"{path} TLS", f"https://127.0.0.1:{relay_tls}", path, files[path]))
+        for name, url, path, bodies in runs:
+            log(f"wrk {name} ...")
+            results["http"][name] = run_wrk(args, url, path, bodies)
+        for name, url, path, bodies in runs:
+            if "TLS" in name and name != "/postmsg TLS":
+                continue
+            peak = results["http"][name]["rps"]
+            delay = half_peak_delay_ms(args, peak)
+            log(f"wrk {name} at half of peak (delay {delay} ms per connection) ...")
+            figures = run_wrk(args, url, path, bodies, delay)
+            figures["delay_ms"] = delay
+            figures["fraction_of_peak"] = figures["rps"] / peak
+            results["half_peak"][name] = figures
+        results["relay_rss_after_http_kib"] = rss_kib(relay.pid)
+    finally:
+        stop(relay)
+        stop(nginx)
+
+
+def longpoll_benchmark(args, workdir, results):
+    port = free_port()
+    data_dir = workdir / "longpoll-data"
+    data_dir.mkdir()
+    relay = start_relay(args, data_dir, port, extra=(
+        "--longpoll-timeout-ms", "24000", "--max-connections", str(args.longpolls + 2000),
+        "--idle-timeout-ms", "600000", "--request-timeout-ms", "600000"))
+    try:
+        log(f"{args.longpolls} idle long-polls and {args.wakeups} wake-ups ...")
+        result = subprocess.run(
+            [str(args.bin / "longpoll_bench"), "--port", str(port), "--server-pid",
+             str(relay.pid), "--connections", str(args.longpolls), "--wakeups",
+             str(args.wakeups)], capture_output=True, text=True, timeout=900)
+        if result.returncode != 0:
+            fail(f"longpoll_bench failed:\n{result.stdout}{result.stderr}")
+        figures = dict(re.findall(r"^(\w+)=([0-9.]+)$", result.stdout, re.M))
+        results["longpoll"] = {k: float(v) for k, v in figures.items()}
+    finally:
+        stop(relay)
+
+
+def client_benchmark(args, workdir, results):
+    log("client crypto and store unlock ...")
+    out = workdir / "client.json"
+    subprocess.run([str(args.bin / "client_crypto_bench"), "--benchmark_format=console",
+                    f"--benchmark_out={out}", "--benchmark_out_format=json"],
+                   check=True, stdout=subprocess.DEVNULL)
+    runs = {b["name"]: b for b in json.loads(out.read_text())["benchmarks"]}
+
+    def ns(name, field="real_time"):
+        b = runs[name]
+        return b[field] * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+
+    results["client"] = {
+        "cached_us": ns("BM_V1MessageCachedKey") / 1e3,
+        "pbkdf2_ms": ns("BM_V1MessagePbkdf2PerMessage") / 1e6,
+        "unlock_ms": ns("BM_StoreUnlock/iterations:5") / 1e6,
+        "unlock_cpu_ms": ns("BM_StoreUnlock/iterations:5", "cpu_time") / 1e6,
+        "v2_chain_us": ns("BM_V2MessageRatchet/0") / 1e3,
+        "v2_ratchet_us": ns("BM_V2MessageRatchet/1") / 1e3,
+        "v1_wire_bytes": runs["BM_V1MessageCachedKey"]["wire_bytes"],
+        "v2_wire_bytes": runs["BM_V2MessageRatchet/0"]["wire_bytes"],
+    }
+
+
+def machine_facts(args):
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+
+    def first_line(command):
+        try:
+            r = subprocess.run(command, capture_output=True, text=True)
+            return (r.stdout + r.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "unknown"
+
+    commit = first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "kernel": platform.release(), "load_average": "%.2f %.2f %.2f" % os.getloadavg(),
+        "nginx": first_line(["nginx", "-v"]).replace("nginx version: ", ""),
+        "wrk": first_line(["wrk", "--version"]).split(" [")[0],
+        "commit": commit,
+        "settings": f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, "
+                    f"keep-alive; nginx {args.server_threads} workers, relay "
+                    f"--threads {args.server_threads}",
+    }
+
+
+def evaluate(results):
+    """Returns (table rows, ratio lines, target rows)."""
+    http = results["http"]
+    half = results["half_peak"]
+    rows = []
+    for name, f in http.items():
+        rows.append((name, f"{f['rps']:,.0f} req/s", f"p50 {f['p50_ms']:.2f} ms",
+                     f"p99 {f['p99_ms']:.2f} ms"))
+    for name, f in half.items():
+        rows.append((f"{name} @ half peak", f"{f['rps']:,.0f} req/s",
+                     f"p50 {f['p50_ms']:.2f} ms", f"p99 {f['p99_ms']:.2f} ms"))
+    lp = results["longpoll"]
+    rows.append(("idle long-polls", f"{lp['longpoll_connections']:.0f} connections",
+                 f"{lp['longpoll_rss_per_conn_kib']:.2f} KiB RSS each", ""))
+    rows.append(("long-poll wake-ups", f"{lp.get('wake_count', 0):.0f} wakes",
+                 f"p50 {lp['wake_p50_ms']:.2f} ms", f"p99 {lp['wake_p99_ms']:.2f} ms"))
+    rows.append(("  of which the post's durable ack", "",
+                 f"p50 {lp['postmsg_p50_ms']:.2f} ms", f"p99 {lp['postmsg_p99_ms']:.2f} ms"))
+    rows.append(("  wake after ack (relay's own part)", "",
+                 f"p50 {lp['wake_after_ack_p50_ms']:.2f} ms",
+                 f"p99 {lp['wake_after_ack_p99_ms']:.2f} ms"))
+    c = results["client"]
+    rows.append(("client v1 message, cached key", f"{c['cached_us']:.1f} us", "", ""))
+    rows.append(("client v1 message, PBKDF2 each", f"{c['pbkdf2_ms']:.1f} ms", "", ""))
+    rows.append(("client v2 message, chain step", f"{c['v2_chain_us']:.1f} us",
+                 f"{c['v2_wire_bytes']:.0f} B on the wire", f"v1: {c['v1_wire_bytes']:.0f} B"))
+    rows.append(("client v2 message, DH ratchet step", f"{c['v2_ratchet_us']:.1f} us", "", ""))
+    rows.append(("client store unlock", f"{c['unlock_ms']:.0f} ms",
+                 f"{c['unlock_cpu_ms']:.0f} ms CPU", ""))
+
+    ratios = {
+        "postmsg_vs_nginx": http["/postmsg"]["rps"] / http["nginx static"]["rps"],
+        "receive_vs_nginx": http["/receive"]["rps"] / http["nginx static"]["rps"],
+        "pollgroups_vs_nginx": http["/pollgroups"]["rps"] / http["nginx static"]["rps"],
+        "postmsg_tls_vs_nginx_tls":
+            http["/postmsg TLS"]["rps"] / http["nginx static TLS"]["rps"],
+        "receive_tls_vs_nginx_tls":
+            http["/receive TLS"]["rps"] / http["nginx static TLS"]["rps"],
+        "pollgroups_tls_vs_nginx_tls":
+            http["/pollgroups TLS"]["rps"] / http["nginx static TLS"]["rps"],
+        "client_cached_vs_pbkdf2_per_message": c["pbkdf2_ms"] * 1e3 / c["cached_us"],
+        "client_v2_ratchet_vs_v1_cached": c["v2_ratchet_us"] / c["cached_us"],
+        "client_v2_wire_bytes_vs_v1": c["v2_wire_bytes"] / c["v1_wire_bytes"],
+    }
+    relay_half = [n for n in half if n.startswith("/")]
+    worst_half_p99 = max(half[n]["p99_ms"] for n in relay_half)
+    targets = [
+        ("/postmsg >= 0.30x nginx", f"{ratios['postmsg_vs_nginx']:.2f}x",
+         ratios["postmsg_vs_nginx"] >= 0.30),
+        ("/receive >= 0.50x nginx", f"{ratios['receive_vs_nginx']:.2f}x",
+         ratios["receive_vs_nginx"] >= 0.50),
+        ("TLS /postmsg >= 0.25x nginx TLS", f"{ratios['postmsg_tls_vs_nginx_tls']:.2f}x",
+         ratios["postmsg_tls_vs_nginx_tls"] >= 0.25),
+        ("p99 <= 10 ms at half of peak (worst relay endpoint)", f"{worst_half_p99:.2f} ms",
+         worst_half_p99 <= 10),
+        ("<= 16 KiB RSS per idle long-poll", f"{lp['longpoll_rss_per_conn_kib']:.2f} KiB",
+         lp["longpoll_rss_per_conn_kib"] <= 16),
+        ("wake-up p99 <= 5 ms (post written -> poll answered)", f"{lp['wake_p99_ms']:.2f} ms",
+         lp["wake_p99_ms"] <= 5),
+        ("cached client crypto >= 1000x PBKDF2 per message",
+         f"{ratios['client_cached_vs_pbkdf2_per_message']:.0f}x",
+         ratios["client_cached_vs_pbkdf2_per_message"] >= 1000),
+    ]
+    return rows, ratios, targets
+
+
+def render_table(rows):
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip()
+                     for r in rows)
+
+
+def write_document(facts, rows, ratios, targets):
+    lines = [BEGIN_MARK, "", f"Measured {facts['date']} at commit `{facts['commit']}`.", "",
+             "| Machine | |", "|---|---|",
+             f"| CPU | {facts['cpu']} ({facts['cores']} cores) |",
+             f"| Memory | {facts['memory_gib']} GiB |",
+             f"| Kernel | {facts['kernel']} |",
+             f"| Load average at start | {facts['load_average']} |",
+             f"| Load generator | {facts['wrk']}: {facts['settings']} |",
+             f"| Ceiling | {facts['nginx']}, static 200 JSON body |", "",
+             "| Run | Throughput / size | | |", "|---|---|---|---|"]
+    lines += [f"| {' | '.join(r)} |" for r in rows]
+    lines += ["", "| Target | Measured | Met |", "|---|---|---|"]
+    lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in targets]
+    lines += ["", "```"] + [f"ratio {k}={v:.3f}" for k, v in ratios.items()] + ["```", "",
+                                                                              END_MARK]
+    block = "\n".join(lines)
+    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{BEGIN_MARK}\n{END_MARK}\n"
+    if BEGIN_MARK in text and END_MARK in text:
+        head, rest = text.split(BEGIN_MARK, 1)
+        tail = rest.split(END_MARK, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOC.write_text(text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin", type=Path, default=REPO / "build-release" / "bin")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--server-threads", type=int, default=2)
+    parser.add_argument("--longpolls", type=int, default=5000)
+    parser.add_argument("--wakeups", type=int, default=1000)
+    parser.add_argument("--no-doc", action="store_true", help="do not rewrite the document")
+    args = parser.parse_args()
+
+    for tool in ("wrk", "nginx", "openssl"):
+        if not shutil.which(tool):
+            fail(f"{tool} not found: run scripts/install-deps --bench (make bench does)")
+    for binary in ("secchats-server", "longpoll_bench", "client_crypto_bench"):
+        if not (args.bin / binary).exists():
+            fail(f"{args.bin / binary} missing: build the release preset first (make bench)")
+    # Thousands of long-polls need as many descriptors, in the relay and in the load tool.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = args.longpolls * 2 + 4096
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+        except (ValueError, OSError):
+            pass
+
+    facts = machine_facts(args)
+    results = {"http": {}, "half_peak": {}}
+    # Benchmark data lives on the build disk, not in a tmpfs, so fsync costs what it costs.
+    scratch = REPO / "build-release" / "bench-scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        workdir = Path(tmp)
+        http_benchmarks(args, workdir, results)
+        longpoll_benchmark(args, workdir, results)
+        client_benchmark(args, workdir, results)
+
+    rows, ratios, targets = evaluate(results)
+    print()
+    print(f"machine: {facts['cpu']}, {facts['cores']} cores, load {facts['load_average']}; "
+          f"{facts['settings']}")
+    print(render_table(rows))
+    print()
+    for target, value, ok in targets:
+        print(f"target {'met   ' if ok else 'MISSED'} {target}: {value}")
+    print()
+    for name, value in ratios.items():
+        print(f"ratio {name}={value:.3f}")
+    if not args.no_doc:
+        write_document(facts, rows, ratios, targets)
+        print(f"\nwrote {DOC.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
