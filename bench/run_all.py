@@ -277,6 +277,12 @@ def http_benchmarks(args, workdir, results):
             figures["fraction_of_peak"] = figures["rps"] / peak
             results["half_peak"][name] = figures
         results["relay_rss_after_http_kib"] = rss_kib(relay.pid)
+        varz = Api(relay_plain).post("/varz")
+        results["group_commit"] = {
+            "batches": varz["write_batches"], "ops": varz["write_ops"],
+            "max_batch": varz["write_max_batch"],
+            "fsync_ms_avg": varz["commit_micros_total"] / max(1, varz["write_batches"]) / 1e3,
+        }
     finally:
         stop(relay)
         stop(nginx)
@@ -367,6 +373,10 @@ def evaluate(results):
     for name, f in half.items():
         rows.append((f"{name} @ half peak", f"{f['rps']:,.0f} req/s",
                      f"p50 {f['p50_ms']:.2f} ms", f"p99 {f['p99_ms']:.2f} ms"))
+    gc = results["group_commit"]
+    rows.append(("group commit under the runs above",
+                 f"{gc['ops'] / max(1, gc['batches']):.1f} writes per commit",
+                 f"largest {gc['max_batch']}", f"commit {gc['fsync_ms_avg']:.2f} ms avg"))
     lp = results["longpoll"]
     rows.append(("idle long-polls", f"{lp['longpoll_connections']:.0f} connections",
                  f"{lp['longpoll_rss_per_conn_kib']:.2f} KiB RSS each", ""))
