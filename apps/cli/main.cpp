@@ -347,8 +347,10 @@ void print_group(Command& c, const GroupInfo& g, std::string_view event) {
   j.add("groupId", g.group_id)
       .add("name", g.name)
       .add("origin", origin_name(g.origin))
-      .add("protocol", "v1");
-  c.out().line(g.name + "  " + g.group_id + "  (" + std::string(origin_name(g.origin)) + ", v1)",
+      .add("protocol", g.protocol);
+  if (!g.protocol_reason.empty()) j.add("protocolReason", g.protocol_reason);
+  c.out().line(g.name + "  " + g.group_id + "  (" + std::string(origin_name(g.origin)) + ", " +
+                   g.protocol + (g.protocol_reason.empty() ? "" : ": " + g.protocol_reason) + ")",
                j.str());
 }
 
@@ -364,6 +366,18 @@ void cmd_group_invite(Command& c) {
   c.out().line(
       "invited " + (f.nickname.empty() ? f.user_id : f.nickname) + " to " + g.name,
       JsonLine().add("event", "invited").add("groupId", g.group_id).add("userId", f.user_id).str());
+}
+
+void cmd_group_remove(Command& c) {
+  Client& client = c.client();
+  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
+  c.ok_or_fail(client.remove_group_member(g.group_id, c.args().id));
+  c.out().line("removed " + c.args().id + " from " + g.name + " (new group key sent to the others)",
+               JsonLine()
+                   .add("event", "removed")
+                   .add("groupId", g.group_id)
+                   .add("member", c.args().id)
+                   .str());
 }
 
 void cmd_group_invites(Command& c) {
@@ -542,6 +556,9 @@ int main(int argc, char** argv) {
   auto* ginvite = sub(group, "invite", "invite a friend", cmd_group_invite);
   ginvite->add_option("GROUP", a.group)->required();
   ginvite->add_option("FRIEND", a.id)->required();
+  auto* gremove = sub(group, "remove", "remove a member (v2: rekeys the group)", cmd_group_remove);
+  gremove->add_option("GROUP", a.group)->required();
+  gremove->add_option("MEMBER", a.id, "member id or friend nickname")->required();
   sub(group, "invites", "list group invites", cmd_group_invites);
   sub(group, "join", "join a group you were invited to", cmd_group_join)
       ->add_option("GROUP", a.group)

@@ -65,6 +65,10 @@ struct GroupInfo {
   std::string group_id;
   std::string name;
   GroupOrigin origin = GroupOrigin::kCreated;
+  // "v2" (sender keys, docs/protocol-v2.md section 8) or "v1" (the shared group key); for v1,
+  // why (e.g. "mixed: <id> is not a v2 friend"). Filled in by groups().
+  std::string protocol = "v1";
+  std::string protocol_reason;
 };
 
 struct GroupInviteInfo {
@@ -190,6 +194,11 @@ class Client {
   Result<std::vector<GroupInviteInfo>> group_invites();
   Result<GroupInfo> join_group(std::string_view group_id);
   Result<std::vector<GroupInfo>> groups();
+  // Removes a member (an id, or a friend's nickname) from our view of the group: their sender
+  // keys are deleted, ours is replaced by a new epoch given to the remaining members only, and
+  // those members are told to do the same. kNotFound if they are not a member we know of;
+  // kUnavailable (after trying everyone) naming the members that could not be reached.
+  Status remove_group_member(std::string_view group_id, std::string_view member);
   Result<MessageInfo> send_group_text(std::string_view group_id, std::string_view text);
   Result<MessageInfo> send_group_image(std::string_view group_id, std::vector<std::uint8_t> png);
   Result<MessageInfo> react_in_group(std::string_view group_id, std::int64_t message_id,

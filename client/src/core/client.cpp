@@ -113,7 +113,11 @@ store::StoredMessage to_stored(const MessageInfo& i) {
 }
 
 GroupInfo to_info(const store::GroupRecord& g) {
-  return {g.group_id, g.name, from_store(g.origin)};
+  GroupInfo info;
+  info.group_id = g.group_id;
+  info.name = g.name;
+  info.origin = from_store(g.origin);
+  return info;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +144,16 @@ Result<MessageInfo> Client::Impl::deliver(ChatKind kind, const std::string& chat
     SC_ASSIGN_OR_RETURN(envelope.enc_content, v2->seal(chat_id, m));
     SC_TRY(relay->post_message(credentials, std::move(envelope)));
   } else {
-    envelope.enc_content = seal(key, m);
+    SC_ASSIGN_OR_RETURN(store::GroupRecord g, require_group(chat_id));
+    SC_ASSIGN_OR_RETURN(bool group_v2, groups_v2->prepare_send(g));
+    if (group_v2) {
+      // Members still owed our key get it first; one we cannot reach now gets it at the next
+      // sync and reads our later messages (the chain moves on), not this one.
+      (void)distribute_sender_keys(g.group_id);
+      SC_ASSIGN_OR_RETURN(envelope.enc_content, groups_v2->seal(g.group_id, m));
+    } else {
+      envelope.enc_content = seal(key, m);
+    }
     SC_TRY(relay->post_group(credentials, std::move(envelope)));
   }
   SC_ASSIGN_OR_RETURN(MessageInfo info, core::interpret(m, kind, chat_id, user_id, 0));
@@ -167,6 +180,55 @@ Status Client::Impl::send_pending_upgrade(const std::string& friend_id) {
     SC_TRY(v2->mark_control_sent(friend_id));
   }
   return ok_status();
+}
+
+Status Client::Impl::send_group_control(const std::string& friend_id, const SecretString& content) {
+  // The text may hold a chain key: no copy of it is left behind unwiped.
+  std::optional<std::string> text(std::string(content.view()));
+  auto m = core::make_update(sender(), friend_id, crypto::random_int63(), unix_millis_now(), text);
+  secure_wipe(text->data(), text->size());
+  auto wire = v2->seal_v2_only(friend_id, m);
+  if (m.content) secure_wipe(m.content->data(), m.content->size());
+  if (!wire.ok()) return std::move(wire).error();
+  if (!*wire) return Error(ErrorCode::kUnavailable, "no protocol v2 channel with " + friend_id);
+  protocol::SendMessage envelope;
+  envelope.to_id = friend_id;
+  envelope.enc_content = std::move(**wire);
+  return relay->post_message(credentials, std::move(envelope));
+}
+
+std::vector<std::string> Client::Impl::distribute_sender_keys(const std::string& group_id) {
+  std::vector<std::string> unreached;
+  auto owed = groups_v2->owed_distributions(group_id);
+  if (!owed.ok() || owed->empty()) return unreached;
+  auto ids = groups_v2->members(group_id);
+  if (!ids.ok()) return unreached;
+  std::vector<std::string> everyone = *ids;
+  everyone.push_back(user_id);
+  const SecretString list(core::encode_members_json(group_id, everyone));
+  for (const auto& o : *owed) {
+    // The member list goes with the key: a member who missed the list sent at the invite
+    // (no v2 session with the inviter yet) learns the others here, and stays v1 until then.
+    if (!send_group_control(o.member, list).ok() || !send_group_control(o.member, o.content).ok() ||
+        !groups_v2->mark_distributed(group_id, o.member, o.epoch).ok()) {
+      unreached.push_back(o.member);
+    }
+  }
+  return unreached;
+}
+
+void Client::Impl::send_member_list(const std::string& group_id) {
+  auto ids = groups_v2->members(group_id);
+  if (!ids.ok()) return;
+  std::vector<std::string> everyone = *ids;
+  everyone.push_back(user_id);
+  const SecretString content(core::encode_members_json(group_id, everyone));
+  for (const auto& id : *ids) {
+    auto f = store->find_friend(id);
+    if (!f.ok() || !*f || !(*f)->v2_active) continue;
+    // Best effort: a member who misses it learns the others from later lists (a new invite).
+    (void)send_group_control(id, content);
+  }
 }
 
 void Client::Impl::send_pending_upgrades(const EventSink& emit) {
@@ -228,6 +290,7 @@ Result<std::unique_ptr<Client::Impl>> Client::Impl::make(const std::filesystem::
   impl->credentials = {identity.user_id, identity.auth_token};
   SC_ASSIGN_OR_RETURN(impl->v2,
                       core::PairwiseV2::load(*impl->store, identity.user_id, impl->cipher));
+  impl->groups_v2 = std::make_unique<core::GroupV2>(*impl->store, identity.user_id, impl->cipher);
   return impl;
 }
 
@@ -618,7 +681,11 @@ Status Client::invite_to_group(std::string_view group_id, std::string_view frien
   invite.crypto_data = impl_->cipher.encrypt(f.channel_key, plaintext);
   secure_wipe(plaintext.data(), plaintext.size());
   secure_wipe(payload.private_key->data(), payload.private_key->size());
-  return impl_->relay->invite(impl_->credentials, std::move(invite));
+  SC_TRY(impl_->relay->invite(impl_->credentials, std::move(invite)));
+  // Member knowledge for v2 (section 8): ours, then everyone's through the list.
+  SC_TRY(impl_->groups_v2->record_member(g.group_id, f.user_id));
+  impl_->send_member_list(g.group_id);
+  return ok_status();
 }
 
 Result<std::vector<GroupInviteInfo>> Client::group_invites() {
@@ -657,19 +724,63 @@ Result<GroupInfo> Client::join_group(std::string_view id_or_name) {
   g.key = match->key;
   g.origin = store::GroupOrigin::kInvited;
   g.created_at_ms = unix_millis_now();
+  const std::string inviter = match->from_user_id;
   SC_TRY(impl_->store->transaction([&]() -> Status {
     SC_TRY(impl_->store->upsert_group(g));
+    SC_TRY(impl_->groups_v2->record_member(g.group_id, inviter));
     return impl_->store->delete_group_invite(g.group_id);
   }));
-  return to_info(g);
+  return impl_->describe(g);
+}
+
+Result<GroupInfo> Client::Impl::describe(const store::GroupRecord& g) {
+  GroupInfo info = to_info(g);
+  SC_ASSIGN_OR_RETURN(core::GroupProtocol p, groups_v2->protocol(g));
+  info.protocol = p.v2 ? "v2" : "v1";
+  info.protocol_reason = p.reason;
+  return info;
 }
 
 Result<std::vector<GroupInfo>> Client::groups() {
   SC_ASSIGN_OR_RETURN(auto all, impl_->store->groups());
   std::vector<GroupInfo> out;
-  for (const auto& g : all)
-    out.push_back(to_info(g));
+  for (const auto& g : all) {
+    SC_ASSIGN_OR_RETURN(GroupInfo info, impl_->describe(g));
+    out.push_back(std::move(info));
+  }
   return out;
+}
+
+Status Client::remove_group_member(std::string_view group_id, std::string_view member) {
+  SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
+  std::string member_id(member);
+  if (auto f = find_friend(member); f.ok()) member_id = f->user_id;
+  if (member_id == impl_->user_id) {
+    return Error(ErrorCode::kInvalidArgument, "you cannot remove yourself");
+  }
+  SC_ASSIGN_OR_RETURN(auto remaining, impl_->groups_v2->remove_member(g.group_id, member_id));
+  // The new epoch first, then the news: a member who hears of the removal before getting our
+  // new key still reads our next message once the key arrives (it is queued before it).
+  std::vector<std::string> unreached = impl_->distribute_sender_keys(g.group_id);
+  const SecretString content(core::encode_remove_json(g.group_id, member_id));
+  for (const auto& id : remaining) {
+    auto f = impl_->store->find_friend(id);
+    if (!f.ok() || !*f || !(*f)->v2_active) continue;
+    if (!impl_->send_group_control(id, content).ok() &&
+        std::find(unreached.begin(), unreached.end(), id) == unreached.end()) {
+      unreached.push_back(id);
+    }
+  }
+  if (!unreached.empty()) {
+    std::string names;
+    for (const auto& id : unreached)
+      names += (names.empty() ? "" : ", ") + id;
+    return Error(
+        ErrorCode::kUnavailable,
+        "removed locally, but could not tell " + names +
+            "; run the removal again to retry (our new key reaches them at the next sync)");
+  }
+  return ok_status();
 }
 
 Result<MessageInfo> Client::send_group_text(std::string_view group_id, std::string_view text) {

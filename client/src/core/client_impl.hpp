@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "group_v2.hpp"
 #include "message_codec.hpp"
 #include "pairwise_v2.hpp"
 #include "secchats/client.hpp"
@@ -27,7 +28,8 @@ struct Client::Impl {
   std::string server_url;
   net::RelayOptions relay_options;  // TLS settings from the store; also for the long-poller
   net::Credentials credentials;
-  std::unique_ptr<core::PairwiseV2> v2;  // protocol v2 with friends (uses store and cipher)
+  std::unique_ptr<core::PairwiseV2> v2;      // protocol v2 with friends (uses store and cipher)
+  std::unique_ptr<core::GroupV2> groups_v2;  // protocol v2 groups (sender keys)
 
   // Wires an unlocked store and its relay client into a ready Impl (create_account and open);
   // makes the account's v2 keys if it has none yet.
@@ -61,6 +63,8 @@ struct Client::Impl {
 
   Result<store::Friend> require_friend(std::string_view user_id);
   Result<store::GroupRecord> require_group(std::string_view group_id);
+  // The public view of a group, with the protocol it runs for us (v1/v2 and why).
+  Result<GroupInfo> describe(const store::GroupRecord& g);
 
   // Sync engine (sync.cpp). Each round's events go to the sink after the round commits.
   using EventSink = std::function<void(const Event&)>;
@@ -73,6 +77,15 @@ struct Client::Impl {
   Status send_pending_upgrade(const std::string& friend_id);
   // The same for every friend that is owed something; failures become warnings.
   void send_pending_upgrades(const EventSink& emit);
+
+  // Posts one group control text (group_v2.hpp) to a friend as a v2 UPDATE. kUnavailable if
+  // there is no v2 session with them: group control never travels over v1.
+  Status send_group_control(const std::string& friend_id, const SecretString& content);
+  // Posts our sender key to every member still owed it (marked once the relay took it);
+  // returns the members it could not reach.
+  std::vector<std::string> distribute_sender_keys(const std::string& group_id);
+  // After we invited someone: the member list to every member we have a v2 channel with.
+  void send_member_list(const std::string& group_id);
 
   Client* owner = nullptr;  // for the crossed-request auto-accept
 };

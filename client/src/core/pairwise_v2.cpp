@@ -187,9 +187,11 @@ Result<PairwiseV2::Opened> PairwiseV2::open_v2(store::Friend f, std::string_view
   if (first && session->role() == v2::Role::kResponder) f.control_pending = true;
   SC_TRY(store_.update_friend_v2(f));
   if (decoded->type.value_or("") == kUpdateType) {
-    // A key confirmation (content null) or, later, other v2 control content: never shown.
+    // A key confirmation (content null) or group control content (section 8): never shown.
     SC_TRY(learn_nickname(f, *decoded));
-    return Opened{};
+    Opened out;
+    if (decoded->content && !decoded->content->empty()) out.control = std::move(*decoded);
+    return out;
   }
   Opened out;
   out.message = std::move(*decoded);
@@ -311,6 +313,22 @@ Result<std::string> PairwiseV2::seal(const std::string& friend_id, const protoco
     std::string plaintext = protocol::encode(m);
     wire = cipher_.encrypt(f.channel_key, plaintext);
     wipe(plaintext);
+    return ok_status();
+  }));
+  return wire;
+}
+
+Result<std::optional<std::string>> PairwiseV2::seal_v2_only(const std::string& friend_id,
+                                                            const protocol::Message& m) {
+  std::optional<std::string> wire;
+  SC_TRY(store_.transaction([&]() -> Status {
+    SC_ASSIGN_OR_RETURN(store::Friend f, require_friend(friend_id));
+    if (f.send_blocked) {
+      return Error(ErrorCode::kInsecure, "the identity key of " + friend_id +
+                                             " changed since you verified it; compare the new "
+                                             "safety number before sending to them");
+    }
+    SC_ASSIGN_OR_RETURN(wire, seal_v2(f, m));
     return ok_status();
   }));
   return wire;

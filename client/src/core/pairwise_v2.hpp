@@ -48,6 +48,9 @@ class PairwiseV2 {
   struct Opened {
     std::optional<protocol::Message> message;  // to interpret, store and show; never an UPDATE
     std::optional<std::string> warning;  // refused, or a key change (says what, never content)
+    // A v2 UPDATE with content (group control: member lists, sender keys, removals), for the
+    // caller to hand to GroupV2 in the same transaction. Never from v1.
+    std::optional<protocol::Message> control;
   };
   // Opens a /postmsg encContent from friend `from` (as the relay vouches for it): v2 on the
   // session, or v1 under the channel key unless the friend has gone v2 (downgrade refused).
@@ -60,6 +63,11 @@ class PairwiseV2 {
   // before this returns, so a crash after it never re-uses a message key), v1 otherwise.
   // kInsecure while sending to them is blocked by an identity-key change.
   Result<std::string> seal(const std::string& friend_id, const protocol::Message& m);
+
+  // Seals a message on the friend's v2 session only: nullopt when there is none that can
+  // send (group sender keys never travel over v1). Same commit rule and block as seal().
+  Result<std::optional<std::string>> seal_v2_only(const std::string& friend_id,
+                                                  const protocol::Message& m);
 
   // Upgrade traffic the caller posts and then confirms. seal_bundle_update: the v1 UPDATE with
   // our bundle, nullopt if it went out already. seal_pending_control: the v2 UPDATE we owe

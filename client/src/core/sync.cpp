@@ -151,6 +151,15 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
         // written in this transaction, with the message and the cursor.
         SC_ASSIGN_OR_RETURN(auto opened, v2->open(from, m.enc_content.value_or("")));
         if (opened.warning) round_events.push_back(warning(std::move(*opened.warning)));
+        if (opened.control) {
+          // Group control over the pairwise v2 channel: applied in this same transaction.
+          SC_ASSIGN_OR_RETURN(auto note, groups_v2->on_control(from, *opened.control));
+          if (opened.control->content) {
+            secure_wipe(opened.control->content->data(), opened.control->content->size());
+          }
+          if (note) round_events.push_back(warning(std::move(*note)));
+          continue;
+        }
         if (!opened.message) continue;
         SC_ASSIGN_OR_RETURN(auto f, store->find_friend(from));
         if (!f) continue;  // open() only returns messages from friends
@@ -212,23 +221,15 @@ Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink
     SC_TRY(store->transaction([&]() -> Status {
       for (const auto& m : batch.messages) {
         newest = std::max(newest, m.timestamp);
-        auto plaintext = cipher.decrypt(group.key, m.enc_content.value_or(""));
-        if (!plaintext.ok()) {
-          round_events.push_back(
-              warning("a message in group " + group.group_id + " could not be decrypted"));
-          continue;
-        }
-        auto decoded = protocol::decode_message(*plaintext);
-        secure_wipe(plaintext->data(), plaintext->size());
-        if (!decoded.ok()) {
-          round_events.push_back(
-              warning("a message in group " + group.group_id + " was malformed"));
-          continue;
-        }
-        // v1 cannot authenticate group senders: the relay vouches for the poster's id (it
-        // checks tokens), but any member could claim any name. Prefer the relay's id.
-        const std::string from = m.from_user_id.value_or(decoded->from_user_id.value_or(""));
-        auto info = core::interpret(*decoded, ChatKind::kGroup, group.group_id, from, m.timestamp);
+        // v1 or v2 (sender keys); the receiver state it advances is written in this
+        // transaction, with the message and the cursor.
+        SC_ASSIGN_OR_RETURN(auto opened, groups_v2->open(group, m.from_user_id.value_or(""),
+                                                         m.enc_content.value_or("")));
+        if (opened.warning) round_events.push_back(warning(std::move(*opened.warning)));
+        if (!opened.message) continue;
+        const std::string from = opened.from;
+        auto info =
+            core::interpret(*opened.message, ChatKind::kGroup, group.group_id, from, m.timestamp);
         if (!info.ok()) {
           round_events.push_back(
               warning("a message in group " + group.group_id + " was malformed"));
@@ -249,6 +250,15 @@ Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink
     for (const auto& e : round_events)
       emit(e);
     if (newest == cursor) break;
+  }
+  // A group that can run v2 gets our sender key now (made if needed), so members hold it
+  // before our first v2 post; keys owed after a removal or a failed post go out here too.
+  auto v2_group = groups_v2->prepare_send(group);
+  if (v2_group.ok() && *v2_group) {
+    for (const auto& id : distribute_sender_keys(group.group_id)) {
+      emit(warning("could not send our group key for " + group.group_id + " to " + id +
+                   " (tried again at the next sync)"));
+    }
   }
   return ok_status();
 }

@@ -115,6 +115,45 @@ ALTER TABLE friends ADD COLUMN identity_changed INTEGER NOT NULL DEFAULT 0
 ALTER TABLE friends ADD COLUMN send_blocked INTEGER NOT NULL DEFAULT 0
   CHECK (send_blocked IN (0, 1));
 )sql"},
+    // Protocol v2 groups (docs/protocol-v2.md section 8). Who we know to be in each group, our
+    // own sender key per group and the sender keys other members gave us over pairwise v2.
+    // Rows are keyed by group id alone, without a reference to "groups": member lists and
+    // sender keys can arrive before we join (the invite is still pending).
+    Migration{4, R"sql(
+CREATE TABLE group_members (
+  group_id   TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  -- Removed by a member: their keys are gone and nothing more from them is accepted.
+  removed    INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),
+  -- The epoch of our sender key this member was given (0: none yet).
+  sent_epoch INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (group_id, user_id)
+);
+-- Our sending key for the group (crypto::v2::SenderKeyState::serialize()); its presence also
+-- means the group runs v2 for us from now on (no way back to v1: section 2, no downgrade).
+CREATE TABLE group_own_sender_keys (
+  group_id TEXT PRIMARY KEY NOT NULL,
+  epoch    INTEGER NOT NULL,
+  state    BLOB NOT NULL
+);
+-- Other members' keys (crypto::v2::ReceivedSenderKey::serialize()), with the friend who sent
+-- the distribution as owner.
+CREATE TABLE group_received_sender_keys (
+  group_id      TEXT NOT NULL,
+  owner_user_id TEXT NOT NULL,
+  epoch         INTEGER NOT NULL,
+  key_id        BLOB NOT NULL,
+  state         BLOB NOT NULL,
+  PRIMARY KEY (group_id, owner_user_id, epoch)
+);
+CREATE INDEX received_sender_keys_by_id ON group_received_sender_keys (group_id, key_id, epoch);
+-- Per group: a member list from a member has been accepted. Until then a group we joined is
+-- v1 for us: knowing only the inviter, we would post v2 that the other members cannot read.
+CREATE TABLE group_states (
+  group_id             TEXT PRIMARY KEY NOT NULL,
+  member_list_received INTEGER NOT NULL DEFAULT 0 CHECK (member_list_received IN (0, 1))
+);
+)sql"},
 };
 
 inline constexpr int kLatestVersion = kMigrations.back().version;
@@ -230,6 +269,37 @@ inline constexpr std::string_view kSelectInvites =
     "SELECT group_id, from_user_id, name, group_key, server_timestamp FROM group_invites "
     "ORDER BY server_timestamp, rowid;";
 inline constexpr std::string_view kDeleteInvite = "DELETE FROM group_invites WHERE group_id = ?;";
+
+// --- groups v2 --------------------------------------------------------------------------------
+
+// A member learned again stays as they are (a removed member is not brought back by a list).
+inline constexpr std::string_view kAddGroupMember =
+    "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?);";
+inline constexpr std::string_view kPutGroupMember =
+    "INSERT OR REPLACE INTO group_members (group_id, user_id, removed, sent_epoch) "
+    "VALUES (?, ?, ?, ?);";
+inline constexpr std::string_view kSelectGroupMembers =
+    "SELECT group_id, user_id, removed, sent_epoch FROM group_members WHERE group_id = ? "
+    "ORDER BY rowid;";
+inline constexpr std::string_view kSelectMemberListReceived =
+    "SELECT member_list_received FROM group_states WHERE group_id = ?;";
+inline constexpr std::string_view kSetMemberListReceived =
+    "INSERT OR REPLACE INTO group_states (group_id, member_list_received) VALUES (?, 1);";
+inline constexpr std::string_view kSelectOwnSenderKey =
+    "SELECT group_id, epoch, state FROM group_own_sender_keys WHERE group_id = ?;";
+inline constexpr std::string_view kPutOwnSenderKey =
+    "INSERT OR REPLACE INTO group_own_sender_keys (group_id, epoch, state) VALUES (?, ?, ?);";
+inline constexpr std::string_view kSelectReceivedSenderKey =
+    "SELECT group_id, owner_user_id, epoch, key_id, state FROM group_received_sender_keys "
+    "WHERE group_id = ? AND key_id = ? AND epoch = ?;";
+inline constexpr std::string_view kSelectReceivedSenderKeys =
+    "SELECT group_id, owner_user_id, epoch, key_id, state FROM group_received_sender_keys "
+    "WHERE group_id = ? ORDER BY owner_user_id, epoch;";
+inline constexpr std::string_view kPutReceivedSenderKey =
+    "INSERT OR REPLACE INTO group_received_sender_keys "
+    "(group_id, owner_user_id, epoch, key_id, state) VALUES (?, ?, ?, ?, ?);";
+inline constexpr std::string_view kDeleteReceivedSenderKeys =
+    "DELETE FROM group_received_sender_keys WHERE group_id = ? AND owner_user_id = ?;";
 
 // --- messages ---------------------------------------------------------------------------------
 

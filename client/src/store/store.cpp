@@ -445,6 +445,25 @@ GroupInviteRecord read_invite(const Stmt& s) {
   return i;
 }
 
+GroupMember read_member(const Stmt& s) {
+  GroupMember m;
+  m.group_id = s.col_text(0);
+  m.user_id = s.col_text(1);
+  m.removed = s.col_int(2) != 0;
+  m.sent_epoch = static_cast<std::uint32_t>(s.col_int(3));
+  return m;
+}
+
+ReceivedSenderKeyRecord read_received_key(const Stmt& s) {
+  ReceivedSenderKeyRecord k;
+  k.group_id = s.col_text(0);
+  k.owner_user_id = s.col_text(1);
+  k.epoch = static_cast<std::uint32_t>(s.col_int(2));
+  k.key_id = s.col_blob(3);
+  k.state = s.col_secret_blob(4);
+  return k;
+}
+
 Result<StoredMessage> read_message(const Stmt& s) {
   StoredMessage m;
   m.local_id = s.col_int(0);
@@ -1014,6 +1033,115 @@ Status Store::delete_group_invite(std::string_view group_id) {
     SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kDeleteInvite));
     stmt.text(group_id);
     SC_TRY(stmt.run("delete group invite"));
+    return ok_status();
+  });
+}
+
+Status Store::add_group_member(std::string_view group_id, std::string_view user_id) {
+  return locked("store group member", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kAddGroupMember));
+    stmt.text(group_id).text(user_id);
+    SC_TRY(stmt.run("store group member"));
+    return ok_status();
+  });
+}
+
+Status Store::put_group_member(const GroupMember& m) {
+  return locked("store group member", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kPutGroupMember));
+    stmt.text(m.group_id).text(m.user_id).integer(m.removed ? 1 : 0).integer(m.sent_epoch);
+    SC_TRY(stmt.run("store group member"));
+    return ok_status();
+  });
+}
+
+Result<std::vector<GroupMember>> Store::group_members(std::string_view group_id) {
+  return locked("list group members", impl_->db, [&](Db& db) -> Result<std::vector<GroupMember>> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectGroupMembers));
+    stmt.text(group_id);
+    return read_all<GroupMember>(stmt, "list group members", read_member);
+  });
+}
+
+Result<bool> Store::member_list_received(std::string_view group_id) {
+  return locked("read group state", impl_->db, [&](Db& db) -> Result<bool> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectMemberListReceived));
+    stmt.text(group_id);
+    SC_ASSIGN_OR_RETURN(bool row, stmt.step("read group state"));
+    return row && stmt.col_int(0) != 0;
+  });
+}
+
+Status Store::set_member_list_received(std::string_view group_id) {
+  return locked("store group state", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSetMemberListReceived));
+    stmt.text(group_id);
+    SC_TRY(stmt.run("store group state"));
+    return ok_status();
+  });
+}
+
+Result<std::optional<OwnSenderKey>> Store::own_sender_key(std::string_view group_id) {
+  return locked("read sender key", impl_->db, [&](Db& db) -> Result<std::optional<OwnSenderKey>> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectOwnSenderKey));
+    stmt.text(group_id);
+    return read_one<OwnSenderKey>(stmt, "read sender key", [](const Stmt& s) {
+      return OwnSenderKey{s.col_text(0), static_cast<std::uint32_t>(s.col_int(1)),
+                          s.col_secret_blob(2)};
+    });
+  });
+}
+
+Status Store::put_own_sender_key(const OwnSenderKey& k) {
+  return locked("store sender key", impl_->db, [&](Db& db) -> Status {
+    if (k.state.empty()) return Error(ErrorCode::kInvalidArgument, "store: empty sender key");
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kPutOwnSenderKey));
+    stmt.text(k.group_id).integer(k.epoch).blob(k.state.span());
+    SC_TRY(stmt.run("store sender key"));
+    return ok_status();
+  });
+}
+
+Result<std::optional<ReceivedSenderKeyRecord>> Store::find_received_sender_key(
+    std::string_view group_id, std::span<const std::uint8_t> key_id, std::uint32_t epoch) {
+  return locked(
+      "find sender key", impl_->db, [&](Db& db) -> Result<std::optional<ReceivedSenderKeyRecord>> {
+        SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectReceivedSenderKey));
+        stmt.text(group_id).blob(key_id).integer(epoch);
+        return read_one<ReceivedSenderKeyRecord>(stmt, "find sender key", read_received_key);
+      });
+}
+
+Result<std::vector<ReceivedSenderKeyRecord>> Store::received_sender_keys(
+    std::string_view group_id) {
+  return locked(
+      "list sender keys", impl_->db, [&](Db& db) -> Result<std::vector<ReceivedSenderKeyRecord>> {
+        SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectReceivedSenderKeys));
+        stmt.text(group_id);
+        return read_all<ReceivedSenderKeyRecord>(stmt, "list sender keys", read_received_key);
+      });
+}
+
+Status Store::put_received_sender_key(const ReceivedSenderKeyRecord& k) {
+  return locked("store received sender key", impl_->db, [&](Db& db) -> Status {
+    if (k.state.empty()) return Error(ErrorCode::kInvalidArgument, "store: empty sender key");
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kPutReceivedSenderKey));
+    stmt.text(k.group_id)
+        .text(k.owner_user_id)
+        .integer(k.epoch)
+        .blob(k.key_id)
+        .blob(k.state.span());
+    SC_TRY(stmt.run("store received sender key"));
+    return ok_status();
+  });
+}
+
+Status Store::delete_received_sender_keys(std::string_view group_id,
+                                          std::string_view owner_user_id) {
+  return locked("delete sender keys", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kDeleteReceivedSenderKeys));
+    stmt.text(group_id).text(owner_user_id);
+    SC_TRY(stmt.run("delete sender keys"));
     return ok_status();
   });
 }

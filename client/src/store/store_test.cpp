@@ -759,6 +759,64 @@ TEST(Store, V2StateRoundTripsAndSurvivesBefriendingAgain) {
   EXPECT_TRUE((*cleared)->v2_active);
 }
 
+TEST(Store, GroupV2StateRoundTrips) {
+  TempDir tmp;
+  auto store = must_create(tmp.home());
+  ASSERT_TRUE(store);
+  const std::string g = "0123456789abcdef";
+  // Members: adding again keeps the row as it is (a removed member stays removed).
+  ASSERT_TRUE(store->add_group_member(g, "u-bob").ok());
+  ASSERT_TRUE(store->add_group_member(g, "u-carol").ok());
+  ASSERT_TRUE(store->put_group_member({g, "u-carol", true, 3}).ok());
+  ASSERT_TRUE(store->add_group_member(g, "u-carol").ok());
+  ASSERT_TRUE(store->add_group_member("other-group-id00", "u-dave").ok());
+
+  EXPECT_FALSE(*store->member_list_received(g));
+  ASSERT_TRUE(store->set_member_list_received(g).ok());
+  ASSERT_TRUE(store->set_member_list_received(g).ok());
+  EXPECT_FALSE(*store->member_list_received("other-group-id00"));
+  EXPECT_FALSE(store->own_sender_key(g)->has_value());
+  EXPECT_EQ(store->put_own_sender_key({g, 1, SecretBytes()}).error().code(),
+            ErrorCode::kInvalidArgument);
+  const SecretBytes own(crypto::random_bytes(150));
+  ASSERT_TRUE(store->put_own_sender_key({g, 2, own}).ok());
+
+  const std::vector<std::uint8_t> id1 = crypto::random_bytes(8), id2 = crypto::random_bytes(8);
+  const SecretBytes s1(crypto::random_bytes(120)), s2(crypto::random_bytes(121));
+  ASSERT_TRUE(store->put_received_sender_key({g, "u-bob", 1, id1, s1}).ok());
+  ASSERT_TRUE(store->put_received_sender_key({g, "u-carol", 1, id2, s2}).ok());
+
+  store.reset();
+  store = must_open(tmp.home());
+  ASSERT_TRUE(store);
+  auto members = store->group_members(g);
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[0].user_id, "u-bob");
+  EXPECT_FALSE((*members)[0].removed);
+  EXPECT_EQ((*members)[0].sent_epoch, 0u);
+  EXPECT_TRUE((*members)[1].removed);
+  EXPECT_EQ((*members)[1].sent_epoch, 3u);
+  EXPECT_TRUE(*store->member_list_received(g));
+  auto read_own = store->own_sender_key(g);
+  ASSERT_TRUE(read_own.ok() && read_own->has_value());
+  EXPECT_EQ((*read_own)->epoch, 2u);
+  EXPECT_EQ((*read_own)->state, own);
+
+  auto found = store->find_received_sender_key(g, id2, 1);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->owner_user_id, "u-carol");
+  EXPECT_EQ((*found)->state, s2);
+  EXPECT_FALSE(store->find_received_sender_key(g, id2, 2)->has_value());
+  EXPECT_FALSE(store->find_received_sender_key("other-group-id00", id2, 1)->has_value());
+  ASSERT_TRUE(store->delete_received_sender_keys(g, "u-carol").ok());
+  auto left = store->received_sender_keys(g);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].owner_user_id, "u-bob");
+  EXPECT_EQ((*left)[0].key_id, id1);
+}
+
 // A store written before protocol v2 (schema version 2) opens, keeps its data and gains the
 // v2 columns with their defaults.
 TEST(Store, UpgradesASchemaVersion2Store) {

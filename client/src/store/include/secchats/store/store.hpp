@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,26 @@ struct GroupInviteRecord {
   std::string name;
   SecretString key;
   std::int64_t server_timestamp = 0;
+};
+
+// Protocol v2 groups (schema version 4, docs/protocol-v2.md section 8).
+struct GroupMember {
+  std::string group_id;
+  std::string user_id;
+  bool removed = false;
+  std::uint32_t sent_epoch = 0;  // the epoch of our sender key they were given; 0: none
+};
+struct OwnSenderKey {
+  std::string group_id;
+  std::uint32_t epoch = 0;
+  SecretBytes state;  // crypto::v2::SenderKeyState::serialize()
+};
+struct ReceivedSenderKeyRecord {
+  std::string group_id;
+  std::string owner_user_id;  // the friend whose pairwise v2 channel delivered it
+  std::uint32_t epoch = 0;
+  std::vector<std::uint8_t> key_id;  // 8 bytes
+  SecretBytes state;                 // crypto::v2::ReceivedSenderKey::serialize()
 };
 
 enum class ChatKind { kFriend, kGroup };
@@ -182,6 +203,24 @@ class Store {
   Result<std::optional<GroupInviteRecord>> find_group_invite(std::string_view group_id);
   Result<std::vector<GroupInviteRecord>> group_invites();
   Status delete_group_invite(std::string_view group_id);
+
+  // Group members we know of (removed ones included, flagged). add_group_member keeps an
+  // existing row as it is; put_group_member replaces it.
+  Status add_group_member(std::string_view group_id, std::string_view user_id);
+  Status put_group_member(const GroupMember& m);
+  Result<std::vector<GroupMember>> group_members(std::string_view group_id);
+
+  // Whether a member list for the group has been accepted (false for unknown groups).
+  Result<bool> member_list_received(std::string_view group_id);
+  Status set_member_list_received(std::string_view group_id);
+
+  Result<std::optional<OwnSenderKey>> own_sender_key(std::string_view group_id);
+  Status put_own_sender_key(const OwnSenderKey& k);  // replaces
+  Result<std::optional<ReceivedSenderKeyRecord>> find_received_sender_key(
+      std::string_view group_id, std::span<const std::uint8_t> key_id, std::uint32_t epoch);
+  Result<std::vector<ReceivedSenderKeyRecord>> received_sender_keys(std::string_view group_id);
+  Status put_received_sender_key(const ReceivedSenderKeyRecord& k);  // replaces
+  Status delete_received_sender_keys(std::string_view group_id, std::string_view owner_user_id);
 
   // Returns false (and stores nothing) if (chat_id, from_user_id, message_id) is known.
   Result<bool> insert_message(const StoredMessage& m);

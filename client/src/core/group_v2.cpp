@@ -1,0 +1,403 @@
+#include "group_v2.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "secchats/common/encoding.hpp"
+#include "secchats/crypto/v2/sender_key.hpp"
+#include "secchats/crypto/v2/wire.hpp"
+#include "secchats/protocol/json_codec.hpp"
+
+namespace secchats::core {
+namespace {
+
+namespace v2 = crypto::v2;
+
+void wipe(std::vector<std::uint8_t>& v) {
+  if (!v.empty()) secure_wipe(v.data(), v.size());
+}
+void wipe(std::string& s) {
+  if (!s.empty()) secure_wipe(s.data(), s.size());
+}
+
+GroupV2::Opened refuse(std::string text) {
+  GroupV2::Opened out;
+  out.warning = std::move(text);
+  return out;
+}
+
+std::string undecryptable(const std::string& group_id) {
+  return "a message in group " + group_id + " could not be decrypted";
+}
+
+// Ids we accept from peers: what the relay hands out (lowercase hex). Anything else in a
+// member list is dropped rather than stored.
+bool plausible_user_id(std::string_view id) {
+  return id.size() >= 8 && id.size() <= 128 && is_lower_hex(id);
+}
+bool plausible_group_id(std::string_view id) {
+  return id.size() >= 16 && id.size() <= 128 && is_lower_hex(id);
+}
+
+const boost::json::string* string_member(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return (v != nullptr && v->is_string()) ? &v->as_string() : nullptr;
+}
+
+}  // namespace
+
+std::string encode_members_json(std::string_view group_id,
+                                const std::vector<std::string>& members) {
+  boost::json::array m;
+  for (const auto& id : members)
+    m.emplace_back(id);
+  boost::json::object o;
+  o["t"] = "members";
+  o["g"] = group_id;
+  o["m"] = std::move(m);
+  return boost::json::serialize(o);
+}
+
+std::string encode_remove_json(std::string_view group_id, std::string_view user_id) {
+  boost::json::object o;
+  o["t"] = "remove";
+  o["g"] = group_id;
+  o["u"] = user_id;
+  return boost::json::serialize(o);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Membership
+
+Status GroupV2::record_member(std::string_view group_id, std::string_view user_id) {
+  if (user_id == own_user_id_ || !plausible_user_id(user_id)) return ok_status();
+  return store_.add_group_member(group_id, user_id);
+}
+
+Result<std::vector<std::string>> GroupV2::members(std::string_view group_id) {
+  SC_ASSIGN_OR_RETURN(auto all, store_.group_members(group_id));
+  std::vector<std::string> out;
+  for (const auto& m : all) {
+    if (!m.removed && m.user_id != own_user_id_) out.push_back(m.user_id);
+  }
+  return out;
+}
+
+Result<std::optional<store::GroupMember>> GroupV2::find_member(std::string_view group_id,
+                                                               std::string_view user_id) {
+  SC_ASSIGN_OR_RETURN(auto all, store_.group_members(group_id));
+  for (auto& m : all) {
+    if (m.user_id == user_id) return std::optional<store::GroupMember>(std::move(m));
+  }
+  return std::optional<store::GroupMember>();
+}
+
+Result<GroupProtocol> GroupV2::protocol(const store::GroupRecord& g) {
+  if (g.origin == store::GroupOrigin::kInPerson) {
+    return GroupProtocol{false, "in-person group: v2 is not implemented for QR groups yet"};
+  }
+  SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(g.group_id));
+  // Once we have sent under a sender key, members refuse our v1 posts: stay v2 even if a
+  // later member cannot read it (they are left out of the distribution).
+  if (own) return GroupProtocol{true, ""};
+  if (g.origin == store::GroupOrigin::kInvited) {
+    // Knowing only the inviter, we would post v2 that the others cannot read.
+    SC_ASSIGN_OR_RETURN(bool listed, store_.member_list_received(g.group_id));
+    if (!listed) return GroupProtocol{false, "no member list received yet"};
+  }
+  SC_ASSIGN_OR_RETURN(auto ids, members(g.group_id));
+  if (ids.empty()) return GroupProtocol{false, "no members known yet"};
+  for (const auto& id : ids) {
+    SC_ASSIGN_OR_RETURN(auto f, store_.find_friend(id));
+    if (!f) return GroupProtocol{false, "mixed: " + id + " is not a friend"};
+    if (!f->v2_active) return GroupProtocol{false, "mixed: " + id + " is not a v2 friend"};
+  }
+  return GroupProtocol{true, ""};
+}
+
+Result<bool> GroupV2::prepare_send(const store::GroupRecord& g) {
+  bool v2_group = false;
+  // Check and create under one write lock: two processes of the account must not both make
+  // an epoch-1 key (members would keep whichever arrived first).
+  SC_TRY(store_.transaction([&]() -> Status {
+    SC_ASSIGN_OR_RETURN(GroupProtocol p, protocol(g));
+    v2_group = p.v2;
+    if (!v2_group) return ok_status();
+    SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(g.group_id));
+    if (own) return ok_status();
+    SC_ASSIGN_OR_RETURN(auto fresh, v2::SenderKeyState::generate(g.group_id, 1));
+    return store_.put_own_sender_key({g.group_id, 1, fresh.serialize()});
+  }));
+  return v2_group;
+}
+
+Result<std::vector<GroupV2::Owed>> GroupV2::owed_distributions(std::string_view group_id) {
+  std::vector<Owed> out;
+  SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(group_id));
+  if (!own) return out;
+  SC_ASSIGN_OR_RETURN(auto all, store_.group_members(group_id));
+  std::optional<SecretBytes> serialized;
+  for (const auto& m : all) {
+    if (m.removed || m.sent_epoch >= own->epoch) continue;
+    SC_ASSIGN_OR_RETURN(auto f, store_.find_friend(m.user_id));
+    if (!f || !f->v2_active) continue;  // never over v1 (section 8)
+    if (!serialized) {
+      SC_ASSIGN_OR_RETURN(auto state, v2::SenderKeyState::deserialize(own->state.span()));
+      SC_ASSIGN_OR_RETURN(auto bytes, v2::serialize_distribution(state.distribution()));
+      serialized = std::move(bytes);
+    }
+    std::string d = base64_encode(serialized->span());
+    std::string json = "{\"t\":\"sender-key\",\"d\":\"" + d + "\"}";
+    wipe(d);
+    out.push_back({m.user_id, own->epoch, SecretString(json)});
+    wipe(json);
+  }
+  return out;
+}
+
+Status GroupV2::mark_distributed(std::string_view group_id, std::string_view member,
+                                 std::uint32_t epoch) {
+  return store_.transaction([&]() -> Status {
+    SC_ASSIGN_OR_RETURN(auto m, find_member(group_id, member));
+    if (!m) return ok_status();
+    m->sent_epoch = std::max(m->sent_epoch, epoch);
+    return store_.put_group_member(*m);
+  });
+}
+
+Result<std::string> GroupV2::seal(std::string_view group_id, const protocol::Message& m) {
+  std::string wire;
+  SC_TRY(store_.transaction([&]() -> Status {
+    SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(group_id));
+    if (!own) return Error(ErrorCode::kInternal, "no sender key for this group");
+    SC_ASSIGN_OR_RETURN(auto state, v2::SenderKeyState::deserialize(own->state.span()));
+    std::string json = protocol::encode(m);
+    auto sealed = state.encrypt(json);  // pads inside
+    wipe(json);
+    if (!sealed.ok()) return std::move(sealed).error();
+    own->state = state.serialize();
+    SC_TRY(store_.put_own_sender_key(*own));
+    wire = std::move(*sealed);
+    return ok_status();
+  }));
+  return wire;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiving group posts
+
+Result<GroupV2::Opened> GroupV2::open(const store::GroupRecord& g, const std::string& poster,
+                                      std::string_view enc_content) {
+  const bool is_v2 = v2::is_v2_wire(enc_content);
+  // Our own posts come back from the relay. We cannot open our own chain as a receiver, and
+  // need not: deliver() stored the message when it was sent.
+  if (is_v2 && poster == own_user_id_) return Opened{};
+  if (!poster.empty()) {
+    SC_ASSIGN_OR_RETURN(auto member, find_member(g.group_id, poster));
+    if (member && member->removed) {
+      return refuse("refused a message in group " + g.group_id + " from " + poster +
+                    ", who was removed from it");
+    }
+  }
+  if (is_v2) {
+    if (v2::is_qr_announcement_wire(enc_content)) {
+      return refuse("ignored a v2 key announcement in group " + g.group_id +
+                    " (in-person groups use v1 in this version)");
+    }
+    auto header = v2::peek_group_wire(enc_content);
+    if (!header.ok()) return refuse(undecryptable(g.group_id));
+    SC_ASSIGN_OR_RETURN(auto record,
+                        store_.find_received_sender_key(g.group_id, header->key_id, header->epoch));
+    if (!record) return refuse(undecryptable(g.group_id) + " (no sender key for it)");
+    const std::string owner = record->owner_user_id;
+    SC_ASSIGN_OR_RETURN(auto member, find_member(g.group_id, owner));
+    if (!member || member->removed) return refuse(undecryptable(g.group_id));
+    // The relay vouches for the poster (it checks tokens); a post under another member's key
+    // is a replay or a forgery whatever it decrypts to.
+    if (!poster.empty() && poster != owner) {
+      return refuse("refused a forged message in group " + g.group_id + ": posted by " + poster +
+                    " under the sender key of " + owner);
+    }
+    auto key = v2::ReceivedSenderKey::deserialize(record->state.span());
+    if (!key.ok()) {
+      return refuse("the sender key of " + owner + " in group " + g.group_id + " is damaged; " +
+                    undecryptable(g.group_id));
+    }
+    // decrypt() leaves `key` as it was on failure; it is stored only after everything passed.
+    auto plain = key->decrypt(g.group_id, enc_content);
+    if (!plain.ok()) return refuse(undecryptable(g.group_id));
+    auto decoded = protocol::decode_message(
+        std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
+    wipe(*plain);
+    if (!decoded.ok()) return refuse("a message in group " + g.group_id + " was malformed");
+    // A member holding another's chain key still cannot sign for them, but could put any
+    // fromUserId in its own messages: the claim must be the key's owner.
+    if (decoded->from_user_id.value_or("") != owner) {
+      return refuse("refused a forged message in group " + g.group_id + ": it claims to be from " +
+                    decoded->from_user_id.value_or("nobody") + " but is signed by " + owner);
+    }
+    record->state = key->serialize();
+    SC_TRY(store_.put_received_sender_key(*record));
+    Opened out;
+    out.message = std::move(*decoded);
+    out.from = owner;
+    return out;
+  }
+
+  // v1. A member whose sender key we hold has gone v2 in this group: a v1 post under their
+  // name is a possible downgrade (anyone with the v1 group key can make one).
+  if (!poster.empty() && poster != own_user_id_) {
+    SC_ASSIGN_OR_RETURN(auto keys, store_.received_sender_keys(g.group_id));
+    for (const auto& k : keys) {
+      if (k.owner_user_id == poster) {
+        return refuse("refused a v1 message in group " + g.group_id + " from " + poster +
+                      ": they use protocol v2 in this group, so a v1 message is a possible "
+                      "downgrade attack");
+      }
+    }
+  }
+  auto plaintext = cipher_.decrypt(g.key, enc_content);
+  if (!plaintext.ok()) return refuse(undecryptable(g.group_id));
+  auto decoded = protocol::decode_message(*plaintext);
+  wipe(*plaintext);
+  if (!decoded.ok()) return refuse("a message in group " + g.group_id + " was malformed");
+  Opened out;
+  // v1 cannot authenticate group senders: the relay vouches for the poster's id (it checks
+  // tokens), but any member could claim any name. Prefer the relay's id.
+  out.from = poster.empty() ? decoded->from_user_id.value_or("") : poster;
+  out.message = std::move(*decoded);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control messages over pairwise v2
+
+Result<std::optional<std::string>> GroupV2::on_control(const std::string& from,
+                                                       const protocol::Message& m) {
+  using Warning = std::optional<std::string>;
+  const std::string ignored = "ignored a malformed group update from " + from;
+  std::optional<std::string> text = base64_decode_to_string(m.content.value_or(""));
+  if (!text) return Warning(ignored);
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(*text, ec);
+  wipe(*text);
+  if (ec || !value.is_object()) return Warning(ignored);
+  auto& o = value.as_object();
+  const auto* type = string_member(o, "t");
+  if (type == nullptr) return Warning(ignored);
+
+  if (*type == "sender-key") {
+    auto* d = o.if_contains("d");
+    if (d == nullptr || !d->is_string()) return Warning(ignored);
+    auto& encoded = d->as_string();
+    auto result = accept_distribution(from, std::string_view(encoded.data(), encoded.size()));
+    // It encodes the chain key.
+    secure_wipe(encoded.data(), encoded.size());
+    return result;
+  }
+
+  if (*type != "members" && *type != "remove") return Warning();  // a later version's
+  const auto* group = string_member(o, "g");
+  if (group == nullptr || !plausible_group_id(*group)) return Warning(ignored);
+  const std::string group_id(group->data(), group->size());
+  SC_ASSIGN_OR_RETURN(auto sender, find_member(group_id, from));
+  // Only a member may tell us about a group; an inviter whose invite we have not answered
+  // yet counts (their list may arrive before we join).
+  bool trusted = sender && !sender->removed;
+  if (!sender) {
+    SC_ASSIGN_OR_RETURN(auto invite, store_.find_group_invite(group_id));
+    trusted = invite && invite->from_user_id == from;
+  }
+
+  if (*type == "members") {
+    const auto* list = o.if_contains("m");
+    if (list == nullptr || !list->is_array()) return Warning(ignored);
+    if (!trusted) return Warning("ignored a member list for a group " + from + " is not in");
+    SC_TRY(record_member(group_id, from));
+    for (const auto& id : list->as_array()) {
+      if (!id.is_string()) continue;
+      SC_TRY(record_member(group_id, std::string_view(id.as_string())));
+    }
+    SC_TRY(store_.set_member_list_received(group_id));
+    return Warning();
+  }
+  if (*type == "remove") {
+    const auto* who = string_member(o, "u");
+    if (who == nullptr) return Warning(ignored);
+    if (!trusted || !sender) return Warning("ignored a removal in a group " + from + " is not in");
+    const std::string member(who->data(), who->size());
+    if (member == own_user_id_) {
+      return Warning(from + " removed you from group " + group_id +
+                     ": you will not be able to read its new messages");
+    }
+    SC_ASSIGN_OR_RETURN(auto target, find_member(group_id, member));
+    if (!target || target->removed) return Warning();
+    SC_TRY(drop_member(group_id, member));
+    return Warning();
+  }
+  return Warning();
+}
+
+Result<std::optional<std::string>> GroupV2::accept_distribution(const std::string& from,
+                                                                std::string_view encoded) {
+  using Warning = std::optional<std::string>;
+  const std::string refused = "refused a group sender key from " + from;
+  auto bytes = base64_decode(encoded);
+  if (!bytes) return Warning(refused);
+  auto distribution = v2::parse_distribution(*bytes);
+  wipe(*bytes);
+  if (!distribution.ok()) return Warning(refused);
+  const std::string group_id = distribution->group_id;
+  SC_ASSIGN_OR_RETURN(auto member, find_member(group_id, from));
+  if (member && member->removed) return Warning(refused + ": they were removed from the group");
+  SC_ASSIGN_OR_RETURN(auto held, store_.received_sender_keys(group_id));
+  const auto key_id = distribution->key_id;
+  const std::vector<std::uint8_t> key_id_bytes(key_id.begin(), key_id.end());
+  for (const auto& k : held) {
+    if (k.key_id != key_id_bytes) continue;
+    // Never let one member's distribution take over another's key (section 8).
+    if (k.owner_user_id != from) return Warning(refused + ": its key id belongs to another member");
+    // The same key again (a resend): keeping ours keeps the replay protection it has built up.
+    if (k.epoch == distribution->epoch) return Warning();
+  }
+  auto key = v2::ReceivedSenderKey::from_distribution(*distribution);
+  if (!key.ok()) return Warning(refused);
+  // Stored even if we do not know yet that they are a member: open() checks membership when
+  // a message arrives, and the member list may come after the key.
+  SC_TRY(store_.put_received_sender_key(
+      {group_id, from, distribution->epoch, key_id_bytes, key->serialize()}));
+  return Warning();
+}
+
+Status GroupV2::drop_member(std::string_view group_id, std::string_view member) {
+  SC_ASSIGN_OR_RETURN(auto m, find_member(group_id, member));
+  store::GroupMember row =
+      m ? *m : store::GroupMember{std::string(group_id), std::string(member), false, 0};
+  row.removed = true;
+  SC_TRY(store_.put_group_member(row));
+  SC_TRY(store_.delete_received_sender_keys(group_id, member));
+  return rotate_own_key(group_id);
+}
+
+Status GroupV2::rotate_own_key(std::string_view group_id) {
+  SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(group_id));
+  if (!own) return ok_status();  // nothing to rotate: we send v1 here
+  // The removed member holds our current chain key; a new epoch shuts them out of what we
+  // send from now on. The others get it through owed_distributions (sent_epoch < epoch).
+  SC_ASSIGN_OR_RETURN(auto fresh, v2::SenderKeyState::generate(group_id, own->epoch + 1));
+  return store_.put_own_sender_key({std::string(group_id), own->epoch + 1, fresh.serialize()});
+}
+
+Result<std::vector<std::string>> GroupV2::remove_member(std::string_view group_id,
+                                                        std::string_view member) {
+  SC_TRY(store_.transaction([&]() -> Status {
+    SC_ASSIGN_OR_RETURN(auto m, find_member(group_id, member));
+    if (!m) return Error(ErrorCode::kNotFound, "not a member of this group (as far as we know)");
+    // Removing again only tells the others again (the caller re-sends the news).
+    if (m->removed) return ok_status();
+    return drop_member(group_id, member);
+  }));
+  return members(group_id);
+}
+
+}  // namespace secchats::core

@@ -1,0 +1,104 @@
+// Protocol v2 groups (docs/protocol-v2.md section 8): who is in a group, our sender key per
+// group, other members' sender keys, the control messages that carry them over pairwise v2
+// (member lists, distributions, removals), and opening and sealing group posts.
+//
+// No network here, as in PairwiseV2: this decides what to send and what to accept and keeps
+// the state in the encrypted store; the caller posts. Internal to libsecchats.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "secchats/common/result.hpp"
+#include "secchats/common/secret.hpp"
+#include "secchats/crypto/v1.hpp"
+#include "secchats/protocol/objects.hpp"
+#include "secchats/store/store.hpp"
+
+namespace secchats::core {
+
+// Whether we send v2 in a group, and for v1 why not.
+struct GroupProtocol {
+  bool v2 = false;
+  std::string reason;  // v1: why (e.g. "mixed: <id> is not a v2 friend"); v2: empty
+};
+
+// The UTF-8 texts inside a v2 UPDATE's content (base64'd as for every type):
+//   {"t":"members","g":"<group id>","m":["<user id>", ...]}
+//   {"t":"sender-key","d":"<base64 of crypto::v2::serialize_distribution>"}
+//   {"t":"remove","g":"<group id>","u":"<user id>"}
+std::string encode_members_json(std::string_view group_id, const std::vector<std::string>& members);
+std::string encode_remove_json(std::string_view group_id, std::string_view user_id);
+
+class GroupV2 {
+ public:
+  GroupV2(store::Store& store, std::string own_user_id, crypto::v1::MessageCipher& cipher)
+      : store_(store), own_user_id_(std::move(own_user_id)), cipher_(cipher) {}
+
+  // Records that `user_id` is in the group (we invited them, or they invited us). Our own id
+  // is never recorded; a removed member stays removed.
+  Status record_member(std::string_view group_id, std::string_view user_id);
+  // The members we know of, not removed, without us.
+  Result<std::vector<std::string>> members(std::string_view group_id);
+
+  // v2 when we already hold our own sender key (no way back: section 2) or every member we
+  // know of is a v2 friend. In-person (QR) groups stay v1 in this version.
+  Result<GroupProtocol> protocol(const store::GroupRecord& g);
+
+  // If the group runs v2 for us, makes our sender key (epoch 1) if there is none yet, and
+  // says true; false: send v1.
+  Result<bool> prepare_send(const store::GroupRecord& g);
+
+  // Our distribution owed to a member: the control text for a v2 UPDATE (it holds the chain
+  // key: a secret) and the epoch to mark once the relay took it. Only members who are v2
+  // friends are listed; others cannot be given a key.
+  struct Owed {
+    std::string member;
+    std::uint32_t epoch = 0;
+    SecretString content;
+  };
+  Result<std::vector<Owed>> owed_distributions(std::string_view group_id);
+  Status mark_distributed(std::string_view group_id, std::string_view member, std::uint32_t epoch);
+
+  // Encrypts under our sender key and stores the advanced state before returning (a crash
+  // after it never reuses a message key). kFailedPrecondition if we have no sender key.
+  Result<std::string> seal(std::string_view group_id, const protocol::Message& m);
+
+  // One /postgroup item, `poster` as the relay vouches for it. Call inside the transaction
+  // that stores the message and moves the cursor (the receiver state is written here).
+  struct Opened {
+    std::optional<protocol::Message> message;
+    std::string from;                    // who sent it: the key owner (v2) or the poster (v1)
+    std::optional<std::string> warning;  // refused (says why, never content)
+  };
+  Result<Opened> open(const store::GroupRecord& g, const std::string& poster,
+                      std::string_view enc_content);
+
+  // A v2 UPDATE with content from friend `from` (PairwiseV2::Opened::control). Call inside the
+  // sync transaction. Returns a warning for the user, if any.
+  Result<std::optional<std::string>> on_control(const std::string& from,
+                                                const protocol::Message& m);
+
+  // Our side of removing `member`: flagged removed, their sender keys deleted, and if we have
+  // a sender key a new one with epoch + 1 (distributed to the rest by owed_distributions).
+  // Returns the remaining members. kNotFound if they are not a member we know of.
+  Result<std::vector<std::string>> remove_member(std::string_view group_id,
+                                                 std::string_view member);
+
+ private:
+  Result<std::optional<store::GroupMember>> find_member(std::string_view group_id,
+                                                        std::string_view user_id);
+  Status drop_member(std::string_view group_id, std::string_view member);
+  Status rotate_own_key(std::string_view group_id);
+  Result<std::optional<std::string>> accept_distribution(const std::string& from,
+                                                         std::string_view encoded);
+
+  store::Store& store_;
+  std::string own_user_id_;
+  crypto::v1::MessageCipher& cipher_;
+};
+
+}  // namespace secchats::core

@@ -1,0 +1,189 @@
+// Groups on protocol v2 (sender keys, docs/protocol-v2.md section 8) between CLI users,
+// through the recording proxy: the switch to v2, forgery and removal, and a mixed group
+// with a v1 reference client that stays on the v1 group key.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/v1_peer.hpp"
+#include "v2_fixture.hpp"
+
+namespace secchats::testing {
+namespace {
+
+class CliGroupV2 : public CliV2 {
+ protected:
+  // Alice, Bob and Carol, all pairwise v2 friends, in a group Alice made; syncs until every
+  // member holds every other member's sender key.
+  void make_trio() {
+    alice_ = std::make_unique<CliUser>(make_cli("Alice", &alice_id_));
+    bob_ = std::make_unique<CliUser>(make_cli("Bob", &bob_id_));
+    carol_ = std::make_unique<CliUser>(make_cli("Carol", &carol_id_));
+    befriend_v2(*alice_, alice_id_, *bob_, bob_id_);
+    befriend_v2(*alice_, alice_id_, *carol_, carol_id_);
+    befriend_v2(*bob_, bob_id_, *carol_, carol_id_);
+    group_id_ = str(only_json(alice_->run({"group", "create", "Crew"})), "groupId");
+    ASSERT_FALSE(group_id_.empty());
+    ok(*alice_, {"group", "invite", group_id_, bob_id_});
+    ok(*alice_, {"group", "invite", group_id_, carol_id_});
+    for (const CliUser* u : {bob_.get(), carol_.get()}) {
+      EXPECT_EQ(events_of(ok(*u, {"sync"}), "groupInvite").size(), 1u);
+      ok(*u, {"group", "join", group_id_});
+    }
+    for (int round = 0; round < 2; ++round) {
+      for (const CliUser* u : {alice_.get(), bob_.get(), carol_.get()}) {
+        auto events = ok(*u, {"sync"});
+        EXPECT_TRUE(events.empty()) << dump(events);
+      }
+    }
+  }
+
+  boost::json::object group_entry(const CliUser& u) {
+    auto groups = ok(u, {"groups"});
+    EXPECT_EQ(groups.size(), 1u) << dump(groups);
+    return groups.empty() ? boost::json::object{} : groups.front();
+  }
+
+  std::vector<std::string> texts(const std::vector<boost::json::object>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events_of(events, "message"))
+      out.push_back(str(e, "text"));
+    return out;
+  }
+
+  std::string last_group_post() {
+    auto posts = proxy_->exchanges("/postgroup");
+    if (posts.empty()) return {};
+    return str(boost::json::parse(posts.back().forwarded_body).as_object(), "encContent");
+  }
+
+  std::unique_ptr<CliUser> alice_, bob_, carol_;
+  std::string alice_id_, bob_id_, carol_id_, group_id_;
+};
+
+TEST_F(CliGroupV2, AGroupOfV2FriendsRunsV2AndEveryoneReadsIt) {
+  make_trio();
+  for (const CliUser* u : {alice_.get(), bob_.get(), carol_.get()}) {
+    auto g = group_entry(*u);
+    EXPECT_EQ(str(g, "protocol"), "v2") << boost::json::serialize(g);
+    EXPECT_EQ(str(g, "protocolReason"), "");
+  }
+  ok(*alice_, {"group", "send", group_id_, "hello crew"});
+  EXPECT_TRUE(last_group_post().starts_with("sc2:"));
+  ok(*bob_, {"group", "send", group_id_, "hi from bob"});
+  EXPECT_TRUE(last_group_post().starts_with("sc2:"));
+  ok(*carol_, {"group", "send", group_id_, "hi from carol"});
+  EXPECT_TRUE(last_group_post().starts_with("sc2:"));
+
+  auto at_alice = ok(*alice_, {"sync"});
+  EXPECT_EQ(texts(at_alice), (std::vector<std::string>{"hi from bob", "hi from carol"}))
+      << dump(at_alice);
+  EXPECT_TRUE(events_of(at_alice, "warning").empty()) << dump(at_alice);
+  auto at_bob = ok(*bob_, {"sync"});
+  EXPECT_EQ(texts(at_bob), (std::vector<std::string>{"hello crew", "hi from carol"}))
+      << dump(at_bob);
+  auto at_carol = ok(*carol_, {"sync"});
+  EXPECT_EQ(texts(at_carol), (std::vector<std::string>{"hello crew", "hi from bob"}))
+      << dump(at_carol);
+  // Our own posts are in our history (stored when sent), once.
+  auto history = ok(*alice_, {"history", group_id_});
+  EXPECT_EQ(history.size(), 3u) << dump(history);
+}
+
+TEST_F(CliGroupV2, APostUnderAnotherMembersKeyIsRejected) {
+  make_trio();
+  // The relay keeps Alice's post to itself, then hands it out as Bob's: the relay names Bob
+  // as the poster, but the sender key is Alice's.
+  proxy_->set_drop([&](std::string_view path, std::string_view body) {
+    return path == "/postgroup" && body.find(alice_id_) != std::string_view::npos;
+  });
+  EXPECT_NE(alice_->run({"group", "send", group_id_, "from alice"}).exit_code, 0);
+  const std::string alices =
+      str(boost::json::parse(proxy_->exchanges("/postgroup").back().request_body).as_object(),
+          "encContent");
+  ASSERT_TRUE(alices.starts_with("sc2:"));
+  proxy_->reset_hooks();
+  proxy_->set_request_rewriter(
+      [&](std::string_view path, std::string_view body) -> std::optional<std::string> {
+        if (path != "/postgroup" || body.find(bob_id_) == std::string_view::npos) {
+          return std::nullopt;
+        }
+        auto v = boost::json::parse(body).as_object();
+        v["encContent"] = alices;
+        return boost::json::serialize(v);
+      });
+  ok(*bob_, {"group", "send", group_id_, "innocent"});
+  proxy_->reset_hooks();
+  auto events = ok(*carol_, {"sync"});
+  EXPECT_TRUE(texts(events).empty()) << dump(events);
+  auto warnings = events_of(events, "warning");
+  ASSERT_EQ(warnings.size(), 1u) << dump(events);
+  EXPECT_NE(str(warnings[0], "text").find("forged"), std::string::npos) << dump(events);
+  EXPECT_TRUE(ok(*carol_, {"history", group_id_}).empty());
+  // Bob's key was not touched: his next post reads fine.
+  ok(*bob_, {"group", "send", group_id_, "really bob"});
+  EXPECT_EQ(texts(ok(*carol_, {"sync"})), std::vector<std::string>{"really bob"});
+}
+
+TEST_F(CliGroupV2, ARemovedMemberCannotReadNewMessages) {
+  make_trio();
+  auto removed = ok(*alice_, {"group", "remove", group_id_, carol_id_});
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(str(removed[0], "event"), "removed");
+  // Bob learns of it (and of Alice's new key), rekeys and gives his new key to Alice only.
+  auto events = ok(*bob_, {"sync"});
+  EXPECT_TRUE(events.empty()) << dump(events);
+  ok(*alice_, {"sync"});
+
+  ok(*alice_, {"group", "send", group_id_, "without carol"});
+  ok(*bob_, {"group", "send", group_id_, "bob too"});
+  EXPECT_EQ(texts(ok(*bob_, {"sync"})), std::vector<std::string>{"without carol"});
+  EXPECT_EQ(texts(ok(*alice_, {"sync"})), std::vector<std::string>{"bob too"});
+
+  events = ok(*carol_, {"sync"});
+  EXPECT_TRUE(texts(events).empty()) << dump(events);
+  EXPECT_EQ(events_of(events, "warning").size(), 2u) << dump(events);
+  EXPECT_TRUE(ok(*carol_, {"history", group_id_}).empty());
+  // What Carol still posts reaches nobody.
+  ok(*carol_, {"group", "send", group_id_, "still here?"});
+  events = ok(*alice_, {"sync"});
+  EXPECT_TRUE(texts(events).empty()) << dump(events);
+  EXPECT_EQ(events_of(events, "warning").size(), 1u) << dump(events);
+  EXPECT_EQ(str(group_entry(*alice_), "protocol"), "v2");
+}
+
+TEST_F(CliGroupV2, AGroupWithAV1MemberStaysV1AndSaysWhy) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  befriend_v2(alice, alice_id, bob, bob_id);
+  V1Peer ref(proxy_->port(), "Ref");
+  ref.register_account();
+  ok(alice, {"add", ref.user_id()});
+  ref.poll();  // answers
+  ok(alice, {"sync"});
+  ref.poll();  // Alice's v2 offer, shown as an unknown type
+
+  const std::string group_id = str(only_json(alice.run({"group", "create", "Mixed"})), "groupId");
+  ok(alice, {"group", "invite", group_id, bob_id});
+  ok(alice, {"group", "invite", group_id, ref.user_id()});
+  ok(bob, {"sync"});
+  ok(bob, {"group", "join", group_id});
+  ok(alice, {"sync"});
+  ok(bob, {"sync"});
+  for (const CliUser* u : {&alice, &bob}) {
+    auto groups = ok(*u, {"groups"});
+    ASSERT_EQ(groups.size(), 1u);
+    EXPECT_EQ(str(groups[0], "protocol"), "v1");
+  }
+  auto g = ok(alice, {"groups"}).front();
+  EXPECT_EQ(str(g, "protocolReason"), "mixed: " + ref.user_id() + " is not a v2 friend");
+  ok(alice, {"group", "send", group_id, "plain old v1"});
+  EXPECT_FALSE(last_group_post().starts_with("sc2:"));
+  EXPECT_EQ(texts(ok(bob, {"sync"})), std::vector<std::string>{"plain old v1"});
+}
+
+}  // namespace
+}  // namespace secchats::testing
