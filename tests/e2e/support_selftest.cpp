@@ -5,11 +5,10 @@
 #include <chrono>
 #include <thread>
 
-#include "e2e_fixture.hpp"
+#include "proxied_fixture.hpp"
 #include "secchats/crypto/random.hpp"
 #include "secchats/protocol/json_codec.hpp"
 #include "support/http_client.hpp"
-#include "support/tampering_proxy.hpp"
 #include "support/v1_peer.hpp"
 
 namespace secchats::testing {
@@ -22,35 +21,8 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::vector<boost::json::object> events_of(const std::vector<boost::json::object>& lines,
-                                           const std::string& event) {
-  std::vector<boost::json::object> out;
-  for (const auto& o : lines) {
-    if (str(o, "event") == event) out.push_back(o);
-  }
-  return out;
-}
-
-class SupportSelfTest : public E2eTest {
+class SupportSelfTest : public ProxiedE2eTest {
  protected:
-  void SetUp() override {
-    E2eTest::SetUp();
-    proxy_ = std::make_unique<TamperingProxy>(server_->port());
-  }
-  void TearDown() override {
-    proxy_.reset();
-    E2eTest::TearDown();
-  }
-
-  // A CLI user whose relay URL is the proxy.
-  CliUser make_cli(const std::string& nick, std::string* id) {
-    CliUser user(dir_->path() / nick, "correct horse " + nick);
-    auto r = user.run({"init", "--server", proxy_->base_url(), "--nick", nick});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    *id = str(only_json(r), "userId");
-    return user;
-  }
-
   // Two reference peers become friends: a asks, b answers, a completes.
   void befriend(V1Peer& a, V1Peer& b) {
     ASSERT_EQ(a.add_friend(b.user_id()), 200);
@@ -61,8 +33,6 @@ class SupportSelfTest : public E2eTest {
     ASSERT_FALSE(a.channel_key(b.user_id()).empty());
     ASSERT_EQ(a.channel_key(b.user_id()), b.channel_key(a.user_id()));
   }
-
-  std::unique_ptr<TamperingProxy> proxy_;
 };
 
 TEST_F(SupportSelfTest, ProxyForwardsRecordsAndNeverBlocksOnALongPoll) {

@@ -7,33 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "e2e_fixture.hpp"
-#include "support/tampering_proxy.hpp"
+#include "proxied_fixture.hpp"
 
 namespace secchats::testing {
 
 using Exchange = TamperingProxy::Exchange;
-
-inline std::vector<boost::json::object> events_of(const std::vector<boost::json::object>& lines,
-                                                  const std::string& event) {
-  std::vector<boost::json::object> out;
-  for (const auto& o : lines) {
-    if (str(o, "event") == event) out.push_back(o);
-  }
-  return out;
-}
-
-inline std::string dump(const std::vector<boost::json::object>& objects) {
-  std::string out;
-  for (const auto& o : objects)
-    out += boost::json::serialize(o) + "\n";
-  return out;
-}
-
-inline bool flag(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_bool() && v->as_bool();
-}
 
 // A /postmsg as the relay received it.
 struct Posted {
@@ -49,26 +27,8 @@ inline std::vector<Posted> posted(const TamperingProxy& proxy) {
   return out;
 }
 
-class CliV2 : public E2eTest {
+class CliV2 : public ProxiedE2eTest {
  protected:
-  void SetUp() override {
-    E2eTest::SetUp();
-    proxy_ = std::make_unique<TamperingProxy>(server_->port());
-  }
-  void TearDown() override {
-    proxy_.reset();
-    E2eTest::TearDown();
-  }
-
-  // A CLI user whose relay is the proxy.
-  CliUser make_cli(const std::string& nick, std::string* id) {
-    CliUser user(dir_->path() / nick, "correct horse " + nick);
-    auto r = user.run({"init", "--server", proxy_->base_url(), "--nick", nick});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    *id = str(only_json(r), "userId");
-    return user;
-  }
-
   boost::json::object friend_entry(const CliUser& u, const std::string& friend_id) {
     for (const auto& f : ok(u, {"friends"})) {
       if (str(f, "userId") == friend_id) return f;
@@ -97,8 +57,6 @@ class CliV2 : public E2eTest {
     }
     return syncs;
   }
-
-  std::unique_ptr<TamperingProxy> proxy_;
 };
 
 }  // namespace secchats::testing
