@@ -172,11 +172,36 @@ def run_wrk(args, url, path, bodies, delay_ms=0):
     return figures
 
 
-def half_peak_delay_ms(args, peak_rps):
-    """wrk's delay() is per connection and in whole milliseconds: with C connections and a
-    delay of d ms the offered load is about C / d per ms, so half the peak needs
-    d = 2 C / peak. The achieved rate is reported next to the latency."""
-    return max(1, round(2 * args.connections * 1000 / peak_rps))
+HALF_PEAK_BAND = (0.45, 0.55)
+
+
+def run_at_half_peak(args, url, path, bodies, peak):
+    """wrk has no rate option: each connection waits delay() whole milliseconds between
+    requests, so it sends about once per (delay + latency). Start from delay = 2 C / peak and
+    correct for the measured latency until the achieved rate is within HALF_PEAK_BAND of half
+    the peak (at most three runs); keep the run closest to half. The fraction is reported,
+    and a latency target only counts for a run inside the band."""
+    latency_ms = peak["p50_ms"]
+    delay = max(1, round(2 * args.connections * 1000 / peak["rps"]))
+    best = None
+    for _ in range(3):
+        figures = run_wrk(args, url, path, bodies, delay)
+        figures["delay_ms"] = delay
+        figures["fraction_of_peak"] = figures["rps"] / peak["rps"]
+        if best is None or abs(figures["fraction_of_peak"] - 0.5) < abs(
+                best["fraction_of_peak"] - 0.5):
+            best = figures
+        low, high = HALF_PEAK_BAND
+        if low <= figures["fraction_of_peak"] <= high:
+            break
+        # rate ~ C / (delay + latency): scale the period by fraction / 0.5.
+        latency_ms = figures["p50_ms"]
+        period = (delay + latency_ms) * figures["fraction_of_peak"] / 0.5
+        new_delay = max(1, round(period - latency_ms))
+        if new_delay == delay:
+            break  # whole milliseconds cannot get closer
+        delay = new_delay
+    return best
 
 
 def make_certificate(workdir):
@@ -257,6 +282,8 @@ def http_benchmarks(args, workdir, results):
         relay = start_relay(args, data_dir, relay_plain, relay_tls)
         log("preparing users, groups and queued messages ...")
         files = prepare_relay_load(relay_plain, workdir)
+        # The set-up posts commit one by one; count only what the wrk runs write.
+        varz_before = Api(relay_plain).post("/varz")
 
         runs = [("nginx static", f"http://127.0.0.1:{nginx_plain}", "/", "-"),
                 ("nginx static TLS", f"https://127.0.0.1:{nginx_tls}", "/", "-")]
@@ -269,19 +296,17 @@ def http_benchmarks(args, workdir, results):
         for name, url, path, bodies in runs:
             if "TLS" in name and name != "/postmsg TLS":
                 continue
-            peak = results["http"][name]["rps"]
-            delay = half_peak_delay_ms(args, peak)
-            log(f"wrk {name} at half of peak (delay {delay} ms per connection) ...")
-            figures = run_wrk(args, url, path, bodies, delay)
-            figures["delay_ms"] = delay
-            figures["fraction_of_peak"] = figures["rps"] / peak
-            results["half_peak"][name] = figures
+            log(f"wrk {name} at half of peak ...")
+            results["half_peak"][name] = run_at_half_peak(args, url, path, bodies,
+                                                          results["http"][name])
         results["relay_rss_after_http_kib"] = rss_kib(relay.pid)
         varz = Api(relay_plain).post("/varz")
+        batches = varz["write_batches"] - varz_before["write_batches"]
         results["group_commit"] = {
-            "batches": varz["write_batches"], "ops": varz["write_ops"],
+            "batches": batches, "ops": varz["write_ops"] - varz_before["write_ops"],
             "max_batch": varz["write_max_batch"],
-            "fsync_ms_avg": varz["commit_micros_total"] / max(1, varz["write_batches"]) / 1e3,
+            "fsync_ms_avg": (varz["commit_micros_total"] - varz_before["commit_micros_total"])
+                            / max(1, batches) / 1e3,
         }
     finally:
         stop(relay)
@@ -371,7 +396,8 @@ def evaluate(results):
         rows.append((name, f"{f['rps']:,.0f} req/s", f"p50 {f['p50_ms']:.2f} ms",
                      f"p99 {f['p99_ms']:.2f} ms"))
     for name, f in half.items():
-        rows.append((f"{name} @ half peak", f"{f['rps']:,.0f} req/s",
+        rows.append((f"{name} @ {f['fraction_of_peak'] * 100:.0f}% of peak",
+                     f"{f['rps']:,.0f} req/s",
                      f"p50 {f['p50_ms']:.2f} ms", f"p99 {f['p99_ms']:.2f} ms"))
     gc = results["group_commit"]
     rows.append(("group commit under the runs above",
@@ -412,6 +438,8 @@ def evaluate(results):
     }
     relay_half = [n for n in half if n.startswith("/")]
     worst_half_p99 = max(half[n]["p99_ms"] for n in relay_half)
+    low, high = HALF_PEAK_BAND
+    off_band = [n for n in relay_half if not low <= half[n]["fraction_of_peak"] <= high]
     targets = [
         ("/postmsg >= 0.30x nginx", f"{ratios['postmsg_vs_nginx']:.2f}x",
          ratios["postmsg_vs_nginx"] >= 0.30),
@@ -419,8 +447,10 @@ def evaluate(results):
          ratios["receive_vs_nginx"] >= 0.50),
         ("TLS /postmsg >= 0.25x nginx TLS", f"{ratios['postmsg_tls_vs_nginx_tls']:.2f}x",
          ratios["postmsg_tls_vs_nginx_tls"] >= 0.25),
-        ("p99 <= 10 ms at half of peak (worst relay endpoint)", f"{worst_half_p99:.2f} ms",
-         worst_half_p99 <= 10),
+        ("p99 <= 10 ms at half of peak (worst relay endpoint)",
+         f"{worst_half_p99:.2f} ms" + (f" (not at 45-55 % of peak: {', '.join(off_band)})"
+                                       if off_band else ""),
+         worst_half_p99 <= 10 and not off_band),
         ("<= 16 KiB RSS per idle long-poll", f"{lp['longpoll_rss_per_conn_kib']:.2f} KiB",
          lp["longpoll_rss_per_conn_kib"] <= 16),
         ("wake-up p99 <= 5 ms (post written -> poll answered)", f"{lp['wake_p99_ms']:.2f} ms",

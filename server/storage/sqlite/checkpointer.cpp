@@ -54,10 +54,16 @@ void Checkpointer::stop() {
 }
 
 void Checkpointer::finish_between_batches(Connection& writer) {
-  if (log_pages_.load(std::memory_order_relaxed) < 4 * threshold_pages_) return;
-  // SQLite runs one checkpoint at a time and answers BUSY to a second; waiting for the
-  // background round (which has copied most of the log already) makes this one count.
-  std::lock_guard one_at_a_time(checkpoint_mutex_);
+  const int pages = log_pages_.load(std::memory_order_relaxed);
+  if (pages < 4 * threshold_pages_) return;
+  // SQLite runs one checkpoint at a time and answers BUSY to a second. While a background
+  // round is copying, the writer does not wait for it (it tries again after the next batch);
+  // only a log twice as far past its bound makes the writer wait, so the log stays bounded.
+  std::unique_lock one_at_a_time(checkpoint_mutex_, std::try_to_lock);
+  if (!one_at_a_time.owns_lock()) {
+    if (pages < 8 * threshold_pages_) return;
+    one_at_a_time.lock();
+  }
   int log_pages = 0, copied = 0;
   sqlite3_wal_checkpoint_v2(writer.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages,
                             &copied);
@@ -88,6 +94,7 @@ void Checkpointer::loop() {
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       log::warn("WAL checkpoint failed: " + db_->last_error());
     }
+    if (rc != SQLITE_OK || copied <= 0) continue;  // /varz counts rounds that copied pages
     std::lock_guard lock(mutex_);
     ++runs_;
   }

@@ -118,8 +118,7 @@ class SqliteStorage final : public Storage {
     // Each batch of inserts dirties pages all over the queue table (one per recipient). A
     // larger page cache keeps them from being re-read, and a larger checkpoint interval lets a
     // page written by many commits be copied back to the database once (docs/performance.md).
-    SC_TRY(db.exec("PRAGMA cache_size=-32768"));        // KiB: 32 MiB
-    SC_TRY(db.exec("PRAGMA wal_autocheckpoint=8192"));  // pages: a WAL of up to 32 MiB
+    SC_TRY(db.exec("PRAGMA cache_size=-32768"));  // KiB: 32 MiB
     SC_TRY(apply_migrations(db));
     SC_TRY(self->prepare_writer());
     SC_ASSIGN_OR_RETURN(self->last_ts_, scalar(self->select_last_ts_));
