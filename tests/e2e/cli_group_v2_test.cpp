@@ -185,5 +185,70 @@ TEST_F(CliGroupV2, AGroupWithAV1MemberStaysV1AndSaysWhy) {
   EXPECT_EQ(texts(ok(bob, {"sync"})), std::vector<std::string>{"plain old v1"});
 }
 
+TEST_F(CliGroupV2, AnInPersonGroupRunsV2AfterAnnouncements) {
+  // Three of our users, no friendships: the QR payload is all they share.
+  std::string alice_id, bob_id, carol_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  CliUser carol = make_cli("Carol", &carol_id);
+  auto qr = only_json(alice.run({"group", "qr-create", "Meetup", "--show-payload"}));
+  const std::string group_id = str(qr, "groupId");
+  const std::string payload = str(qr, "payload");
+  ASSERT_FALSE(payload.empty());
+  // Alice's announcement went out when she created the group.
+  const std::string alices_announcement = last_group_post();
+  ASSERT_TRUE(alices_announcement.starts_with("sc2:"));
+  ok(bob, {"group", "qr-join", "--payload", payload});
+  ok(carol, {"group", "qr-join", "--payload", payload});
+  for (const CliUser* u : {&alice, &bob, &carol}) {
+    auto events = ok(*u, {"sync"});
+    EXPECT_TRUE(events.empty()) << dump(events);  // announcements are not messages
+  }
+  for (const CliUser* u : {&alice, &bob, &carol}) {
+    auto groups = ok(*u, {"groups"});
+    ASSERT_EQ(groups.size(), 1u) << dump(groups);
+    EXPECT_EQ(str(groups[0], "protocol"), "v2") << dump(groups);
+    EXPECT_EQ(str(groups[0], "origin"), "in-person");
+  }
+
+  ok(alice, {"group", "send", group_id, "hello meetup"});
+  EXPECT_TRUE(last_group_post().starts_with("sc2:"));
+  ok(bob, {"group", "send", group_id, "hi from bob"});
+  EXPECT_TRUE(last_group_post().starts_with("sc2:"));
+  ok(carol, {"group", "send", group_id, "hi from carol"});
+  EXPECT_TRUE(last_group_post().starts_with("sc2:"));
+  auto at_alice = ok(alice, {"sync"});
+  EXPECT_EQ(texts(at_alice), (std::vector<std::string>{"hi from bob", "hi from carol"}))
+      << dump(at_alice);
+  EXPECT_TRUE(events_of(at_alice, "warning").empty()) << dump(at_alice);
+  EXPECT_EQ(texts(ok(bob, {"sync"})), (std::vector<std::string>{"hello meetup", "hi from carol"}));
+  EXPECT_EQ(texts(ok(carol, {"sync"})), (std::vector<std::string>{"hello meetup", "hi from bob"}));
+  EXPECT_EQ(ok(alice, {"history", group_id}).size(), 3u);
+
+  // Bob posts Alice's announcement as his own (the relay names Bob): refused.
+  proxy_->set_request_rewriter(
+      [&](std::string_view path, std::string_view body) -> std::optional<std::string> {
+        if (path != "/postgroup" || body.find(bob_id) == std::string_view::npos) {
+          return std::nullopt;
+        }
+        auto v = boost::json::parse(body).as_object();
+        v["encContent"] = alices_announcement;
+        return boost::json::serialize(v);
+      });
+  ok(bob, {"group", "send", group_id, "innocent"});
+  proxy_->reset_hooks();
+  auto events = ok(carol, {"sync"});
+  EXPECT_TRUE(texts(events).empty()) << dump(events);
+  auto warnings = events_of(events, "warning");
+  ASSERT_EQ(warnings.size(), 1u) << dump(events);
+  EXPECT_NE(str(warnings[0], "text").find("forged"), std::string::npos) << dump(events);
+  // Nothing changed: Alice still reads as Alice.
+  ok(alice, {"group", "send", group_id, "still alice"});
+  EXPECT_EQ(texts(ok(carol, {"sync"})), std::vector<std::string>{"still alice"});
+  EXPECT_EQ(ok(carol, {"history", group_id}).size(), 4u);
+  // Nobody can be removed from an in-person group (everyone holds the code).
+  EXPECT_EQ(alice.run({"group", "remove", group_id, bob_id}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace secchats::testing

@@ -145,7 +145,7 @@ Result<MessageInfo> Client::Impl::deliver(ChatKind kind, const std::string& chat
     SC_TRY(relay->post_message(credentials, std::move(envelope)));
   } else {
     SC_ASSIGN_OR_RETURN(store::GroupRecord g, require_group(chat_id));
-    SC_ASSIGN_OR_RETURN(bool group_v2, groups_v2->prepare_send(g));
+    SC_ASSIGN_OR_RETURN(bool group_v2, prepare_group_send(g));
     if (group_v2) {
       // Members still owed our key get it first; one we cannot reach now gets it at the next
       // sync and reads our later messages (the chain moves on), not this one.
@@ -195,6 +195,20 @@ Status Client::Impl::send_group_control(const std::string& friend_id, const Secr
   envelope.to_id = friend_id;
   envelope.enc_content = std::move(**wire);
   return relay->post_message(credentials, std::move(envelope));
+}
+
+Result<bool> Client::Impl::prepare_group_send(const store::GroupRecord& g) {
+  SC_ASSIGN_OR_RETURN(bool group_v2, groups_v2->prepare_send(g));
+  if (group_v2) return true;
+  SC_ASSIGN_OR_RETURN(auto announcement, groups_v2->pending_announcement(g));
+  if (!announcement) return false;
+  // Marked only once the relay took it: until then we post v1, which members accept.
+  protocol::SendMessage envelope;
+  envelope.to_id = g.group_id;
+  envelope.enc_content = std::move(announcement->wire);
+  SC_TRY(relay->post_group(credentials, std::move(envelope)));
+  SC_TRY(groups_v2->mark_announced(g.group_id, announcement->epoch));
+  return groups_v2->prepare_send(g);
 }
 
 std::vector<std::string> Client::Impl::distribute_sender_keys(const std::string& group_id) {

@@ -84,6 +84,10 @@ struct Client::Impl {
   // Posts our sender key to every member still owed it (marked once the relay took it);
   // returns the members it could not reach.
   std::vector<std::string> distribute_sender_keys(const std::string& group_id);
+  // groups_v2->prepare_send, and in an in-person group our QR announcement posted to the
+  // group first if the relay has not taken it yet (docs/protocol-v2.md section 8.1). True:
+  // send v2. An error: the announcement could not be posted (nothing else was sent).
+  Result<bool> prepare_group_send(const store::GroupRecord& g);
   // After we invited someone: the member list to every member we have a v2 channel with.
   void send_member_list(const std::string& group_id);
 

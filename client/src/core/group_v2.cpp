@@ -93,10 +93,14 @@ Result<std::optional<store::GroupMember>> GroupV2::find_member(std::string_view 
 }
 
 Result<GroupProtocol> GroupV2::protocol(const store::GroupRecord& g) {
-  if (g.origin == store::GroupOrigin::kInPerson) {
-    return GroupProtocol{false, "in-person group: v2 is not implemented for QR groups yet"};
-  }
   SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(g.group_id));
+  if (g.origin == store::GroupOrigin::kInPerson) {
+    // Members learn our key only from our announcement in the group (section 8.1): once the
+    // relay took it we send v2, and they refuse our v1 posts from then on.
+    SC_ASSIGN_OR_RETURN(std::uint32_t announced, announced_epoch(g.group_id));
+    if (own && announced >= own->epoch) return GroupProtocol{true, ""};
+    return GroupProtocol{false, "in-person group: our key announcement is not posted yet (sync)"};
+  }
   // Once we have sent under a sender key, members refuse our v1 posts: stay v2 even if a
   // later member cannot read it (they are left out of the distribution).
   if (own) return GroupProtocol{true, ""};
@@ -122,7 +126,8 @@ Result<bool> GroupV2::prepare_send(const store::GroupRecord& g) {
   SC_TRY(store_.transaction([&]() -> Status {
     SC_ASSIGN_OR_RETURN(GroupProtocol p, protocol(g));
     v2_group = p.v2;
-    if (!v2_group) return ok_status();
+    const bool in_person = g.origin == store::GroupOrigin::kInPerson;
+    if (!v2_group && !in_person) return ok_status();
     SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(g.group_id));
     if (own) return ok_status();
     SC_ASSIGN_OR_RETURN(auto fresh, v2::SenderKeyState::generate(g.group_id, 1));
@@ -131,14 +136,46 @@ Result<bool> GroupV2::prepare_send(const store::GroupRecord& g) {
   return v2_group;
 }
 
+Result<std::uint32_t> GroupV2::announced_epoch(std::string_view group_id) {
+  SC_ASSIGN_OR_RETURN(auto row, find_member(group_id, own_user_id_));
+  return row ? row->sent_epoch : 0u;
+}
+
+Result<std::optional<GroupV2::Announcement>> GroupV2::pending_announcement(
+    const store::GroupRecord& g) {
+  using Out = std::optional<Announcement>;
+  if (g.origin != store::GroupOrigin::kInPerson) return Out();
+  SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(g.group_id));
+  if (!own) return Out();
+  SC_ASSIGN_OR_RETURN(std::uint32_t announced, announced_epoch(g.group_id));
+  if (announced >= own->epoch) return Out();
+  SC_ASSIGN_OR_RETURN(auto state, v2::SenderKeyState::deserialize(own->state.span()));
+  SC_ASSIGN_OR_RETURN(SecretBytes bootstrap, v2::derive_qr_bootstrap_key(g.key, g.group_id));
+  SC_ASSIGN_OR_RETURN(std::string wire, v2::seal_qr_announcement(bootstrap, state, own_user_id_));
+  return Out(Announcement{std::move(wire), own->epoch});
+}
+
+Status GroupV2::mark_announced(std::string_view group_id, std::uint32_t epoch) {
+  return store_.transaction([&]() -> Status {
+    SC_ASSIGN_OR_RETURN(auto row, find_member(group_id, own_user_id_));
+    store::GroupMember m =
+        row ? *row : store::GroupMember{std::string(group_id), own_user_id_, false, 0};
+    m.sent_epoch = std::max(m.sent_epoch, epoch);
+    return store_.put_group_member(m);
+  });
+}
+
 Result<std::vector<GroupV2::Owed>> GroupV2::owed_distributions(std::string_view group_id) {
   std::vector<Owed> out;
   SC_ASSIGN_OR_RETURN(auto own, store_.own_sender_key(group_id));
   if (!own) return out;
+  // In-person groups: our key goes to the group in our announcement, not pairwise.
+  SC_ASSIGN_OR_RETURN(auto group, store_.find_group(group_id));
+  if (group && group->origin == store::GroupOrigin::kInPerson) return out;
   SC_ASSIGN_OR_RETURN(auto all, store_.group_members(group_id));
   std::optional<SecretBytes> serialized;
   for (const auto& m : all) {
-    if (m.removed || m.sent_epoch >= own->epoch) continue;
+    if (m.removed || m.user_id == own_user_id_ || m.sent_epoch >= own->epoch) continue;
     SC_ASSIGN_OR_RETURN(auto f, store_.find_friend(m.user_id));
     if (!f || !f->v2_active) continue;  // never over v1 (section 8)
     if (!serialized) {
@@ -201,8 +238,11 @@ Result<GroupV2::Opened> GroupV2::open(const store::GroupRecord& g, const std::st
   }
   if (is_v2) {
     if (v2::is_qr_announcement_wire(enc_content)) {
-      return refuse("ignored a v2 key announcement in group " + g.group_id +
-                    " (in-person groups use v1 in this version)");
+      if (g.origin != store::GroupOrigin::kInPerson) {
+        return refuse("ignored a v2 key announcement in group " + g.group_id +
+                      " (only in-person groups use them)");
+      }
+      return accept_announcement(g, poster, enc_content);
     }
     auto header = v2::peek_group_wire(enc_content);
     if (!header.ok()) return refuse(undecryptable(g.group_id));
@@ -244,9 +284,16 @@ Result<GroupV2::Opened> GroupV2::open(const store::GroupRecord& g, const std::st
     return out;
   }
 
-  // v1. A member whose sender key we hold has gone v2 in this group: a v1 post under their
+  // v1. Without the relay's word on who posted it, the removed-member and downgrade checks
+  // could not run (the claimed sender is whatever the plaintext says): refuse. Our relay
+  // always names the poster.
+  if (poster.empty()) {
+    return refuse("refused a v1 message in group " + g.group_id +
+                  ": the relay did not say who posted it");
+  }
+  // A member whose sender key we hold has gone v2 in this group: a v1 post under their
   // name is a possible downgrade (anyone with the v1 group key can make one).
-  if (!poster.empty() && poster != own_user_id_) {
+  if (poster != own_user_id_) {
     SC_ASSIGN_OR_RETURN(auto keys, store_.received_sender_keys(g.group_id));
     for (const auto& k : keys) {
       if (k.owner_user_id == poster) {
@@ -264,9 +311,49 @@ Result<GroupV2::Opened> GroupV2::open(const store::GroupRecord& g, const std::st
   Opened out;
   // v1 cannot authenticate group senders: the relay vouches for the poster's id (it checks
   // tokens), but any member could claim any name. Prefer the relay's id.
-  out.from = poster.empty() ? decoded->from_user_id.value_or("") : poster;
+  out.from = poster;
   out.message = std::move(*decoded);
   return out;
+}
+
+// An announcement is never a user message: it stores a key (or says why not) and nothing else.
+Result<GroupV2::Opened> GroupV2::accept_announcement(const store::GroupRecord& g,
+                                                     const std::string& poster,
+                                                     std::string_view wire) {
+  const std::string refused = "refused a key announcement in group " + g.group_id;
+  // The relay vouches for the poster; without it there is nobody to bind the key to.
+  if (poster.empty()) return refuse(refused + ": the relay did not say who posted it");
+  auto bootstrap = v2::derive_qr_bootstrap_key(g.key, g.group_id);
+  if (!bootstrap.ok()) return refuse(refused + ": the group key is not a valid QR key");
+  auto announcement = v2::open_qr_announcement(*bootstrap, g.group_id, wire);
+  if (!announcement.ok())
+    return refuse("a key announcement in group " + g.group_id + " could not be decrypted");
+  const auto& d = announcement->distribution;
+  // Anyone holding the QR key can seal an announcement naming anyone: the claim must be the
+  // poster (a replay of Alice's announcement by Bob is refused here).
+  if (announcement->user_id != poster) {
+    return refuse("refused a forged key announcement in group " + g.group_id + ": posted by " +
+                  poster + " but it claims to be from " + announcement->user_id);
+  }
+  if (d.group_id != g.group_id) return refuse(refused + " from " + poster);
+  SC_ASSIGN_OR_RETURN(auto held, store_.received_sender_keys(g.group_id));
+  const std::vector<std::uint8_t> key_id(d.key_id.begin(), d.key_id.end());
+  for (const auto& k : held) {
+    if (k.owner_user_id == poster) {
+      // The same key again (a re-post): keep ours, with its replay state.
+      if (k.key_id == key_id && k.epoch == d.epoch) return Opened{};
+      // Trust on first use: a different key for them comes only over a pairwise v2 channel.
+      return refuse(refused + " from " + poster +
+                    ": we already trust another key of theirs (trust on first use)");
+    }
+    if (k.key_id == key_id) return refuse(refused + ": its key id belongs to another member");
+  }
+  auto key = v2::ReceivedSenderKey::from_distribution(d);
+  if (!key.ok()) return refuse(refused + " from " + poster);
+  SC_TRY(store_.put_received_sender_key({g.group_id, poster, d.epoch, key_id, key->serialize()}));
+  // In-person groups have no member lists: whoever announced a key is a member.
+  SC_TRY(record_member(g.group_id, poster));
+  return Opened{};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,13 +412,20 @@ Result<std::optional<std::string>> GroupV2::on_control(const std::string& from,
     const auto* who = string_member(o, "u");
     if (who == nullptr) return Warning(ignored);
     if (!trusted || !sender) return Warning("ignored a removal in a group " + from + " is not in");
+    SC_ASSIGN_OR_RETURN(auto record, store_.find_group(group_id));
+    if (record && record->origin == store::GroupOrigin::kInPerson) {
+      return Warning("ignored a removal from " + from + " in in-person group " + group_id +
+                     " (members cannot be removed from in-person groups)");
+    }
     const std::string member(who->data(), who->size());
     if (member == own_user_id_) {
       return Warning(from + " removed you from group " + group_id +
                      ": you will not be able to read its new messages");
     }
     SC_ASSIGN_OR_RETURN(auto target, find_member(group_id, member));
-    if (!target || target->removed) return Warning();
+    if ((target && target->removed) || !plausible_user_id(member)) return Warning();
+    // Also for a member we have not heard of yet: the row marked removed keeps a member
+    // list that arrives later from bringing them back.
     SC_TRY(drop_member(group_id, member));
     return Warning();
   }
@@ -354,11 +448,17 @@ Result<std::optional<std::string>> GroupV2::accept_distribution(const std::strin
   const auto key_id = distribution->key_id;
   const std::vector<std::uint8_t> key_id_bytes(key_id.begin(), key_id.end());
   for (const auto& k : held) {
-    if (k.key_id != key_id_bytes) continue;
+    // The same member's key for an epoch we already hold: a resend, kept as it is (with the
+    // replay protection it has built up); a different key for that epoch is never swapped in.
+    if (k.owner_user_id == from && k.epoch == distribution->epoch) {
+      return k.key_id == key_id_bytes
+                 ? Warning()
+                 : Warning(refused + ": it already sent a different key for that epoch");
+    }
     // Never let one member's distribution take over another's key (section 8).
-    if (k.owner_user_id != from) return Warning(refused + ": its key id belongs to another member");
-    // The same key again (a resend): keeping ours keeps the replay protection it has built up.
-    if (k.epoch == distribution->epoch) return Warning();
+    if (k.key_id == key_id_bytes) {
+      return Warning(refused + ": its key id belongs to another member");
+    }
   }
   auto key = v2::ReceivedSenderKey::from_distribution(*distribution);
   if (!key.ok()) return Warning(refused);
@@ -391,8 +491,17 @@ Status GroupV2::rotate_own_key(std::string_view group_id) {
 Result<std::vector<std::string>> GroupV2::remove_member(std::string_view group_id,
                                                         std::string_view member) {
   SC_TRY(store_.transaction([&]() -> Status {
+    SC_ASSIGN_OR_RETURN(auto group, store_.find_group(group_id));
+    if (group && group->origin == store::GroupOrigin::kInPerson) {
+      // Everyone who saw the QR code holds its key and can announce again: removal cannot
+      // shut anyone out. Make a new in-person group instead (section 13).
+      return Error(ErrorCode::kInvalidArgument,
+                   "members cannot be removed from an in-person group; create a new one");
+    }
     SC_ASSIGN_OR_RETURN(auto m, find_member(group_id, member));
-    if (!m) return Error(ErrorCode::kNotFound, "not a member of this group (as far as we know)");
+    if (!m || m->user_id == own_user_id_) {
+      return Error(ErrorCode::kNotFound, "not a member of this group (as far as we know)");
+    }
     // Removing again only tells the others again (the caller re-sends the news).
     if (m->removed) return ok_status();
     return drop_member(group_id, member);

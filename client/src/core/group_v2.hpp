@@ -45,12 +45,24 @@ class GroupV2 {
   Result<std::vector<std::string>> members(std::string_view group_id);
 
   // v2 when we already hold our own sender key (no way back: section 2) or every member we
-  // know of is a v2 friend. In-person (QR) groups stay v1 in this version.
+  // know of is a v2 friend. In-person (QR) groups: v2 once the relay took our QR
+  // announcement (section 8.1).
   Result<GroupProtocol> protocol(const store::GroupRecord& g);
 
   // If the group runs v2 for us, makes our sender key (epoch 1) if there is none yet, and
-  // says true; false: send v1.
+  // says true; false: send v1. In-person groups: always makes our key (it is announced to
+  // the group, see pending_announcement) and says whether it has been announced.
   Result<bool> prepare_send(const store::GroupRecord& g);
+
+  // In-person groups: our QR announcement (a "sc2:" wire for /postgroup) if our sender key
+  // has not been announced yet, and its epoch to pass to mark_announced once the relay took
+  // it. Nothing for other groups or when there is no own key yet (prepare_send makes it).
+  struct Announcement {
+    std::string wire;
+    std::uint32_t epoch = 0;
+  };
+  Result<std::optional<Announcement>> pending_announcement(const store::GroupRecord& g);
+  Status mark_announced(std::string_view group_id, std::uint32_t epoch);
 
   // Our distribution owed to a member: the control text for a v2 UPDATE (it holds the chain
   // key: a secret) and the epoch to mark once the relay took it. Only members who are v2
@@ -82,9 +94,10 @@ class GroupV2 {
   Result<std::optional<std::string>> on_control(const std::string& from,
                                                 const protocol::Message& m);
 
-  // Our side of removing `member`: flagged removed, their sender keys deleted, and if we have
-  // a sender key a new one with epoch + 1 (distributed to the rest by owed_distributions).
-  // Returns the remaining members. kNotFound if they are not a member we know of.
+  // Our side of removing `member` (kInvalidArgument in an in-person group: section 13): flagged
+  // removed, their sender keys deleted, and if we have a sender key a new one with epoch + 1
+  // (distributed to the rest by owed_distributions). Returns the remaining members. kNotFound if
+  // they are not a member we know of.
   Result<std::vector<std::string>> remove_member(std::string_view group_id,
                                                  std::string_view member);
 
@@ -95,6 +108,11 @@ class GroupV2 {
   Status rotate_own_key(std::string_view group_id);
   Result<std::optional<std::string>> accept_distribution(const std::string& from,
                                                          std::string_view encoded);
+  Result<Opened> accept_announcement(const store::GroupRecord& g, const std::string& poster,
+                                     std::string_view wire);
+  // The epoch of our own key announced in an in-person group (0: none), kept in our own
+  // member row's sent_epoch (members() never lists that row).
+  Result<std::uint32_t> announced_epoch(std::string_view group_id);
 
   store::Store& store_;
   std::string own_user_id_;

@@ -368,5 +368,145 @@ TEST(GroupV2Control, MemberListsOnlyFromMembersOrTheInviter) {
   EXPECT_EQ(control(alice, bob, "{\"t\":\"later\"}"), std::nullopt);
 }
 
+// In-person (QR) groups: no friendships, keys announced to the group itself.
+std::string announce(Party& p) {
+  auto v2 = p.groups->prepare_send(p.group());
+  EXPECT_TRUE(v2.ok() && !*v2);  // the key is made, but not announced yet: still v1
+  auto a = p.groups->pending_announcement(p.group());
+  EXPECT_TRUE(a.ok() && a->has_value());
+  if (!a.ok() || !*a) return "";
+  EXPECT_TRUE(p.groups->mark_announced(kGroup, (*a)->epoch).ok());
+  EXPECT_FALSE(p.groups->pending_announcement(p.group())->has_value());
+  return (*a)->wire;
+}
+
+void expect_silent(const GroupV2::Opened& o) {
+  EXPECT_FALSE(o.message.has_value());
+  EXPECT_FALSE(o.warning.has_value()) << *o.warning;
+}
+
+class GroupV2InPersonTest : public ::testing::Test {
+ protected:
+  TempDir dir;
+  Party alice{dir, "aaaaaaaaaaaaaaaa", "alice", store::GroupOrigin::kInPerson};
+  Party bob{dir, "bbbbbbbbbbbbbbbb", "bob", store::GroupOrigin::kInPerson};
+  Party carol{dir, "cccccccccccccccc", "carol", store::GroupOrigin::kInPerson};
+};
+
+TEST_F(GroupV2InPersonTest, AnnouncementsMakeTheGroupV2) {
+  std::vector<std::pair<Party*, std::string>> announced;
+  for (Party* p : {&alice, &bob, &carol}) {
+    auto before = p->groups->protocol(p->group());
+    ASSERT_TRUE(before.ok());
+    EXPECT_FALSE(before->v2);
+    const std::string wire = announce(*p);
+    EXPECT_TRUE(wire.starts_with("sc2:"));
+    EXPECT_TRUE(crypto::v2::is_qr_announcement_wire(wire));
+    EXPECT_TRUE(p->groups->protocol(p->group())->v2);
+    EXPECT_TRUE(*p->groups->prepare_send(p->group()));
+    // Never distributed pairwise: the announcement is the distribution.
+    EXPECT_TRUE(p->groups->owed_distributions(kGroup)->empty());
+    announced.emplace_back(p, wire);
+  }
+  for (auto& [from, wire] : announced) {
+    for (Party* to : {&alice, &bob, &carol}) {
+      expect_silent(receive(*to, from->id, wire));  // our own echo too
+      expect_silent(receive(*to, from->id, wire));  // a re-post changes nothing
+    }
+  }
+  for (Party* p : {&alice, &bob, &carol})
+    EXPECT_EQ(p->groups->members(kGroup)->size(), 2U);
+  for (Party* from : {&alice, &bob, &carol}) {
+    const std::string wire = post(*from, "hi from " + from->me.nickname);
+    EXPECT_TRUE(wire.starts_with("sc2:"));
+    for (Party* to : {&alice, &bob, &carol}) {
+      if (to == from) continue;
+      auto opened = receive(*to, from->id, wire);
+      EXPECT_EQ(text_of(opened), "hi from " + from->me.nickname);
+      EXPECT_EQ(opened.from, from->id);
+    }
+  }
+  // A v1 post from a member whose key we hold is a downgrade.
+  auto m = make_text(alice.me, kGroup, crypto::random_int63(), unix_millis_now(), "old style");
+  auto v1 = receive(bob, alice.id, alice.cipher.encrypt(Party::group_key, protocol::encode(m)));
+  EXPECT_FALSE(v1.message.has_value());
+  ASSERT_TRUE(v1.warning.has_value());
+  EXPECT_NE(v1.warning->find("downgrade"), std::string::npos) << *v1.warning;
+  // Bob's ciphertext posted by Carol is refused, as in created groups.
+  auto replay = receive(alice, carol.id, post(bob, "from bob"));
+  EXPECT_FALSE(replay.message.has_value());
+  EXPECT_TRUE(replay.warning.has_value());
+}
+
+TEST_F(GroupV2InPersonTest, AnAnnouncementClaimingAnotherUserIsRefused) {
+  const std::string from_alice = announce(alice);
+  announce(bob);
+  // Bob posts Alice's announcement (the relay names Bob as the poster).
+  auto forged = receive(carol, bob.id, from_alice);
+  EXPECT_FALSE(forged.message.has_value());
+  ASSERT_TRUE(forged.warning.has_value());
+  EXPECT_NE(forged.warning->find("forged"), std::string::npos) << *forged.warning;
+  EXPECT_TRUE(carol.store->received_sender_keys(kGroup)->empty());
+  EXPECT_TRUE(carol.groups->members(kGroup)->empty());
+  // Without a poster there is nobody to bind the key to.
+  EXPECT_TRUE(receive(carol, "", from_alice).warning.has_value());
+  // Alice's own post of it is accepted.
+  expect_silent(receive(carol, alice.id, from_alice));
+  EXPECT_EQ(text_of(receive(carol, alice.id, post(alice, "hello"))), "hello");
+}
+
+TEST_F(GroupV2InPersonTest, TheFirstKeyPerUserIsTrusted) {
+  expect_silent(receive(carol, alice.id, announce(alice)));
+  // A second, different key announced for Alice (by Alice's account, or by anyone the relay
+  // lets post as her) is refused; the first stays.
+  auto other = crypto::v2::SenderKeyState::generate(kGroup, 1);
+  ASSERT_TRUE(other.ok());
+  auto bootstrap = crypto::v2::derive_qr_bootstrap_key(Party::group_key, kGroup);
+  ASSERT_TRUE(bootstrap.ok());
+  auto wire = crypto::v2::seal_qr_announcement(*bootstrap, *other, alice.id);
+  ASSERT_TRUE(wire.ok());
+  auto second = receive(carol, alice.id, *wire);
+  ASSERT_TRUE(second.warning.has_value());
+  EXPECT_NE(second.warning->find("trust on first use"), std::string::npos) << *second.warning;
+  EXPECT_EQ(carol.store->received_sender_keys(kGroup)->size(), 1U);
+  EXPECT_EQ(text_of(receive(carol, alice.id, post(alice, "still me"))), "still me");
+  // An announcement sealed with another group key does not open.
+  auto wrong = crypto::v2::derive_qr_bootstrap_key(crypto::v1::generate_group_key(), kGroup);
+  ASSERT_TRUE(wrong.ok());
+  auto stranger = crypto::v2::seal_qr_announcement(*wrong, *other, bob.id);
+  ASSERT_TRUE(stranger.ok());
+  auto refused = receive(carol, bob.id, *stranger);
+  ASSERT_TRUE(refused.warning.has_value());
+  EXPECT_NE(refused.warning->find("could not be decrypted"), std::string::npos);
+}
+
+TEST_F(GroupV2InPersonTest, MembersCannotBeRemovedAndV1PostsBeforeTheAnnouncementAreRead) {
+  // Alice posts v1 before she announced: read by Bob (he holds no key of hers yet).
+  auto m = make_text(alice.me, kGroup, crypto::random_int63(), unix_millis_now(), "early");
+  EXPECT_EQ(
+      text_of(receive(bob, alice.id, alice.cipher.encrypt(Party::group_key, protocol::encode(m)))),
+      "early");
+  expect_silent(receive(bob, alice.id, announce(alice)));
+  auto removed = bob.groups->remove_member(kGroup, alice.id);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(GroupV2Announcements, AnAnnouncementInACreatedGroupIsIgnored) {
+  TempDir dir;
+  Party alice{dir, "aaaaaaaaaaaaaaaa", "alice", store::GroupOrigin::kCreated};
+  Party bob{dir, "bbbbbbbbbbbbbbbb", "bob"};
+  auto state = crypto::v2::SenderKeyState::generate(kGroup, 1);
+  ASSERT_TRUE(state.ok());
+  auto bootstrap = crypto::v2::derive_qr_bootstrap_key(Party::group_key, kGroup);
+  ASSERT_TRUE(bootstrap.ok());
+  auto wire = crypto::v2::seal_qr_announcement(*bootstrap, *state, alice.id);
+  ASSERT_TRUE(wire.ok());
+  auto opened = receive(bob, alice.id, *wire);
+  EXPECT_FALSE(opened.message.has_value());
+  EXPECT_TRUE(opened.warning.has_value());
+  EXPECT_TRUE(bob.store->received_sender_keys(kGroup)->empty());
+}
+
 }  // namespace
 }  // namespace secchats::core

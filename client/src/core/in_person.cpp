@@ -10,6 +10,9 @@ Result<std::pair<GroupInfo, SecretString>> Client::create_in_person_group(std::s
   SC_ASSIGN_OR_RETURN(auto record, impl_->require_group(created.group_id));
   record.origin = store::GroupOrigin::kInPerson;
   SC_TRY(impl_->store->upsert_group(record));
+  // Best effort: our key announcement (docs/protocol-v2.md section 8.1); a failure is
+  // retried at the next sync or post.
+  (void)impl_->prepare_group_send(record);
   SecretString payload = qr::format_group_payload({record.group_id, record.key, record.name});
   return std::pair{to_info(record), std::move(payload)};
 }
@@ -25,6 +28,8 @@ Result<GroupInfo> Client::join_in_person_group(std::string_view payload) {
   g.origin = store::GroupOrigin::kInPerson;
   g.created_at_ms = unix_millis_now();
   SC_TRY(impl_->store->upsert_group(g));
+  // Best effort, as above.
+  (void)impl_->prepare_group_send(g);
   return to_info(g);
 }
 

@@ -278,6 +278,9 @@ Status PairwiseV2::learn_nickname(const store::Friend& f, const protocol::Messag
 Result<std::optional<std::string>> PairwiseV2::seal_v2(store::Friend& f,
                                                        const protocol::Message& m) {
   if (f.ratchet_state.empty()) return std::optional<std::string>();
+  // Until the relay has taken our bundle the friend has no session with us and could open
+  // nothing sealed here: stay on v1 (section 2), which they accept until they see v2 from us.
+  if (!f.update_sent) return std::optional<std::string>();
   SC_ASSIGN_OR_RETURN(auto session, v2::RatchetSession::deserialize(f.ratchet_state));
   if (!session.can_send()) return std::optional<std::string>();
   std::string json = protocol::encode(m);
@@ -366,7 +369,9 @@ Result<std::optional<std::string>> PairwiseV2::seal_pending_control(const std::s
   std::optional<std::string> wire;
   SC_TRY(store_.transaction([&]() -> Status {
     SC_ASSIGN_OR_RETURN(store::Friend f, require_friend(friend_id));
-    if (!f.control_pending) return ok_status();
+    // A blocked friend (their key changed after verification) gets nothing from us, not
+    // even a key confirmation on the new, unverified session.
+    if (!f.control_pending || f.send_blocked) return ok_status();
     SC_ASSIGN_OR_RETURN(wire, seal_v2(f, m));
     return ok_status();
   }));

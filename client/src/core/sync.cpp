@@ -252,8 +252,13 @@ Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink
     if (newest == cursor) break;
   }
   // A group that can run v2 gets our sender key now (made if needed), so members hold it
-  // before our first v2 post; keys owed after a removal or a failed post go out here too.
-  auto v2_group = groups_v2->prepare_send(group);
+  // before our first v2 post; keys owed after a removal or a failed post go out here too. An
+  // in-person group gets our QR announcement instead (posted to the group itself).
+  auto v2_group = prepare_group_send(group);
+  if (!v2_group.ok() && group.origin == store::GroupOrigin::kInPerson) {
+    emit(warning("could not post our key announcement in group " + group.group_id +
+                 " (tried again at the next sync)"));
+  }
   if (v2_group.ok() && *v2_group) {
     for (const auto& id : distribute_sender_keys(group.group_id)) {
       emit(warning("could not send our group key for " + group.group_id + " to " + id +
