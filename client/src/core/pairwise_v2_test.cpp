@@ -482,6 +482,34 @@ TEST_P(KeyChange, WarnsAndBlocksSendingToAVerifiedFriendUntilVerifiedAgain) {
 INSTANTIATE_TEST_SUITE_P(Verified, KeyChange, ::testing::Values(true));
 INSTANTIATE_TEST_SUITE_P(Unverified, KeyChange, ::testing::Values(false));
 
+// The initiator holds the friend's bundle but the relay never took its own (the post
+// failed): the friend has no session with it, so it must keep sealing v1, not v2 that
+// would be lost (review finding). Once the bundle is through, v2 follows.
+TEST(PairwiseV2, NoV2IsSealedBeforeOurOwnBundleReachedTheRelay) {
+  TempDir dir;
+  Party small(dir, kSmall, "Small"), large(dir, kLarge, "Large");
+  befriend(small, large);
+  auto large_bundle = large.v2->seal_bundle_update(small.id, large.me);
+  ASSERT_TRUE(large_bundle.ok() && *large_bundle);
+  ASSERT_TRUE(large.v2->mark_update_sent(small.id).ok());
+  deliver(small, large, **large_bundle);  // the initiator now holds a session
+  // Our bundle's post "failed": it was sealed but never marked sent.
+  auto small_bundle = small.v2->seal_bundle_update(large.id, small.me);
+  ASSERT_TRUE(small_bundle.ok() && *small_bundle);
+  auto control = small.v2->seal_pending_control(large.id, small.me);
+  ASSERT_TRUE(control.ok());
+  EXPECT_FALSE(*control) << "a key confirmation before our bundle got through";
+  auto wire = small.v2->seal(large.id, make_update(small.me, large.id, 1, 1, std::nullopt));
+  ASSERT_TRUE(wire.ok());
+  EXPECT_FALSE(crypto::v2::is_v2_wire(*wire));
+  // The bundle goes through; now the friend can open v2 and we send it.
+  ASSERT_TRUE(small.v2->mark_update_sent(large.id).ok());
+  deliver(large, small, **small_bundle);
+  EXPECT_GT(settle(small, large), 0);
+  EXPECT_TRUE(small.friend_record(large.id).v2_active);
+  EXPECT_TRUE(large.friend_record(small.id).v2_active);
+}
+
 TEST(PairwiseV2, BadRepeatedAndBorrowedBundles) {
   TempDir dir;
   Party alice(dir, kSmall, "Alice");
