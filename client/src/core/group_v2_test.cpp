@@ -16,6 +16,7 @@
 #include "secchats/crypto/v2/sender_key.hpp"
 #include "secchats/crypto/v2/wire.hpp"
 #include "secchats/protocol/json_codec.hpp"
+#include "support/temp_dir.hpp"
 
 namespace secchats::core {
 namespace {
@@ -25,22 +26,7 @@ namespace fs = std::filesystem;
 const SecretString kPassword("correct horse battery staple");
 const std::string kGroup = "00112233445566778899aabbccddeeff";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/secchats-v2g-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  const fs::path& path() const { return root_; }
-
- private:
-  fs::path root_;
-};
+using testing::TempDir;  // the shared one in tests/support
 
 struct Party {
   Party(const TempDir& dir, std::string user_id, std::string nick,

@@ -15,6 +15,7 @@
 #include "secchats/crypto/v2/safety_number.hpp"
 #include "secchats/crypto/v2/wire.hpp"
 #include "secchats/protocol/json_codec.hpp"
+#include "support/temp_dir.hpp"
 
 namespace secchats::core {
 namespace {
@@ -24,22 +25,7 @@ namespace v2 = crypto::v2;
 
 const SecretString kPassword("correct horse battery staple");
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/secchats-v2-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  const fs::path& path() const { return root_; }
-
- private:
-  fs::path root_;
-};
+using testing::TempDir;  // the shared one in tests/support
 
 // One client: its store, its v1 cipher and its v2 engine.
 struct Party {
