@@ -362,6 +362,14 @@ Result<GroupV2::Opened> GroupV2::accept_announcement(const store::GroupRecord& g
 Result<std::optional<std::string>> GroupV2::on_control(const std::string& from,
                                                        const protocol::Message& m) {
   using Warning = std::optional<std::string>;
+  // After a key change the session may belong to whoever swapped the key: until the friend
+  // is verified again, nothing on it may plant sender keys, member lists or removals in
+  // their name (section 8.1).
+  SC_ASSIGN_OR_RETURN(auto friend_record, store_.find_friend(from));
+  if (friend_record && friend_record->identity_changed) {
+    return Warning("ignored a group update from " + from +
+                   ": their identity key changed; verify them first");
+  }
   const std::string ignored = "ignored a malformed group update from " + from;
   std::optional<std::string> text = base64_decode_to_string(m.content.value_or(""));
   if (!text) return Warning(ignored);

@@ -251,6 +251,22 @@ TEST_F(GroupV2Test, V1FromAMemberWhoseKeyWeHoldIsADowngrade) {
   EXPECT_NE(opened.warning->find("downgrade"), std::string::npos);
 }
 
+TEST_F(GroupV2Test, GroupUpdatesFromAFriendWhoseKeyChangedAreIgnored) {
+  // Bob's client saw Alice's identity key change (the session may be an attacker's).
+  auto f = bob.store->find_friend(alice.id);
+  ASSERT_TRUE(f.ok() && f->has_value());
+  store::Friend changed = **f;
+  changed.identity_changed = true;
+  ASSERT_TRUE(bob.store->update_friend_v2(changed).ok());
+  // "Alice" removes Carol: ignored, with a warning; Bob still reads Carol.
+  auto note =
+      control(alice, bob, "{\"t\":\"remove\",\"g\":\"" + kGroup + "\",\"u\":\"" + carol.id + "\"}");
+  ASSERT_TRUE(note.has_value());
+  EXPECT_NE(note->find("identity key changed"), std::string::npos) << *note;
+  auto opened = receive(bob, carol.id, post(carol, "still here"));
+  EXPECT_EQ(text_of(opened), "still here");
+}
+
 TEST_F(GroupV2Test, ADistributionCannotTakeOverAnotherMembersKeyId) {
   // Carol holds Alice's distribution (the text Alice sent her); she forwards it to Bob as
   // her own.

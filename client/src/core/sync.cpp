@@ -152,18 +152,7 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
         SC_ASSIGN_OR_RETURN(auto opened, v2->open(from, m.enc_content.value_or("")));
         if (opened.warning) round_events.push_back(warning(std::move(*opened.warning)));
         if (opened.control) {
-          // Group control over the pairwise v2 channel: applied in this same transaction,
-          // unless the friend's identity key changed and is not verified again: a relay in
-          // the middle could otherwise plant sender keys (or removals) in their name.
-          SC_ASSIGN_OR_RETURN(auto sender, store->find_friend(from));
-          if (sender && sender->identity_changed) {
-            if (opened.control->content) {
-              secure_wipe(opened.control->content->data(), opened.control->content->size());
-            }
-            round_events.push_back(warning("ignored a group update from " + from +
-                                           ": their identity key changed; verify them first"));
-            continue;
-          }
+          // Group control over the pairwise v2 channel: applied in this same transaction.
           SC_ASSIGN_OR_RETURN(auto note, groups_v2->on_control(from, *opened.control));
           if (opened.control->content) {
             secure_wipe(opened.control->content->data(), opened.control->content->size());
