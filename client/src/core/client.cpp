@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "client_impl.hpp"
+#include "relay_ids.hpp"
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
 #include "secchats/crypto/random.hpp"
@@ -33,7 +34,7 @@ Status check_display_name(std::string_view what, std::string_view name, std::siz
 }
 
 Status check_user_id(std::string_view id) {
-  if (id.size() < 8 || id.size() > 128 || !is_lower_hex(id)) {
+  if (!core::is_relay_user_id(id)) {
     return Error(ErrorCode::kInvalidArgument,
                  "not a Secure Chats ID (expected 8-128 lowercase hex characters)");
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "relay_ids.hpp"
 #include "secchats/common/encoding.hpp"
 #include "secchats/crypto/v2/sender_key.hpp"
 #include "secchats/crypto/v2/wire.hpp"
@@ -13,13 +14,6 @@ namespace {
 
 namespace v2 = crypto::v2;
 
-void wipe(std::vector<std::uint8_t>& v) {
-  if (!v.empty()) secure_wipe(v.data(), v.size());
-}
-void wipe(std::string& s) {
-  if (!s.empty()) secure_wipe(s.data(), s.size());
-}
-
 GroupV2::Opened refuse(std::string text) {
   GroupV2::Opened out;
   out.warning = std::move(text);
@@ -28,15 +22,6 @@ GroupV2::Opened refuse(std::string text) {
 
 std::string undecryptable(const std::string& group_id) {
   return "a message in group " + group_id + " could not be decrypted";
-}
-
-// Ids we accept from peers: what the relay hands out (lowercase hex). Anything else in a
-// member list is dropped rather than stored.
-bool plausible_user_id(std::string_view id) {
-  return id.size() >= 8 && id.size() <= 128 && is_lower_hex(id);
-}
-bool plausible_group_id(std::string_view id) {
-  return id.size() >= 16 && id.size() <= 128 && is_lower_hex(id);
 }
 
 const boost::json::string* string_member(const boost::json::object& o, std::string_view key) {
@@ -70,7 +55,7 @@ std::string encode_remove_json(std::string_view group_id, std::string_view user_
 // Membership
 
 Status GroupV2::record_member(std::string_view group_id, std::string_view user_id) {
-  if (user_id == own_user_id_ || !plausible_user_id(user_id)) return ok_status();
+  if (user_id == own_user_id_ || !is_relay_user_id(user_id)) return ok_status();
   return store_.add_group_member(group_id, user_id);
 }
 
@@ -185,9 +170,9 @@ Result<std::vector<GroupV2::Owed>> GroupV2::owed_distributions(std::string_view 
     }
     std::string d = base64_encode(serialized->span());
     std::string json = "{\"t\":\"sender-key\",\"d\":\"" + d + "\"}";
-    wipe(d);
+    secure_wipe(d);
     out.push_back({m.user_id, own->epoch, SecretString(json)});
-    wipe(json);
+    secure_wipe(json);
   }
   return out;
 }
@@ -210,7 +195,7 @@ Result<std::string> GroupV2::seal(std::string_view group_id, const protocol::Mes
     SC_ASSIGN_OR_RETURN(auto state, v2::SenderKeyState::deserialize(own->state.span()));
     std::string json = protocol::encode(m);
     auto sealed = state.encrypt(json);  // pads inside
-    wipe(json);
+    secure_wipe(json);
     if (!sealed.ok()) return std::move(sealed).error();
     own->state = state.serialize();
     SC_TRY(store_.put_own_sender_key(*own));
@@ -268,7 +253,7 @@ Result<GroupV2::Opened> GroupV2::open(const store::GroupRecord& g, const std::st
     if (!plain.ok()) return refuse(undecryptable(g.group_id));
     auto decoded = protocol::decode_message(
         std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
-    wipe(*plain);
+    secure_wipe(*plain);
     if (!decoded.ok()) return refuse("a message in group " + g.group_id + " was malformed");
     // A member holding another's chain key still cannot sign for them, but could put any
     // fromUserId in its own messages: the claim must be the key's owner.
@@ -306,7 +291,7 @@ Result<GroupV2::Opened> GroupV2::open(const store::GroupRecord& g, const std::st
   auto plaintext = cipher_.decrypt(g.key, enc_content);
   if (!plaintext.ok()) return refuse(undecryptable(g.group_id));
   auto decoded = protocol::decode_message(*plaintext);
-  wipe(*plaintext);
+  secure_wipe(*plaintext);
   if (!decoded.ok()) return refuse("a message in group " + g.group_id + " was malformed");
   Opened out;
   // v1 cannot authenticate group senders: the relay vouches for the poster's id (it checks
@@ -375,7 +360,7 @@ Result<std::optional<std::string>> GroupV2::on_control(const std::string& from,
   if (!text) return Warning(ignored);
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(*text, ec);
-  wipe(*text);
+  secure_wipe(*text);
   if (ec || !value.is_object()) return Warning(ignored);
   auto& o = value.as_object();
   const auto* type = string_member(o, "t");
@@ -393,7 +378,7 @@ Result<std::optional<std::string>> GroupV2::on_control(const std::string& from,
 
   if (*type != "members" && *type != "remove") return Warning();  // a later version's
   const auto* group = string_member(o, "g");
-  if (group == nullptr || !plausible_group_id(*group)) return Warning(ignored);
+  if (group == nullptr || !is_relay_group_id(*group)) return Warning(ignored);
   const std::string group_id(group->data(), group->size());
   SC_ASSIGN_OR_RETURN(auto sender, find_member(group_id, from));
   // Only a member may tell us about a group; an inviter whose invite we have not answered
@@ -431,7 +416,7 @@ Result<std::optional<std::string>> GroupV2::on_control(const std::string& from,
                      ": you will not be able to read its new messages");
     }
     SC_ASSIGN_OR_RETURN(auto target, find_member(group_id, member));
-    if ((target && target->removed) || !plausible_user_id(member)) return Warning();
+    if ((target && target->removed) || !is_relay_user_id(member)) return Warning();
     // Also for a member we have not heard of yet: the row marked removed keeps a member
     // list that arrives later from bringing them back.
     SC_TRY(drop_member(group_id, member));
@@ -447,7 +432,7 @@ Result<std::optional<std::string>> GroupV2::accept_distribution(const std::strin
   auto bytes = base64_decode(encoded);
   if (!bytes) return Warning(refused);
   auto distribution = v2::parse_distribution(*bytes);
-  wipe(*bytes);
+  secure_wipe(*bytes);
   if (!distribution.ok()) return Warning(refused);
   const std::string group_id = distribution->group_id;
   SC_ASSIGN_OR_RETURN(auto member, find_member(group_id, from));

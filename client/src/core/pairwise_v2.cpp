@@ -46,13 +46,6 @@ bool decode_fixed(const boost::json::object& o, std::string_view key,
   return true;
 }
 
-void wipe(std::vector<std::uint8_t>& v) {
-  if (!v.empty()) secure_wipe(v.data(), v.size());
-}
-void wipe(std::string& s) {
-  if (!s.empty()) secure_wipe(s.data(), s.size());
-}
-
 PairwiseV2::Opened warn(std::string text) {
   PairwiseV2::Opened o;
   o.warning = std::move(text);
@@ -170,11 +163,11 @@ Result<PairwiseV2::Opened> PairwiseV2::open_v2(store::Friend f, std::string_view
   auto padded = session->decrypt(enc_content);
   if (!padded.ok()) return warn(undecryptable(f.user_id));
   auto plain = v2::unpad(*padded);
-  wipe(*padded);
+  secure_wipe(*padded);
   if (!plain.ok()) return warn(undecryptable(f.user_id));
   auto decoded = protocol::decode_message(
       std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
-  wipe(*plain);
+  secure_wipe(*plain);
   if (!decoded.ok()) return warn(undecryptable(f.user_id));
 
   // The responder answers the first v2 message it gets (the initiator's key confirmation) with
@@ -206,7 +199,7 @@ Result<PairwiseV2::Opened> PairwiseV2::open_v1(store::Friend f, std::string_view
   auto plaintext = cipher_.decrypt(f.channel_key, enc_content);
   if (!plaintext.ok()) return warn(undecryptable(f.user_id));
   auto decoded = protocol::decode_message(*plaintext);
-  wipe(*plaintext);
+  secure_wipe(*plaintext);
   if (!decoded.ok()) return warn("a message from " + f.user_id + " was malformed");
   if (decoded->type.value_or("") == kUpdateType) return accept_bundle(std::move(f), *decoded);
   Opened out;
@@ -285,9 +278,9 @@ Result<std::optional<std::string>> PairwiseV2::seal_v2(store::Friend& f,
   if (!session.can_send()) return std::optional<std::string>();
   std::string json = protocol::encode(m);
   std::vector<std::uint8_t> padded = v2::pad(json);
-  wipe(json);
+  secure_wipe(json);
   auto sealed = session.encrypt(padded);
-  wipe(padded);
+  secure_wipe(padded);
   if (!sealed.ok()) return std::move(sealed).error();
   f.ratchet_state = session.serialize();
   SC_TRY(store_.update_friend_v2(f));
@@ -315,7 +308,7 @@ Result<std::string> PairwiseV2::seal(const std::string& friend_id, const protoco
     // arrived: v1, which the friend accepts until it has seen v2 from us.
     std::string plaintext = protocol::encode(m);
     wire = cipher_.encrypt(f.channel_key, plaintext);
-    wipe(plaintext);
+    secure_wipe(plaintext);
     return ok_status();
   }));
   return wire;
@@ -351,7 +344,7 @@ Result<std::optional<std::string>> PairwiseV2::seal_bundle_update(const std::str
                        encode_bundle_json(own_bundle_));
   std::string plaintext = protocol::encode(m);
   std::string sealed = cipher_.encrypt(f.channel_key, plaintext);
-  wipe(plaintext);
+  secure_wipe(plaintext);
   return std::optional<std::string>(std::move(sealed));
 }
 

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "client_impl.hpp"
+#include "relay_ids.hpp"
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
 #include "secchats/protocol/json_codec.hpp"
@@ -27,10 +28,6 @@ Event warning(std::string text) {
   e.kind = Event::Kind::kWarning;
   e.text = std::move(text);
   return e;
-}
-
-bool valid_group_id(std::string_view id) {
-  return id.size() >= 16 && id.size() <= 128 && is_lower_hex(id);
 }
 
 }  // namespace
@@ -121,7 +118,7 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
         // be a v1 group key. Anything else is refused whole.
         const bool well_formed =
             group.ok() && group->group_id && group->private_key &&
-            valid_group_id(*group->group_id) &&
+            core::is_relay_group_id(*group->group_id) &&
             (!inv.group_id || inv.group_id->empty() || *inv.group_id == *group->group_id) &&
             base64_decode(*group->private_key).value_or(std::vector<std::uint8_t>{}).size() == 32;
         if (!well_formed) {

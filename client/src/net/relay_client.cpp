@@ -280,7 +280,7 @@ std::string timed_out(std::chrono::milliseconds after) {
 
 // Overwrites a string that held a token (a request body, a request object's field).
 void wipe(std::string& s) {
-  if (!s.empty()) secure_wipe(s.data(), s.size());
+  secure_wipe(s);
   s.clear();
 }
 void wipe(proto::OptString& s) {

@@ -195,7 +195,7 @@ Result<GroupPayload> parse_group_payload(std::string_view text) {
   // Canonical form only: the key string is the AES password (COMPAT.md section 5), so two
   // spellings of the same bytes would be two different keys.
   const bool canonical = base64_encode(*key_bytes) == key;
-  if (!key_bytes->empty()) secure_wipe(key_bytes->data(), key_bytes->size());
+  secure_wipe(*key_bytes);
   if (!canonical) return invalid("group key is not valid base64");
   if (key_size != kKeyBytes) return invalid("group key must be 32 bytes");
 

@@ -61,9 +61,7 @@ class ImageBuffer {
   explicit ImageBuffer(std::size_t size, std::uint8_t fill) : bytes_(size, fill) {}
   ImageBuffer(const ImageBuffer&) = delete;
   ImageBuffer& operator=(const ImageBuffer&) = delete;
-  ~ImageBuffer() {
-    if (!bytes_.empty()) secure_wipe(bytes_.data(), bytes_.size());
-  }
+  ~ImageBuffer() { secure_wipe(bytes_); }
   std::uint8_t* data() { return bytes_.data(); }
   const std::uint8_t* data() const { return bytes_.data(); }
   std::size_t size() const { return bytes_.size(); }

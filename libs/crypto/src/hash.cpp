@@ -55,7 +55,7 @@ SecretBytes hkdf_sha256(std::span<const std::uint8_t> input_key_material,
   }
   secure_wipe(pseudo_random_key.data(), pseudo_random_key.size());
   secure_wipe(previous.data(), previous.size());
-  if (!block.empty()) secure_wipe(block.data(), block.size());
+  secure_wipe(block);
   return out;
 }
 

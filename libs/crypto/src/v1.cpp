@@ -188,7 +188,7 @@ std::optional<SecretBytes> decode_secret_base64(std::string_view text) {
   auto decoded = base64_decode(text);
   if (!decoded) return std::nullopt;
   SecretBytes out(std::span<const std::uint8_t>(decoded->data(), decoded->size()));
-  if (!decoded->empty()) secure_wipe(decoded->data(), decoded->size());
+  secure_wipe(*decoded);
   return out;
 }
 
@@ -506,7 +506,7 @@ Result<std::string> aes_gcm_decrypt(const SecretBytes& key, std::string_view enc
        EVP_DecryptFinal_ex(ctx.get(), dst, &final_len) == 1 && final_len == 0;
   if (!ok) {
     // Unauthenticated plaintext never leaves this function.
-    if (!plain.empty()) secure_wipe(plain.data(), plain.size());
+    secure_wipe(plain);
     return fail();
   }
   return plain;

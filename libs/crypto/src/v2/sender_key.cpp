@@ -93,11 +93,6 @@ bool valid_signing_public_key(const SigningPublicKey& key) {
   return crypto_sign_ed25519_pk_to_curve25519(x25519, key.data()) == 0;
 }
 
-// secure_wipe for a buffer that may be empty (an empty vector's data() may be null).
-void wipe(std::vector<std::uint8_t>& v) {
-  if (!v.empty()) secure_wipe(v.data(), v.size());
-}
-
 std::span<const std::uint8_t> as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
@@ -109,7 +104,7 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) {
 class Writer {
  public:
   explicit Writer(std::size_t capacity) { out_.reserve(capacity); }
-  ~Writer() { wipe(out_); }
+  ~Writer() { secure_wipe(out_); }
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
@@ -444,7 +439,7 @@ Result<std::string> SenderKeyState::encrypt(std::span<const std::uint8_t> plaint
   crypto_aead_xchacha20poly1305_ietf_encrypt(
       body.data() + kHeaderSize, &ciphertext_len, padded.data(), padded.size(), ad.data(),
       ad.size(), nullptr, material.data() + kAeadKeySize, material.data());
-  wipe(padded);
+  secure_wipe(padded);
   auto ciphertext = std::span<const std::uint8_t>(body).subspan(kHeaderSize, ciphertext_len);
   const auto signature = sign(message_signed_data(group_id_, header, ciphertext));
   std::copy(signature.begin(), signature.end(), body.begin() + kHeaderSize + ciphertext_len);
@@ -578,7 +573,7 @@ Result<std::vector<std::uint8_t>> ReceivedSenderKey::decrypt(std::string_view gr
     return undecryptable();
   }
   auto plaintext = unpad(padded);
-  wipe(padded);
+  secure_wipe(padded);
   if (!plaintext.ok()) return undecryptable();
 
   // Commit.
@@ -656,11 +651,11 @@ Result<SecretBytes> derive_qr_bootstrap_key(const SecretString& group_key_string
   bool canonical =
       decoded && decoded->size() == kKeySize && base64_encode(*decoded) == group_key_string.view();
   if (!canonical) {
-    if (decoded) wipe(*decoded);
+    if (decoded) secure_wipe(*decoded);
     return Error(ErrorCode::kInvalidArgument, "group key must be base64 of 32 bytes");
   }
   SecretBytes key = qr_bootstrap_key_from_bytes(*decoded, group_id);
-  wipe(*decoded);
+  secure_wipe(*decoded);
   return key;
 }
 

@@ -12,6 +12,14 @@ namespace secchats {
 
 // Overwrites memory in a way the optimiser may not remove.
 void secure_wipe(void* data, std::size_t size);
+// The same for a whole string or byte buffer that held a secret (an empty one's data() may
+// be null, so it is skipped). The size stays; callers that reuse the buffer clear it.
+inline void secure_wipe(std::string& s) {
+  if (!s.empty()) secure_wipe(s.data(), s.size());
+}
+inline void secure_wipe(std::vector<std::uint8_t>& v) {
+  if (!v.empty()) secure_wipe(v.data(), v.size());
+}
 
 class SecretBytes {
  public:
