@@ -679,9 +679,7 @@ Status Client::invite_to_group(std::string_view group_id, std::string_view frien
   SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
   if (f.send_blocked) {
     // The invite hands over the group key: not to a friend whose key changed unverified.
-    return Error(ErrorCode::kInsecure, "the identity key of " + f.user_id +
-                                           " changed since you verified it; compare the new "
-                                           "safety number before sending to them");
+    return core::sending_blocked_error(f.user_id);
   }
   protocol::Group payload;
   payload.group_id = g.group_id;

@@ -287,6 +287,12 @@ Result<std::optional<std::string>> PairwiseV2::seal_v2(store::Friend& f,
   return std::optional<std::string>(std::move(*sealed));
 }
 
+Error sending_blocked_error(std::string_view friend_id) {
+  return Error(ErrorCode::kInsecure, "the identity key of " + std::string(friend_id) +
+                                         " changed since you verified it; compare the new "
+                                         "safety number before sending to them");
+}
+
 Result<std::string> PairwiseV2::seal(const std::string& friend_id, const protocol::Message& m) {
   std::string wire;
   // Read, advance and write back under one write lock (BEGIN IMMEDIATE): another process of
@@ -294,10 +300,7 @@ Result<std::string> PairwiseV2::seal(const std::string& friend_id, const protoco
   SC_TRY(store_.transaction([&]() -> Status {
     SC_ASSIGN_OR_RETURN(store::Friend f, require_friend(friend_id));
     if (f.send_blocked) {
-      return Error(ErrorCode::kInsecure,
-                   "the identity key of " + friend_id +
-                       " changed since you verified it; compare the new safety number before "
-                       "sending to them");
+      return sending_blocked_error(friend_id);
     }
     SC_ASSIGN_OR_RETURN(auto v2_wire, seal_v2(f, m));
     if (v2_wire) {
@@ -320,9 +323,7 @@ Result<std::optional<std::string>> PairwiseV2::seal_v2_only(const std::string& f
   SC_TRY(store_.transaction([&]() -> Status {
     SC_ASSIGN_OR_RETURN(store::Friend f, require_friend(friend_id));
     if (f.send_blocked) {
-      return Error(ErrorCode::kInsecure, "the identity key of " + friend_id +
-                                             " changed since you verified it; compare the new "
-                                             "safety number before sending to them");
+      return sending_blocked_error(friend_id);
     }
     SC_ASSIGN_OR_RETURN(wire, seal_v2(f, m));
     return ok_status();

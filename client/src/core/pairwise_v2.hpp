@@ -32,6 +32,10 @@ std::string encode_bundle_json(const crypto::v2::Bundle& bundle);
 // the signature (crypto::v2::verify_bundle does).
 Result<crypto::v2::Bundle> decode_bundle_json(std::string_view json);
 
+// Why nothing may be sent to a friend whose identity key changed after it was verified
+// (kInsecure): messages, key confirmations and group invites all answer with it.
+Error sending_blocked_error(std::string_view friend_id);
+
 // The message type that carries bundles (v1) and key confirmations (v2).
 inline constexpr std::string_view kUpdateType = "UPDATE";
 
