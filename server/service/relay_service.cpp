@@ -4,6 +4,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 #include "secchats/common/log.hpp"
 #include "secchats/crypto/hash.hpp"
 #include "secchats/crypto/random.hpp"
@@ -70,6 +73,16 @@ RateLimitOptions user_write_limit(const RelayLimits& limits) {
   options.max_keys = limits.max_tracked_users;
   return options;
 }
+
+ServedMarksOptions served_marks_options(const RelayLimits& limits) {
+  ServedMarksOptions options;
+  options.max_users = limits.max_tracked_users;
+  // A polling client refreshes its mark at least once per long-poll timeout; a few of them
+  // of slack (slow networks, a client's pause between rounds) before it is forgotten.
+  options.idle_expiry = std::max<std::chrono::steady_clock::duration>(std::chrono::minutes(5),
+                                                                      4 * limits.longpoll_timeout);
+  return options;
+}
 }  // namespace
 
 RelayService::RelayService(Storage& storage, NotificationHub& hub, RelayLimits limits)
@@ -77,7 +90,8 @@ RelayService::RelayService(Storage& storage, NotificationHub& hub, RelayLimits l
       hub_(hub),
       limits_(limits),
       user_writes_(user_write_limit(limits)),
-      user_longpolls_(limits.max_longpolls_per_user) {}
+      user_longpolls_(limits.max_longpolls_per_user),
+      served_(served_marks_options(limits)) {}
 
 Result<std::string> RelayService::require_id(const OptString& value, const char* field) const {
   if (!value || value->empty()) return bad_request(std::string("missing field '") + field + "'");
@@ -149,6 +163,11 @@ Result<protocol::Notifications> RelayService::receive(const protocol::User& call
   SC_ASSIGN_OR_RETURN(auto items,
                       storage_.queue_items_after(*caller.user_id, caller.last_message_timestamp,
                                                  limits_.max_items_per_poll));
+  // Items come oldest first. Recorded before the answer leaves, so the caller's next
+  // long-poll (sent after it has this answer) already knows what it has.
+  served_.record(*caller.user_id,
+                 items.empty() ? caller.last_message_timestamp
+                               : std::max(caller.last_message_timestamp, items.back().timestamp));
   // The cursor acknowledges everything at or below it. Most polls find nothing left to
   // forget, and then cost no write at all.
   if (caller.last_message_timestamp > 0) {
@@ -295,6 +314,26 @@ Result<protocol::GroupNotifications> RelayService::poll_groups(const protocol::P
   return out;
 }
 
+Result<bool> RelayService::has_news(const protocol::PollGroups& poll, const std::string& id) {
+  if (id != *poll.user_id) {
+    SC_ASSIGN_OR_RETURN(std::int64_t newest, storage_.newest_group_timestamp(id));
+    return newest > poll.last_message_timestamp;
+  }
+  // The mark is read at every check, not once per poll: a wake-up re-check must see what a
+  // /receive of the same user has served in the meantime.
+  const std::int64_t seen = served_.served_up_to(id).value_or(poll.last_message_timestamp);
+  SC_ASSIGN_OR_RETURN(std::int64_t newest, storage_.newest_queue_timestamp(id));
+  return newest > seen;
+}
+
+Result<std::string> RelayService::first_with_news(const protocol::PollGroups& poll) {
+  for (const auto& id : poll.group_ids) {
+    SC_ASSIGN_OR_RETURN(bool news, has_news(poll, id));
+    if (news) return id;
+  }
+  return std::string();
+}
+
 asio::awaitable<Result<std::string>> RelayService::long_poll(const protocol::PollGroups& poll) {
   if (Status s = authenticate(poll.user_id, poll.auth_token); !s.ok()) co_return s.error();
   if (poll.group_ids.size() > limits_.max_ids_per_poll) co_return bad_request("too many groupIds");
@@ -315,28 +354,36 @@ asio::awaitable<Result<std::string>> RelayService::long_poll(const protocol::Pol
   }
 
   auto ex = co_await asio::this_coro::executor;
-  auto waiter = hub_.watch(ex, keys, limits_.longpoll_timeout);
-  struct Unwatch {
-    NotificationHub& hub;
-    std::shared_ptr<NotificationHub::Waiter>& w;
-    std::vector<std::string>& k;
-    ~Unwatch() { hub.unwatch(w, k); }
-  } unwatch{hub_, waiter, keys};
+  const auto deadline = std::chrono::steady_clock::now() + limits_.longpoll_timeout;
+  for (;;) {
+    const auto left = std::max(
+        std::chrono::milliseconds(0),
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+    auto waiter = hub_.watch(ex, keys, left);
+    struct Unwatch {
+      NotificationHub& hub;
+      std::shared_ptr<NotificationHub::Waiter>& w;
+      std::vector<std::string>& k;
+      ~Unwatch() { hub.unwatch(w, k); }
+    } unwatch{hub_, waiter, keys};
 
-  // Traffic that landed after the caller's cursor but before we started watching must not
-  // be slept through: answer at once if any listed queue already holds something newer.
-  for (const auto& id : poll.group_ids) {
-    auto newest =
-        id == self ? storage_.newest_queue_timestamp(id) : storage_.newest_group_timestamp(id);
-    if (!newest.ok()) co_return std::move(newest).error();
-    if (*newest > poll.last_message_timestamp) co_return id;
+    // Checked only once the waiter is registered: traffic that landed after the caller's
+    // cursor but before we started watching is found here, traffic from now on wakes the
+    // waiter, so nothing falls between the two.
+    Result<std::string> news = first_with_news(poll);
+    if (!news.ok() || !news->empty()) co_return news;
+
+    boost::system::error_code ec;
+    co_await waiter->timer().async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    const std::string& woke = waiter->woken_by();
+    if (woke.empty()) co_return std::string();
+    std::string id = woke.substr(2);  // strip the "u:"/"g:" key prefix
+    Result<bool> fresh = has_news(poll, id);
+    if (!fresh.ok()) co_return fresh.error();
+    if (*fresh) co_return id;
+    // Woken for an item the caller already has (its commit notice came after the caller's
+    // /receive had served it): watch again for the time that is left.
   }
-
-  boost::system::error_code ec;
-  co_await waiter->timer().async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  const std::string& woke = waiter->woken_by();
-  if (woke.empty()) co_return std::string();
-  co_return woke.substr(2);  // strip the "u:"/"g:" key prefix
 }
 
 Result<RelaySnapshot> RelayService::snapshot() {

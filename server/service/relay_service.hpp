@@ -14,6 +14,7 @@
 #include "service/notification_hub.hpp"
 #include "service/rate_limiter.hpp"
 #include "service/retention.hpp"
+#include "service/served_marks.hpp"
 #include "storage/storage.hpp"
 
 namespace secchats::server {
@@ -47,7 +48,8 @@ class RelayService {
 
   boost::asio::awaitable<Result<protocol::User>> register_user();
   boost::asio::awaitable<Result<protocol::Group>> register_group(const protocol::User& caller);
-  // Also forgets (in the background) every queue item at or below the caller's cursor.
+  // Also forgets (in the background) every queue item at or below the caller's cursor, and
+  // remembers how far this answer served the queue (see long_poll()).
   Result<protocol::Notifications> receive(const protocol::User& caller);
   boost::asio::awaitable<Status> connect(const protocol::FriendRequest& request);
   boost::asio::awaitable<Status> respond(const protocol::FriendResponse& response);
@@ -58,6 +60,15 @@ class RelayService {
   Result<protocol::GroupNotifications> poll_groups(const protocol::PollGroups& poll);
   // Waits for traffic in the caller's own queue (its user id in groupIds) or any listed group.
   // Returns the id that has news, or "" on timeout or shutdown.
+  //
+  // A group has news when it holds a message newer than lastMessageTimestamp. The caller's
+  // own queue has news when it holds an item newer than what the caller's latest /receive
+  // served (the newest timestamp that answer carried, or its cursor when it was empty); only
+  // when the relay knows no such mark (none since start, or forgotten) is lastMessageTimestamp
+  // used instead. The reference UI sends the maximum of its group cursors there, never its
+  // queue cursor (COMPAT §8), and the items it fetched stay queued until its next /receive
+  // acknowledges them, so the hint alone would answer at once for items it already has.
+  // A wake-up is re-checked the same way before it is answered.
   boost::asio::awaitable<Result<std::string>> long_poll(const protocol::PollGroups& poll);
 
   // Lets snapshot() report the purger's figures; call before serving. May be null.
@@ -73,6 +84,11 @@ class RelayService {
   Result<std::string> require_id(const protocol::OptString& value, const char* field) const;
   boost::asio::awaitable<WriteOutcome> write(WriteOp op, std::string notify_key);
   boost::asio::awaitable<Status> enqueue(QueueItem item);
+  // Whether `id` (the caller's own id or a group id) has news for the poll, as long_poll()
+  // defines it.
+  Result<bool> has_news(const protocol::PollGroups& poll, const std::string& id);
+  // The first id of the poll with news, or "" when none has any.
+  Result<std::string> first_with_news(const protocol::PollGroups& poll);
 
   Storage& storage_;
   NotificationHub& hub_;
@@ -80,6 +96,7 @@ class RelayService {
   const RetentionPurger* retention_ = nullptr;
   RateLimiter user_writes_;
   ConcurrencyLimiter user_longpolls_;
+  ServedMarks served_;
   std::atomic<std::uint64_t> rate_limited_{0};
   std::atomic<std::uint64_t> longpolls_refused_{0};
 };
