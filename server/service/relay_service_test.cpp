@@ -727,6 +727,83 @@ TEST_F(RelayServiceTest, HubShutdownWakesEveryWaiter) {
   EXPECT_LT(Clock::now() - later, 5s);
 }
 
+// The reference UI long-polls with the maximum of its group cursors, never its queue cursor
+// (COMPAT §8); what its latest /receive served decides for its own queue.
+TEST_F(RelayServiceTest, LongPollSkipsQueueItemsTheLatestReceiveServed) {
+  protocol::User alice = register_user();
+  protocol::User bob = register_user();
+  ASSERT_TRUE(message(alice, *bob.user_id, "one").ok());
+  ASSERT_TRUE(message(alice, *bob.user_id, "two").ok());
+  auto inbox = service_->receive(as_caller(bob, 0));
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_EQ(inbox->messages.size(), 2u);
+  ASSERT_GT(newest_in_queue(bob), 0) << "still queued until the next /receive acknowledges them";
+
+  protocol::PollGroups poll{bob.user_id, bob.auth_token, {*bob.user_id}, 0};
+  std::optional<Result<std::string>> woke;
+  spawn(service_->long_poll(poll), woke);
+  ASSERT_TRUE(run_until([&] { return hub_.waiting() == 1 || woke.has_value(); }));
+  EXPECT_FALSE(run_until([&] { return woke.has_value(); }, 300ms))
+      << "answered for items the caller has already fetched";
+
+  ASSERT_TRUE(message(alice, *bob.user_id, "three").ok());
+  ASSERT_TRUE(run_until([&] { return woke.has_value(); }));
+  ASSERT_TRUE(woke->ok());
+  EXPECT_EQ(**woke, *bob.user_id);
+}
+
+TEST_F(RelayServiceTest, LongPollAnswersAtOnceForWhatATruncatedReceiveLeft) {
+  limits_.max_items_per_poll = 2;
+  service_ = std::make_unique<RelayService>(*storage_, hub_, limits_);
+  protocol::User alice = register_user();
+  protocol::User bob = register_user();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(message(alice, *bob.user_id, std::to_string(i)).ok());
+  auto inbox = service_->receive(as_caller(bob, 0));
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_EQ(inbox->messages.size(), 2u);
+
+  protocol::PollGroups poll{bob.user_id, bob.auth_token, {*bob.user_id}, 0};
+  const auto started = Clock::now();
+  Result<std::string> woke = run(service_->long_poll(poll));
+  ASSERT_TRUE(woke.ok());
+  EXPECT_EQ(*woke, *bob.user_id) << "the third item was not served yet";
+  EXPECT_LT(Clock::now() - started, 5s);
+
+  // Another user's /receive says nothing about Bob's queue.
+  protocol::User carol = register_user();
+  ASSERT_TRUE(service_->receive(as_caller(carol, 1LL << 60)).ok());
+  woke = run(service_->long_poll(poll));
+  ASSERT_TRUE(woke.ok());
+  EXPECT_EQ(*woke, *bob.user_id);
+}
+
+TEST_F(RelayServiceTest, AWakeUpForAnItemAlreadyServedKeepsThePollWaiting) {
+  protocol::User alice = register_user();
+  protocol::User bob = register_user();
+  ASSERT_TRUE(message(alice, *bob.user_id, "served").ok());
+  ASSERT_TRUE(service_->receive(as_caller(bob, 0)).ok());
+
+  protocol::PollGroups poll{bob.user_id, bob.auth_token, {*bob.user_id}, 0};
+  std::optional<Result<std::string>> woke;
+  spawn(service_->long_poll(poll), woke);
+  ASSERT_TRUE(run_until([&] { return hub_.waiting() == 1 || woke.has_value(); }));
+  ASSERT_FALSE(woke.has_value());
+  // A commit notice that arrives after the caller's /receive already served the item (the
+  // writer thread notifies right after COMMIT, readers may see the row first). "u:" is the
+  // service's key for a user's queue.
+  hub_.notify("u:" + *bob.user_id);
+  EXPECT_FALSE(run_until([&] { return woke.has_value(); }, 300ms))
+      << "answered for an item the caller already has";
+  EXPECT_EQ(hub_.waiting(), 1u) << "watching again";
+
+  ASSERT_TRUE(message(alice, *bob.user_id, "new").ok());
+  ASSERT_TRUE(run_until([&] { return woke.has_value(); }));
+  ASSERT_TRUE(woke->ok());
+  EXPECT_EQ(**woke, *bob.user_id);
+  EXPECT_EQ(hub_.waiting(), 0u);
+}
+
 TEST(NotificationHubTest, NotifyWakesOnlyWaitersOfThatQueue) {
   asio::io_context io;
   NotificationHub hub;
