@@ -68,7 +68,10 @@ class RelayService {
   // used instead. The reference UI sends the maximum of its group cursors there, never its
   // queue cursor (COMPAT §8), and the items it fetched stay queued until its next /receive
   // acknowledges them, so the hint alone would answer at once for items it already has.
-  // A wake-up is re-checked the same way before it is answered.
+  // A wake-up is re-checked the same way before it is answered. The mark assumes one client
+  // per account: a /receive answer lost in transit, or fetched by another client of the same
+  // account, delays the wake-up for those items to the next traffic or the timeout (the
+  // following /receive still returns them); it never loses them.
   boost::asio::awaitable<Result<std::string>> long_poll(const protocol::PollGroups& poll);
 
   // Lets snapshot() report the purger's figures; call before serving. May be null.
