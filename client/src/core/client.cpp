@@ -20,7 +20,7 @@ constexpr std::size_t kMaxTextBytes = 64 * 1024;
 constexpr std::size_t kMaxImageBytes = 384 * 1024;
 
 Status check_display_name(std::string_view what, std::string_view name, std::size_t max) {
-  if (name.empty()) return Error(ErrorCode::kInvalidArgument, std::string(what) + " is empty");
+  SC_TRY(core::check_outgoing_text(what, name));
   if (name.size() > max) {
     return Error(ErrorCode::kInvalidArgument,
                  std::string(what) + " is longer than " + std::to_string(max) + " bytes");
@@ -563,6 +563,8 @@ namespace {
 
 Status check_text(std::string_view text) {
   if (text.empty()) return Error(ErrorCode::kInvalidArgument, "empty message");
+  // What the friend sees must be what was typed: no invalid UTF-8, nothing that shows empty.
+  SC_TRY(core::check_outgoing_text("message", text));
   if (text.size() > kMaxTextBytes) {
     return Error(ErrorCode::kTooLarge, "message longer than 64 KiB");
   }
