@@ -69,6 +69,10 @@ struct GroupInfo {
   // why (e.g. "mixed: <id> is not a v2 friend"). Filled in by groups().
   std::string protocol = "v1";
   std::string protocol_reason;
+  // A member removed us (docs/protocol-v2.md section 8.2): sending, reacting, inviting and
+  // removing fail with kPermissionDenied, and sync no longer polls the group.
+  bool closed = false;
+  std::string removed_by;  // the member who removed us (user id), when closed
 };
 
 struct GroupInviteInfo {
