@@ -349,8 +349,11 @@ void print_group(Command& c, const GroupInfo& g, std::string_view event) {
       .add("origin", origin_name(g.origin))
       .add("protocol", g.protocol);
   if (!g.protocol_reason.empty()) j.add("protocolReason", g.protocol_reason);
+  j.add("closed", g.closed);
+  if (g.closed) j.add("removedBy", g.removed_by);
   c.out().line(g.name + "  " + g.group_id + "  (" + std::string(origin_name(g.origin)) + ", " +
-                   g.protocol + (g.protocol_reason.empty() ? "" : ": " + g.protocol_reason) + ")",
+                   g.protocol + (g.protocol_reason.empty() ? "" : ": " + g.protocol_reason) + ")" +
+                   (g.closed ? "  closed: " + g.removed_by + " removed you" : ""),
                j.str());
 }
 

@@ -142,16 +142,55 @@ TEST_F(CliGroupV2, ARemovedMemberCannotReadNewMessages) {
   EXPECT_EQ(texts(ok(*bob_, {"sync"})), std::vector<std::string>{"without carol"});
   EXPECT_EQ(texts(ok(*alice_, {"sync"})), std::vector<std::string>{"bob too"});
 
+  // Carol's next sync tells her (Alice's notice), and the group is closed for her: it is no
+  // longer polled, so the posts she cannot read do not even show up as warnings.
   events = ok(*carol_, {"sync"});
   EXPECT_TRUE(texts(events).empty()) << dump(events);
-  EXPECT_EQ(events_of(events, "warning").size(), 2u) << dump(events);
+  auto warnings = events_of(events, "warning");
+  ASSERT_EQ(warnings.size(), 1u) << dump(events);
+  EXPECT_NE(str(warnings[0], "text").find("removed you"), std::string::npos) << dump(events);
+  EXPECT_NE(str(warnings[0], "text").find(alice_id_), std::string::npos) << dump(events);
   EXPECT_TRUE(ok(*carol_, {"history", group_id_}).empty());
-  // What Carol still posts reaches nobody.
-  ok(*carol_, {"group", "send", group_id_, "still here?"});
-  events = ok(*alice_, {"sync"});
-  EXPECT_TRUE(texts(events).empty()) << dump(events);
-  EXPECT_EQ(events_of(events, "warning").size(), 1u) << dump(events);
+  auto g = group_entry(*carol_);
+  EXPECT_TRUE(g.at("closed").as_bool()) << boost::json::serialize(g);
+  EXPECT_EQ(str(g, "removedBy"), alice_id_);
+  EXPECT_FALSE(group_entry(*alice_).at("closed").as_bool());
+  EXPECT_TRUE(ok(*carol_, {"sync"}).empty());  // said once
+
+  // Before: "sent", while every member dropped it. Now refused, and nothing is posted.
+  const std::size_t posts = proxy_->exchanges("/postgroup").size();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"group", "send", group_id_, "still here?"},
+        std::vector<std::string>{"group", "invite", group_id_, bob_id_}}) {
+    auto r = carol_->run(args);
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    EXPECT_NE(r.err.find("removed from this group"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(proxy_->exchanges("/postgroup").size(), posts);
+  EXPECT_TRUE(ok(*carol_, {"history", group_id_}).empty());
   EXPECT_EQ(str(group_entry(*alice_), "protocol"), "v2");
+  // Alice owes nothing more: the notice is not sent again.
+  const std::size_t direct = posted(*proxy_).size();
+  ok(*alice_, {"sync"});
+  EXPECT_EQ(posted(*proxy_).size(), direct);
+}
+
+TEST_F(CliGroupV2, ARemovedMemberUnreachableAtRemovalIsToldAtALaterSync) {
+  make_trio();
+  // The relay drops Alice's direct posts to Carol for a while.
+  proxy_->set_drop([&](std::string_view path, std::string_view body) {
+    return path == "/postmsg" && body.find(carol_id_) != std::string_view::npos;
+  });
+  ok(*alice_, {"group", "remove", group_id_, carol_id_});
+  EXPECT_TRUE(events_of(ok(*carol_, {"sync"}), "warning").empty());
+  EXPECT_FALSE(group_entry(*carol_).at("closed").as_bool());
+  proxy_->reset_hooks();
+  ok(*bob_, {"sync"});
+  ok(*alice_, {"sync"});  // retries the notice
+  auto warnings = events_of(ok(*carol_, {"sync"}), "warning");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(str(warnings[0], "text").find("removed you"), std::string::npos);
+  EXPECT_TRUE(group_entry(*carol_).at("closed").as_bool());
 }
 
 TEST_F(CliGroupV2, AGroupWithAV1MemberStaysV1AndSaysWhy) {

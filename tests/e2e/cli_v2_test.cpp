@@ -2,6 +2,9 @@
 // shows what the relay actually stores and forwards.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+
+#include "secchats/common/encoding.hpp"
 
 #include "support/v1_peer.hpp"
 #include "v2_fixture.hpp"
@@ -184,25 +187,43 @@ TEST_F(CliV2, LostUpgradeTrafficIsSentAgainAtTheNextSync) {
   EXPECT_TRUE(posted(*proxy_).back().enc_content.starts_with("sc2:"));
 }
 
-TEST_F(CliV2, AReferenceClientFriendStaysV1) {
+// The 2×2 PNG of vectors/reference-ui-forms.json.
+constexpr std::string_view kPngBase64 =
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5E"
+    "rkJggg==";
+
+// What a reference-UI user sees of our client (COMPAT.md §8): nothing but real messages. The
+// stand-in records every UPDATE (or anything else it cannot show) as an anomaly.
+void expect_nothing_shown(V1Peer& ref) {
+  auto polled = ref.poll();
+  EXPECT_TRUE(polled.messages.empty()) << polled.raw_body;
+  for (const auto& a : polled.anomalies) {
+    ADD_FAILURE() << "the reference client got " << to_string(a.kind) << " " << a.detail;
+  }
+}
+
+TEST_F(CliV2, AReferenceClientWeAddSeesNoUpgradeAndGetsUiForms) {
   std::string carol_id;
   CliUser carol = make_cli("Carol", &carol_id);
   V1Peer ref(proxy_->port(), "Ref");
   ref.register_account();
   ok(carol, {"add", ref.user_id()});
-  ref.poll();  // answers
-  ok(carol, {"sync"});
-  // Carol offered v2 once; the reference client shows it as an unknown type and carries on.
-  auto polled = ref.poll();
-  ASSERT_EQ(polled.anomalies.size(), 1u) << polled.raw_body;
-  EXPECT_EQ(polled.anomalies[0].kind, V1Anomaly::Kind::kUnknownType);
-  EXPECT_EQ(polled.anomalies[0].detail, "UPDATE");
+  auto answered = ref.poll();  // answers
+  ASSERT_EQ(answered.accepted.size(), 1u);
+  EXPECT_TRUE(answered.anomalies.empty());
+  // Before: Carol offered v2 in a v1 UPDATE, an empty unread chat in the reference UI.
+  for (int round = 0; round < 3; ++round) {
+    auto events = ok(carol, {"sync"});
+    EXPECT_TRUE(events_of(events, "warning").empty()) << dump(events);
+    expect_nothing_shown(ref);
+  }
+  EXPECT_TRUE(ref.anomalies().empty());
 
   ok(carol, {"send", ref.user_id(), "hello v1"});
-  polled = ref.poll();
+  auto polled = ref.poll();
   ASSERT_EQ(polled.messages.size(), 1u) << polled.raw_body;
   EXPECT_EQ(polled.messages[0].text, "hello v1");
-  ref.send_text(carol_id, "hi from v1");
+  const std::int64_t from_ref = ref.send_text(carol_id, "hi from v1");
   auto got = events_of(ok(carol, {"sync"}), "message");
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(str(got[0], "text"), "hi from v1");
@@ -210,9 +231,79 @@ TEST_F(CliV2, AReferenceClientFriendStaysV1) {
   // No v2 identity key, so no safety number.
   auto r = carol.run({"verify", ref.user_id()});
   EXPECT_EQ(r.exit_code, 6) << r.err;
+
+  // Images and reactions arrive in the forms the reference UI shows (COMPAT.md §5).
+  const auto png = *base64_decode(kPngBase64);
+  const std::string file = (dir_->path() / "tiny.png").string();
+  {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  }
+  ok(carol, {"send-image", ref.user_id(), file});
+  ok(carol, {"react", ref.user_id(), std::to_string(from_ref), "heart"});
+  ok(carol, {"react", ref.user_id(), std::to_string(from_ref), "none"});
+  polled = ref.poll();
+  EXPECT_TRUE(polled.anomalies.empty()) << polled.raw_body;
+  ASSERT_EQ(polled.messages.size(), 3u) << polled.raw_body;
+  EXPECT_EQ(polled.messages[0].type, "IMG");
+  EXPECT_EQ(polled.messages[0].image, png);
+  EXPECT_EQ(polled.messages[1].type, "EMOJI");
+  EXPECT_EQ(polled.messages[1].emoji, "EMO_HEART");
+  EXPECT_EQ(polled.messages[1].message.old_emoji, "EMO_SMILE_PLUS");
+  EXPECT_EQ(polled.messages[1].message.reply_to_message_id, from_ref);
+  EXPECT_EQ(polled.messages[2].emoji, "EMO_SMILE_PLUS");
+  EXPECT_EQ(polled.messages[2].message.old_emoji, "EMO_HEART");
   // Nothing more is offered at later syncs.
   ok(carol, {"sync"});
-  EXPECT_TRUE(ref.poll().anomalies.empty());
+  expect_nothing_shown(ref);
+}
+
+TEST_F(CliV2, AReferenceClientThatAddsUsSeesNoUpgrade) {
+  std::string carol_id;
+  CliUser carol = make_cli("Carol", &carol_id);
+  V1Peer ref(proxy_->port(), "Ref");
+  ref.register_account();
+  ASSERT_EQ(ref.add_friend(carol_id), 200);
+  auto requests = events_of(ok(carol, {"sync"}), "friendRequest");
+  ASSERT_EQ(requests.size(), 1u);
+  ok(carol, {"accept", ref.user_id()});
+  auto completed = ref.poll();
+  ASSERT_EQ(completed.completed.size(), 1u) << completed.raw_body;
+  EXPECT_TRUE(completed.messages.empty()) << completed.raw_body;
+  EXPECT_TRUE(completed.anomalies.empty()) << completed.raw_body;
+  for (int round = 0; round < 3; ++round) {
+    auto events = ok(carol, {"sync"});
+    EXPECT_TRUE(events_of(events, "warning").empty()) << dump(events);
+    expect_nothing_shown(ref);
+  }
+  EXPECT_TRUE(ref.anomalies().empty());
+  // The channel works both ways on v1.
+  ref.send_text(carol_id, "hi");
+  auto got = events_of(ok(carol, {"sync"}), "message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(str(got[0], "text"), "hi");
+  ok(carol, {"send", ref.user_id(), "hello"});
+  auto polled = ref.poll();
+  ASSERT_EQ(polled.messages.size(), 1u) << polled.raw_body;
+  EXPECT_EQ(polled.messages[0].text, "hello");
+  EXPECT_EQ(str(friend_entry(carol, ref.user_id()), "protocol"), "v1");
+}
+
+TEST_F(CliV2, OurKeyExchangeCarriesTheV2MarkerTheReferenceClientIgnores) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  befriend_v2(alice, alice_id, bob, bob_id);
+  // What the relay carried: x written with one leading zero, in the request and the answer.
+  for (const char* path : {"/connect", "/connect2"}) {
+    auto sent = proxy_->exchanges(path);
+    ASSERT_FALSE(sent.empty()) << path;
+    auto v = boost::json::parse(sent.back().forwarded_body).as_object();
+    const std::string text = *base64_decode_to_string(str(v, "cryptoData"));
+    EXPECT_TRUE(text.starts_with("secp521r1:0")) << path;
+  }
+  EXPECT_EQ(str(friend_entry(alice, bob_id), "protocol"), "v2");
+  EXPECT_EQ(str(friend_entry(bob, alice_id), "protocol"), "v2");
 }
 
 }  // namespace

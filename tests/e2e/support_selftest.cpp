@@ -267,18 +267,16 @@ TEST_F(SupportSelfTest, V1PeerAndCliUserBefriendAndChatBothWaysThroughTheProxy) 
     EXPECT_EQ(str(messages[0], "fromName"), peer->nickname());
     EXPECT_EQ(messages[0].at("messageId").as_int64(), id);
   }
-  // Our client offers v2 once per new friend (a v1 UPDATE, docs/protocol-v2.md §2); each
-  // reference client recorded it as an unknown type and carried on.
+  // Our client offers v2 only to friends whose key exchange carried our marker
+  // (docs/protocol-v2.md §2.1): a reference client gets nothing it cannot show.
   for (const V1Peer* peer : {&ref, &ref2}) {
-    ASSERT_EQ(peer->anomalies().size(), 1u);
-    EXPECT_EQ(peer->anomalies()[0].kind, V1Anomaly::Kind::kUnknownType);
-    EXPECT_EQ(peer->anomalies()[0].detail, "UPDATE");
+    EXPECT_TRUE(peer->anomalies().empty()) << to_string(peer->anomalies().front().kind);
   }
 
   // Everything went through the proxy: the CLI's answer and request, everybody's messages.
   EXPECT_EQ(proxy_->exchanges("/connect2").size(), 2u);
   EXPECT_EQ(proxy_->exchanges("/connect").size(), 2u);
-  EXPECT_EQ(proxy_->exchanges("/postmsg").size(), 6u);  // 4 texts, 2 v2 offers
+  EXPECT_EQ(proxy_->exchanges("/postmsg").size(), 4u);  // 4 texts, no v2 offer
   for (const auto& x : proxy_->exchanges()) {
     EXPECT_TRUE(x.completed) << x.path;
     EXPECT_EQ(x.status, 200) << x.path << ": " << x.response_body;

@@ -16,6 +16,19 @@
 namespace secchats::testing {
 namespace {
 
+// Copies our clients' v2 marker (docs/protocol-v2.md §2.1: x written with one extra leading
+// zero) from the value it replaces onto its own: the marker is public and unauthenticated, so
+// a transparent attacker keeps it, and both sides still upgrade (to the attacker's keys).
+std::string with_marker_of(const std::string& original, const std::string& replacement) {
+  auto text = base64_decode_to_string(original);
+  const auto colon = text ? text->find(':') : std::string::npos;
+  if (colon == std::string::npos || text->compare(colon, 2, ":0") != 0) return replacement;
+  std::string mine = base64_decode_to_string(replacement).value_or("");
+  const auto at = mine.find(':');
+  if (at == std::string::npos) return replacement;
+  return base64_encode(mine.substr(0, at + 1) + "0" + mine.substr(at + 1));
+}
+
 namespace json = boost::json;
 namespace v1 = crypto::v1;
 namespace v2 = crypto::v2;
@@ -116,7 +129,7 @@ struct KeySwapAttacker::State {
     requester = from;
     responder = to;
     key_with_requester = std::move(*key);
-    o["cryptoData"] = ours->public_crypto_data();
+    o["cryptoData"] = with_marker_of(theirs, ours->public_crypto_data());
     toward_responder.emplace(std::move(*ours));
     toward_requester.emplace(std::move(*answer));
     return json::serialize(o);
@@ -124,10 +137,11 @@ struct KeySwapAttacker::State {
 
   std::optional<std::string> swap_response(json::object& o, const std::string& from) {
     if (!toward_responder || from != responder) return fail("answer without a request");
-    auto key = toward_responder->derive_channel_key(field(o, "cryptoData"));
+    const std::string theirs = field(o, "cryptoData");
+    auto key = toward_responder->derive_channel_key(theirs);
     if (!key.ok()) return fail("ECDH with responder: " + key.error().message());
     key_with_responder = std::move(*key);
-    o["cryptoData"] = toward_requester->public_crypto_data();
+    o["cryptoData"] = with_marker_of(theirs, toward_requester->public_crypto_data());
     return json::serialize(o);
   }
 

@@ -1,6 +1,7 @@
 #include "support/v1_peer.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
@@ -192,7 +193,33 @@ void V1Peer::handle_message(const protocol::SendMessage& m, V1PollResult& result
       return;
     }
     got.text = std::move(*text);
-  } else if (type != "EMOJI") {
+    if (type == "IMG") {
+      // The UI base64-decodes the text; an IllegalArgumentException loses the image.
+      auto png = base64_decode(got.text);
+      if (!png) {
+        a.kind = V1Anomaly::Kind::kMalformed;
+        a.detail = "Illegal base64 character in image text";
+        add_anomaly(result, std::move(a));
+        return;
+      }
+      got.image = std::move(*png);
+    }
+  } else if (type == "EMOJI") {
+    // The UI looks both names up in its enum; anything else is not shown.
+    static constexpr std::array<std::string_view, 8> kNames = {
+        "EMO_SMILE",      "EMO_HEART", "EMO_THUMB_UP", "EMO_GRIN_STARS",
+        "EMO_THUMB_DOWN", "EMO_ANGRY", "EMO_POOP",     "EMO_SMILE_PLUS"};
+    auto known = [&](const std::optional<std::string>& name) {
+      return name && std::find(kNames.begin(), kNames.end(), *name) != kNames.end();
+    };
+    if (!known(message->new_emoji) || !known(message->old_emoji)) {
+      a.kind = V1Anomaly::Kind::kMalformed;
+      a.detail = "reaction is not one of the UI's enum names";
+      add_anomaly(result, std::move(a));
+      return;
+    }
+    got.emoji = *message->new_emoji;
+  } else {
     a.kind = V1Anomaly::Kind::kUnknownType;
     a.detail = type;
     add_anomaly(result, std::move(a));

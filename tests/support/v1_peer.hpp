@@ -3,7 +3,9 @@
 // messages. It is as strict as the reference: a response with a field it does not know is
 // an error (the whole response is lost and the cursor does not move). A message it cannot
 // decrypt, or of a type it does not know (e.g. "UPDATE"), is recorded and skipped, the way
-// the reference UI shows a debug line and goes on.
+// the reference UI shows a debug line and goes on. Images and reactions are read as the
+// reference UI reads them (COMPAT.md §5): an IMG whose decoded text is not base64, or an
+// EMOJI whose newEmoji is not an enum name, is recorded as malformed (the UI drops it).
 //
 // Errors that the reference client would surface to its user (transport failures, non-200
 // answers where 200 is required, responses it cannot parse) throw V1PeerError. Not
@@ -39,6 +41,10 @@ struct V1Received {
   std::string type;  // "TEXT", "IMG", "EMOJI"
   // TEXT: the UTF-8 text; IMG: the decoded content (itself base64 of the PNG); EMOJI: "".
   std::string text;
+  // IMG: the PNG bytes, decoded as the reference UI does (base64 of the decoded content).
+  std::vector<std::uint8_t> image;
+  // EMOJI: newEmoji, one of the reference UI's enum names (EMO_SMILE_PLUS: removed).
+  std::string emoji;
   std::int64_t message_id = 0;
   std::int64_t server_timestamp = 0;
   protocol::Message message;  // the whole decrypted plaintext
@@ -48,7 +54,7 @@ struct V1Received {
 struct V1Anomaly {
   enum class Kind {
     kUndecryptable,       // encContent did not decrypt under the friend's channel key
-    kMalformed,           // decrypted, but not a Message the reference parser accepts
+    kMalformed,           // decrypted, but not a Message the reference UI accepts or shows
     kUnknownType,         // a valid Message of a type other than TEXT/IMG/EMOJI ("UPDATE")
     kDuplicate,           // (fromUserId, messageId) seen before: dropped
     kFromStranger,        // a message from someone who is not a friend

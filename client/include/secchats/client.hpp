@@ -26,6 +26,12 @@
 
 namespace secchats {
 
+// Strings a peer controls (FriendInfo::nickname, GroupInfo::name, GroupInviteInfo::name and
+// from_nickname, MessageInfo::from_name, text and an unknown type's text) are valid UTF-8
+// that may contain any code point, control characters included: exactly what the peer sent,
+// with each invalid byte replaced by U+FFFD and nothing after it lost. Names are cut to a byte
+// limit on a character boundary (nicknames 64 bytes, group names 100). Escape them before
+// showing them on a terminal.
 struct FriendInfo {
   std::string user_id;
   std::string nickname;  // as they call themselves (learned from their messages); may be empty
@@ -63,12 +69,16 @@ enum class GroupOrigin { kCreated, kInvited, kInPerson };
 
 struct GroupInfo {
   std::string group_id;
-  std::string name;
+  std::string name;  // valid UTF-8, may contain any code point including controls; escape it
   GroupOrigin origin = GroupOrigin::kCreated;
   // "v2" (sender keys, docs/protocol-v2.md section 8) or "v1" (the shared group key); for v1,
   // why (e.g. "mixed: <id> is not a v2 friend"). Filled in by groups().
   std::string protocol = "v1";
   std::string protocol_reason;
+  // A member removed us (docs/protocol-v2.md section 8.2): sending, reacting, inviting and
+  // removing fail with kPermissionDenied, and sync no longer polls the group.
+  bool closed = false;
+  std::string removed_by;  // the member who removed us (user id), when closed
 };
 
 struct GroupInviteInfo {
@@ -84,10 +94,13 @@ struct MessageInfo {
   std::string chat_id;  // friend's user id or group id
   ChatKind chat_kind = ChatKind::kFriend;
   std::string from_user_id;
+  // Valid UTF-8, may contain any code point including controls; escape before showing.
   std::string from_name;
   std::int64_t message_id = 0;
-  std::string type;                      // "TEXT", "IMG", "EMOJI" or an unknown type as received
-  std::string text;                      // TEXT
+  std::string type;  // "TEXT", "IMG", "EMOJI" or an unknown type as received
+  // TEXT: everything the friend typed (valid UTF-8, any code point including controls; escape
+  // before showing).
+  std::string text;
   std::vector<std::uint8_t> image;       // IMG (PNG bytes)
   std::int64_t reply_to_message_id = 0;  // EMOJI: the message reacted to
   std::string emoji;                     // EMOJI: reaction name (EMO_*); "" = removed
@@ -183,6 +196,10 @@ class Client {
 
   // Direct messages to a friend (returns what was sent and stored): v2 once the friendship has
   // upgraded, else v1. kInsecure while sending to them is blocked (FriendInfo::sending_blocked).
+  // Text that is empty, not valid UTF-8, or has no visible character (only white space,
+  // control or format characters) is refused with kInvalidArgument, and so are such nicknames
+  // and group names. Images travel base64 twice and reactions as EMO_* names, the forms the
+  // reference UI shows (COMPAT.md §5).
   Result<MessageInfo> send_text(std::string_view friend_id, std::string_view text);
   Result<MessageInfo> send_image(std::string_view friend_id, std::vector<std::uint8_t> png);
   Result<MessageInfo> react(std::string_view friend_id, std::int64_t message_id,
@@ -198,7 +215,11 @@ class Client {
   // keys are deleted, ours is replaced by a new epoch given to the remaining members only, and
   // those members are told to do the same. kNotFound if they are not a member we know of;
   // kUnavailable (after trying everyone) naming the members that could not be reached.
+  // The removed member is sent a notice (retried at each sync until the relay took it) that
+  // closes the group for them (docs/protocol-v2.md section 8.2).
   Status remove_group_member(std::string_view group_id, std::string_view member);
+  // In a group that removed us (GroupInfo::closed) sending, reacting, inviting and removing
+  // fail with kPermissionDenied "you were removed from this group (by <id>)".
   Result<MessageInfo> send_group_text(std::string_view group_id, std::string_view text);
   Result<MessageInfo> send_group_image(std::string_view group_id, std::vector<std::uint8_t> png);
   Result<MessageInfo> react_in_group(std::string_view group_id, std::int64_t message_id,

@@ -20,7 +20,7 @@ constexpr std::size_t kMaxTextBytes = 64 * 1024;
 constexpr std::size_t kMaxImageBytes = 384 * 1024;
 
 Status check_display_name(std::string_view what, std::string_view name, std::size_t max) {
-  if (name.empty()) return Error(ErrorCode::kInvalidArgument, std::string(what) + " is empty");
+  SC_TRY(core::check_outgoing_text(what, name));
   if (name.size() > max) {
     return Error(ErrorCode::kInvalidArgument,
                  std::string(what) + " is longer than " + std::to_string(max) + " bytes");
@@ -246,6 +246,21 @@ void Client::Impl::send_member_list(const std::string& group_id) {
   }
 }
 
+std::vector<std::string> Client::Impl::send_removal_notices() {
+  std::vector<std::string> unreached;
+  auto owed = groups_v2->owed_removal_notices();
+  if (!owed.ok()) return unreached;
+  for (const auto& n : *owed) {
+    // A member who is no v2 friend cannot be told (group control never travels over v1):
+    // the notice waits, and goes out once a v2 session with them exists.
+    if (!send_group_control(n.member, SecretString(n.content)).ok() ||
+        !groups_v2->mark_removal_notified(n.group_id, n.member).ok()) {
+      unreached.push_back(n.member);
+    }
+  }
+  return unreached;
+}
+
 void Client::Impl::send_pending_upgrades(const EventSink& emit) {
   auto all = store->friends();
   if (!all.ok()) return;
@@ -410,7 +425,8 @@ Status Client::add_friend(std::string_view id) {
   protocol::FriendRequest request;
   request.to_user_id = std::string(id);
   request.protocol = std::string(protocol::kKeyAgreementProtocol);
-  request.crypto_data = session->public_crypto_data();
+  // Marked as one of ours (docs/protocol-v2.md §2.1): same point, same key for everyone.
+  request.crypto_data = core::mark_v2_capable(session->public_crypto_data());
   auto sent = impl_->relay->connect(impl_->credentials, std::move(request));
   if (!sent.ok()) {
     if (sent.error().code() == ErrorCode::kNotFound) {
@@ -451,13 +467,14 @@ Result<FriendInfo> Client::accept(std::string_view id) {
   // replaces this channel key when accepted.)
   protocol::FriendResponse response;
   response.to_user_id = std::string(id);
-  response.crypto_data = session.public_crypto_data();
+  response.crypto_data = core::mark_v2_capable(session.public_crypto_data());
   SC_TRY(impl_->relay->respond(impl_->credentials, std::move(response)));
 
   store::Friend f;
   f.user_id = std::string(id);
   f.channel_key = std::move(key);
   f.created_at_ms = unix_millis_now();
+  f.peer_v2_capable = core::has_v2_marker(request->crypto_data);
   if (auto known = impl_->store->find_friend(id); known.ok() && *known) {
     f.nickname = (*known)->nickname;
   }
@@ -466,7 +483,8 @@ Result<FriendInfo> Client::accept(std::string_view id) {
     SC_TRY(impl_->store->delete_incoming_request(id));
     return impl_->store->delete_outgoing_request(id);  // crossed requests: one handshake wins
   }));
-  // Offer v2 right away. If the relay does not take it now, the next sync sends it.
+  // Offer v2 right away if they are one of ours. If the relay does not take it now, the next
+  // sync sends it.
   (void)impl_->send_pending_upgrade(f.user_id);
   SC_ASSIGN_OR_RETURN(store::Friend stored, impl_->require_friend(id));
   return to_info(stored);
@@ -563,6 +581,8 @@ namespace {
 
 Status check_text(std::string_view text) {
   if (text.empty()) return Error(ErrorCode::kInvalidArgument, "empty message");
+  // What the friend sees must be what was typed: no invalid UTF-8, nothing that shows empty.
+  SC_TRY(core::check_outgoing_text("message", text));
   if (text.size() > kMaxTextBytes) {
     return Error(ErrorCode::kTooLarge, "message longer than 64 KiB");
   }
@@ -604,6 +624,8 @@ Result<Client::Impl::Channel> Client::Impl::channel(ChatKind kind, std::string_v
     return Channel{kind, f.user_id, f.channel_key};
   }
   SC_ASSIGN_OR_RETURN(auto g, require_group(id));
+  // Everyone left in a group that removed us drops what we post there (section 8.2).
+  SC_TRY(groups_v2->require_open(g.group_id));
   return Channel{kind, g.group_id, g.key};
 }
 
@@ -676,6 +698,7 @@ Result<GroupInfo> Client::create_group(std::string_view name) {
 
 Status Client::invite_to_group(std::string_view group_id, std::string_view friend_id) {
   SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
+  SC_TRY(impl_->groups_v2->require_open(g.group_id));
   SC_ASSIGN_OR_RETURN(auto f, impl_->require_friend(friend_id));
   if (f.send_blocked) {
     // The invite hands over the group key: not to a friend whose key changed unverified.
@@ -751,6 +774,11 @@ Result<GroupInfo> Client::Impl::describe(const store::GroupRecord& g) {
   SC_ASSIGN_OR_RETURN(core::GroupProtocol p, groups_v2->protocol(g));
   info.protocol = p.v2 ? "v2" : "v1";
   info.protocol_reason = p.reason;
+  SC_ASSIGN_OR_RETURN(auto closed, groups_v2->closed(g.group_id));
+  if (closed) {
+    info.closed = true;
+    info.removed_by = closed->removed_by;
+  }
   return info;
 }
 
@@ -766,6 +794,7 @@ Result<std::vector<GroupInfo>> Client::groups() {
 
 Status Client::remove_group_member(std::string_view group_id, std::string_view member) {
   SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
+  SC_TRY(impl_->groups_v2->require_open(g.group_id));
   std::string member_id(member);
   if (auto f = find_friend(member); f.ok()) member_id = f->user_id;
   if (member_id == impl_->user_id) {
@@ -784,6 +813,8 @@ Status Client::remove_group_member(std::string_view group_id, std::string_view m
       unreached.push_back(id);
     }
   }
+  // The removed member learns it too; one we cannot reach now is told at a later sync.
+  impl_->send_removal_notices();
   if (!unreached.empty()) {
     std::string names;
     for (const auto& id : unreached)

@@ -88,6 +88,9 @@ struct Client::Impl {
   // group first if the relay has not taken it yet (docs/protocol-v2.md section 8.1). True:
   // send v2. An error: the announcement could not be posted (nothing else was sent).
   Result<bool> prepare_group_send(const store::GroupRecord& g);
+  // Posts every removal notice still owed (docs/protocol-v2.md section 8.2), marking each
+  // once the relay took it; returns the removed members that could not be told now.
+  std::vector<std::string> send_removal_notices();
   // After we invited someone: the member list to every member we have a v2 channel with.
   void send_member_list(const std::string& group_id);
 

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "relay_ids.hpp"
+#include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
 #include "secchats/crypto/v2/sender_key.hpp"
 #include "secchats/crypto/v2/wire.hpp"
@@ -412,8 +413,13 @@ Result<std::optional<std::string>> GroupV2::on_control(const std::string& from,
     }
     const std::string member(who->data(), who->size());
     if (member == own_user_id_) {
+      // Told by the member who removed us (section 8.2): the group is closed for us. A repeat
+      // (the remover retries until the relay took one) changes nothing and says nothing.
+      SC_ASSIGN_OR_RETURN(auto closed, store_.closed_group(group_id));
+      if (closed) return Warning();
+      SC_TRY(store_.close_group({group_id, from, unix_millis_now()}));
       return Warning(from + " removed you from group " + group_id +
-                     ": you will not be able to read its new messages");
+                     ": it is closed; you can no longer send to it or read its new messages");
     }
     SC_ASSIGN_OR_RETURN(auto target, find_member(group_id, member));
     if ((target && target->removed) || !is_relay_user_id(member)) return Warning();
@@ -495,11 +501,37 @@ Result<std::vector<std::string>> GroupV2::remove_member(std::string_view group_i
     if (!m || m->user_id == own_user_id_) {
       return Error(ErrorCode::kNotFound, "not a member of this group (as far as we know)");
     }
-    // Removing again only tells the others again (the caller re-sends the news).
+    // The removed member is told too (section 8.2), until the relay took the notice; removing
+    // again tells everyone again (the caller re-sends the news).
+    SC_TRY(store_.put_removal_notice(group_id, m->user_id));
     if (m->removed) return ok_status();
     return drop_member(group_id, member);
   }));
   return members(group_id);
+}
+
+Result<std::vector<GroupV2::OwedNotice>> GroupV2::owed_removal_notices() {
+  SC_ASSIGN_OR_RETURN(auto notices, store_.removal_notices());
+  std::vector<OwedNotice> out;
+  for (const auto& n : notices) {
+    out.push_back({n.group_id, n.user_id, encode_remove_json(n.group_id, n.user_id)});
+  }
+  return out;
+}
+
+Status GroupV2::mark_removal_notified(std::string_view group_id, std::string_view member) {
+  return store_.delete_removal_notice(group_id, member);
+}
+
+Result<std::optional<store::ClosedGroup>> GroupV2::closed(std::string_view group_id) {
+  return store_.closed_group(group_id);
+}
+
+Status GroupV2::require_open(std::string_view group_id) {
+  SC_ASSIGN_OR_RETURN(auto c, store_.closed_group(group_id));
+  if (!c) return ok_status();
+  return Error(ErrorCode::kPermissionDenied,
+               "you were removed from this group (by " + c->removed_by + ")");
 }
 
 }  // namespace secchats::core

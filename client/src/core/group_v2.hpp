@@ -29,7 +29,7 @@ struct GroupProtocol {
 // The UTF-8 texts inside a v2 UPDATE's content (base64'd as for every type):
 //   {"t":"members","g":"<group id>","m":["<user id>", ...]}
 //   {"t":"sender-key","d":"<base64 of crypto::v2::serialize_distribution>"}
-//   {"t":"remove","g":"<group id>","u":"<user id>"}
+//   {"t":"remove","g":"<group id>","u":"<user id>"}   (also to the removed member: section 8.2)
 std::string encode_members_json(std::string_view group_id, const std::vector<std::string>& members);
 std::string encode_remove_json(std::string_view group_id, std::string_view user_id);
 
@@ -100,6 +100,22 @@ class GroupV2 {
   // they are not a member we know of.
   Result<std::vector<std::string>> remove_member(std::string_view group_id,
                                                  std::string_view member);
+
+  // Removal notices (section 8.2): remove_member owes the removed member a "remove" control
+  // naming them; the caller posts it over pairwise v2 and marks it once the relay took it
+  // (until then it is tried again at each sync). The member who gets it (from a member it
+  // knows, for that group) closes the group: see closed() and require_open().
+  struct OwedNotice {
+    std::string group_id;
+    std::string member;
+    std::string content;  // the control text (no secret in it)
+  };
+  Result<std::vector<OwedNotice>> owed_removal_notices();
+  Status mark_removal_notified(std::string_view group_id, std::string_view member);
+  // Who removed us from the group and when; nullopt while we are in it.
+  Result<std::optional<store::ClosedGroup>> closed(std::string_view group_id);
+  // kPermissionDenied "you were removed from this group (by <id>)" in a closed group.
+  Status require_open(std::string_view group_id);
 
  private:
   Result<std::optional<store::GroupMember>> find_member(std::string_view group_id,

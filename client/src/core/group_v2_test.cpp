@@ -63,11 +63,20 @@ struct Party {
   static inline SecretString group_key = crypto::v1::generate_group_key();
 };
 
+// A friendship made by two of our clients: the key exchange carried the v2 marker
+// (docs/protocol-v2.md §2.1), so each offers the other its bundle.
+store::Friend marked_friend(const std::string& id, const SecretString& key,
+                            std::int64_t created_at_ms = 1, const std::string& nickname = "") {
+  store::Friend f{id, nickname, key, "v1", created_at_ms};
+  f.peer_v2_capable = true;
+  return f;
+}
+
 // Pairwise v2 between two parties, as in pairwise_v2_test.cpp.
 void befriend_v2(Party& a, Party& b) {
   const SecretString key = crypto::v1::generate_group_key();
-  ASSERT_TRUE(a.store->upsert_friend({b.id, "", key, "v1", 1}).ok());
-  ASSERT_TRUE(b.store->upsert_friend({a.id, "", key, "v1", 1}).ok());
+  ASSERT_TRUE(a.store->upsert_friend(marked_friend(b.id, key)).ok());
+  ASSERT_TRUE(b.store->upsert_friend(marked_friend(a.id, key)).ok());
   for (int round = 0; round < 6; ++round) {
     bool any = false;
     for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
@@ -300,7 +309,7 @@ TEST_F(GroupV2Test, RemovalRekeysAndShutsTheMemberOut) {
   EXPECT_EQ(control(alice, bob, encode_remove_json(kGroup, carol.id)), std::nullopt);
   EXPECT_EQ((*bob.store->own_sender_key(kGroup))->epoch, 2U);
   distribute(bob, {&alice});
-  // Carol is told as well (the CLI does not tell her; a warning if someone does).
+  // Carol is told as well (section 8.2): a warning, and the group is closed for her.
   auto told = control(alice, carol, encode_remove_json(kGroup, carol.id));
   ASSERT_TRUE(told.has_value());
 
@@ -322,6 +331,63 @@ TEST_F(GroupV2Test, RemovalRekeysAndShutsTheMemberOut) {
   EXPECT_FALSE(v1_post.message.has_value());
   ASSERT_TRUE(v1_post.warning.has_value());
   EXPECT_NE(v1_post.warning->find("removed"), std::string::npos);
+}
+
+TEST_F(GroupV2Test, TheRemovedMemberIsToldAndTheGroupClosesForThem) {
+  // Before: nothing was owed to the removed member, so they never learned it.
+  ASSERT_TRUE(alice.groups->remove_member(kGroup, carol.id).ok());
+  auto owed = alice.groups->owed_removal_notices();
+  ASSERT_TRUE(owed.ok());
+  ASSERT_EQ(owed->size(), 1U);
+  EXPECT_EQ(owed->front().group_id, kGroup);
+  EXPECT_EQ(owed->front().member, carol.id);
+  EXPECT_EQ(owed->front().content, encode_remove_json(kGroup, carol.id));
+  // Owed until the relay took it.
+  ASSERT_EQ(alice.groups->owed_removal_notices()->size(), 1U);
+
+  EXPECT_TRUE(carol.groups->require_open(kGroup).ok());
+  auto told = control(alice, carol, owed->front().content);
+  ASSERT_TRUE(told.has_value());
+  EXPECT_NE(told->find("removed you"), std::string::npos) << *told;
+  EXPECT_NE(told->find(alice.id), std::string::npos);
+  ASSERT_TRUE(alice.groups->mark_removal_notified(kGroup, carol.id).ok());
+  EXPECT_TRUE(alice.groups->owed_removal_notices()->empty());
+
+  auto closed = carol.groups->closed(kGroup);
+  ASSERT_TRUE(closed.ok() && closed->has_value());
+  EXPECT_EQ((*closed)->removed_by, alice.id);
+  auto refused = carol.groups->require_open(kGroup);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message().find("removed from this group"), std::string::npos);
+  // A repeat (the remover retried) changes nothing and says nothing.
+  EXPECT_EQ(control(alice, carol, owed->front().content), std::nullopt);
+  EXPECT_EQ((*carol.groups->closed(kGroup))->removed_by, alice.id);
+  // The others are not closed.
+  EXPECT_TRUE(bob.groups->require_open(kGroup).ok());
+  EXPECT_TRUE(alice.groups->require_open(kGroup).ok());
+}
+
+TEST_F(GroupV2Test, OnlyAMemberCanCloseAGroupForUs) {
+  // A friend who is not in the group (as far as Bob knows) cannot tell Bob he was removed.
+  Party dave{dir, "dddddddddddddddd", "dave"};
+  befriend_v2(dave, bob);
+  auto note = control(dave, bob, encode_remove_json(kGroup, bob.id));
+  ASSERT_TRUE(note.has_value());
+  EXPECT_NE(note->find("ignored"), std::string::npos) << *note;
+  EXPECT_TRUE(bob.groups->require_open(kGroup).ok());
+  // Nor can a member, for a group other than the one it is in.
+  const std::string other = "ffeeddccbbaa99887766554433221100";
+  note = control(alice, bob, encode_remove_json(other, bob.id));
+  EXPECT_TRUE(note.has_value());
+  EXPECT_TRUE(bob.groups->require_open(other).ok());
+  EXPECT_TRUE(bob.groups->require_open(kGroup).ok());
+  // A removed member can no longer close it for anyone.
+  ASSERT_TRUE(alice.groups->remove_member(kGroup, carol.id).ok());
+  EXPECT_EQ(control(alice, bob, encode_remove_json(kGroup, carol.id)), std::nullopt);
+  note = control(carol, bob, encode_remove_json(kGroup, bob.id));
+  EXPECT_TRUE(note.has_value());
+  EXPECT_TRUE(bob.groups->require_open(kGroup).ok());
 }
 
 TEST(GroupV2Mixed, AGroupWithAV1FriendStaysV1AndSaysWhy) {

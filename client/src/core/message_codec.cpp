@@ -1,5 +1,8 @@
 #include "message_codec.hpp"
 
+#include <unicode/uchar.h>
+
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -120,39 +123,104 @@ std::optional<std::vector<std::uint8_t>> utf8_to_latin1(std::string_view s) {
 
 }  // namespace
 
-std::string display_text(std::string_view text, std::size_t max_bytes, bool multiline) {
+namespace {
+
+// One UTF-8 sequence at the start of `text`: its length and code point, or length 0 if it is
+// not a valid sequence (truncated, overlong, a surrogate, above U+10FFFF).
+struct Utf8Char {
+  std::size_t len = 0;
+  std::uint32_t cp = 0;
+};
+
+Utf8Char next_utf8(std::string_view text) {
+  const auto c = static_cast<unsigned char>(text[0]);
+  const std::size_t len = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 0;
+  if (len == 0 || len > text.size()) return {};
+  std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto d = static_cast<unsigned char>(text[k]);
+    if ((d & 0xC0) != 0x80) return {};
+    cp = (cp << 6) | (d & 0x3F);
+  }
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return {};
+  }
+  return {len, cp};
+}
+
+// A code point that shows something: not white space, not a control or format character,
+// not default-ignorable (variation selectors, fillers) and assigned.
+bool visible(std::uint32_t cp) {
+  const auto c = static_cast<UChar32>(cp);
+  if (u_isUWhiteSpace(c) || u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) {
+    return false;
+  }
+  switch (u_charType(c)) {
+    case U_CONTROL_CHAR:
+    case U_FORMAT_CHAR:
+    case U_UNASSIGNED:
+    case U_SURROGATE:
+    case U_LINE_SEPARATOR:
+    case U_PARAGRAPH_SEPARATOR:
+    case U_SPACE_SEPARATOR:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+std::string display_text(std::string_view text, std::size_t max_bytes) {
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   std::string out;
   out.reserve(std::min(text.size(), max_bytes));
   std::size_t i = 0;
   while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t len = c < 0x80           ? 1
-                      : (c >> 5) == 0x6  ? 2
-                      : (c >> 4) == 0xE  ? 3
-                      : (c >> 3) == 0x1E ? 4
-                                         : 0;
-    std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    bool valid = len > 0 && i + len <= text.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      const auto d = static_cast<unsigned char>(text[i + k]);
-      valid = (d & 0xC0) == 0x80;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    // Overlong forms, surrogates and out-of-range code points are invalid too.
-    if (valid &&
-        ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-         (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))) {
-      valid = false;
-    }
-    std::string_view piece = valid ? text.substr(i, len) : kReplacement;
-    i += valid ? len : 1;
-    const bool control = cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0);
-    if (valid && control && !(multiline && (cp == '\n' || cp == '\t'))) continue;
+    const Utf8Char ch = next_utf8(text.substr(i));
+    // One invalid byte at a time: each becomes one U+FFFD and decoding resumes after it.
+    const std::string_view piece = ch.len > 0 ? text.substr(i, ch.len) : kReplacement;
     if (out.size() + piece.size() > max_bytes) break;
     out.append(piece);
+    i += ch.len > 0 ? ch.len : 1;
   }
   return out;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const Utf8Char ch = next_utf8(text.substr(i));
+    if (ch.len == 0) return false;
+    i += ch.len;
+  }
+  return true;
+}
+
+bool has_visible_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const Utf8Char ch = next_utf8(text.substr(i));
+    if (ch.len > 0 && visible(ch.cp)) return true;
+    i += ch.len > 0 ? ch.len : 1;
+  }
+  return false;
+}
+
+Status check_outgoing_text(std::string_view what, std::string_view text) {
+  if (text.empty()) return Error(ErrorCode::kInvalidArgument, std::string(what) + " is empty");
+  if (!is_valid_utf8(text)) {
+    return Error(ErrorCode::kInvalidArgument, std::string(what) + " is not valid UTF-8");
+  }
+  if (!has_visible_character(text)) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        std::string(what) + " has no visible character (only spaces or control characters)");
+  }
+  return ok_status();
 }
 
 protocol::Message make_text(const Sender& from, std::string_view to_id, std::int64_t message_id,
@@ -165,19 +233,9 @@ protocol::Message make_text(const Sender& from, std::string_view to_id, std::int
 protocol::Message make_image(const Sender& from, std::string_view to_id, std::int64_t message_id,
                              std::int64_t now_ms, const std::vector<std::uint8_t>& png) {
   auto m = base(from, to_id, message_id, now_ms, "IMG");
-  // As the reference client writes it (vector aes256gcm_messages[2]): each byte becomes the
-  // character of the same code point, the text is UTF-8 encoded, then base64'd.
-  std::string text;
-  text.reserve(png.size() * 2);
-  for (std::uint8_t byte : png) {
-    if (byte < 0x80) {
-      text.push_back(static_cast<char>(byte));
-    } else {
-      text.push_back(static_cast<char>(0xC0 | (byte >> 6)));
-      text.push_back(static_cast<char>(0x80 | (byte & 0x3F)));
-    }
-  }
-  m.content = base64_encode(text);
+  // As the reference UI writes it (COMPAT.md §5, vectors/reference-ui-forms.json): the "text"
+  // of an image is the base64 of its bytes, and that text is base64'd like every content.
+  m.content = base64_encode(base64_encode(png));
   return m;
 }
 
@@ -186,8 +244,9 @@ protocol::Message make_reaction(const Sender& from, std::string_view to_id, std:
                                 std::string_view new_reaction, std::string_view old_reaction) {
   auto m = base(from, to_id, message_id, now_ms, "EMOJI");
   m.reply_to_message_id = target_message_id;
-  m.new_emoji = reaction_symbol(new_reaction);
-  m.old_emoji = reaction_symbol(old_reaction);
+  // The enum names, as the reference UI writes and reads them (COMPAT.md §5).
+  m.new_emoji = new_reaction.empty() ? std::string(kNoReaction) : std::string(new_reaction);
+  m.old_emoji = old_reaction.empty() ? std::string(kNoReaction) : std::string(old_reaction);
   return m;
 }
 
@@ -199,10 +258,27 @@ protocol::Message make_update(const Sender& from, std::string_view to_id, std::i
 }
 
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text) {
-  // A PNG in byte-text form starts with U+0089, which is not in the base64 alphabet, so
-  // trying base64 first cannot misread it.
-  if (auto bytes = base64_decode(text); bytes && !bytes->empty()) return std::move(*bytes);
-  if (auto bytes = utf8_to_latin1(text)) return std::move(*bytes);
+  static constexpr std::array<std::uint8_t, 8> kPngSignature = {0x89, 'P',  'N',  'G',
+                                                                '\r', '\n', 0x1a, '\n'};
+  auto is_png = [](const std::vector<std::uint8_t>& b) {
+    return b.size() >= kPngSignature.size() &&
+           std::equal(kPngSignature.begin(), kPngSignature.end(), b.begin());
+  };
+  // Every form we accept, in the order tried: the reference UI's (the text is the base64 of
+  // the bytes), the bytes themselves (content was base64 once), and the reference library's
+  // vector form (each byte a Latin-1 character, UTF-8 encoded). The first that yields a PNG
+  // signature wins. The forms cannot be confused: a raw PNG starts with byte 0x89 and the
+  // Latin-1 form with C2 89, neither of which is in the base64 alphabet, and base64 text
+  // never starts with byte 0x89.
+  std::optional<std::vector<std::uint8_t>> ui_form = base64_decode(text);
+  if (ui_form && is_png(*ui_form)) return std::move(*ui_form);
+  std::vector<std::uint8_t> raw(text.begin(), text.end());
+  if (is_png(raw)) return raw;
+  std::optional<std::vector<std::uint8_t>> latin1 = utf8_to_latin1(text);
+  if (latin1 && is_png(*latin1)) return std::move(*latin1);
+  // Not a PNG in any form: kept as the sender's UI would read it, for the caller to judge.
+  if (ui_form && !ui_form->empty()) return std::move(*ui_form);
+  if (latin1) return std::move(*latin1);
   return Error(ErrorCode::kInvalidArgument, "image content is neither base64 nor byte text");
 }
 
@@ -224,17 +300,20 @@ Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::st
     auto text = base64_decode_to_string(content);
     if (!text) return Error(ErrorCode::kInvalidArgument, "message content is not base64");
     if (info.type == "TEXT") {
-      info.text = display_text(*text, text->size(), /*multiline=*/true);
+      // Everything the friend typed, controls included; only invalid UTF-8 is replaced.
+      info.text = display_text(*text);
     } else {
       SC_ASSIGN_OR_RETURN(info.image, decode_image_text(*text));
     }
   } else if (info.type == "EMOJI") {
     auto name = normalize_reaction(m.new_emoji.value_or(""));
-    info.emoji =
-        name.ok() ? (*name == "EMO_SMILE_PLUS" ? std::string() : *name) : m.new_emoji.value_or("");
+    // A name (what the reference UI sends) or an emoji character (older clients); shown as
+    // the emoji (reaction_symbol).
+    info.emoji = name.ok() ? (*name == kNoReaction ? std::string() : *name)
+                           : display_text(m.new_emoji.value_or(""), 64);
   } else {
     // Unknown types (UPDATE, future ones) are kept as they came, undecoded.
-    info.text = display_text(content, content.size());
+    info.text = display_text(content);
   }
   return info;
 }

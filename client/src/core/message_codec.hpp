@@ -23,8 +23,12 @@ protocol::Message make_text(const Sender& from, std::string_view to_id, std::int
                             std::int64_t now_ms, std::string_view text);
 protocol::Message make_image(const Sender& from, std::string_view to_id, std::int64_t message_id,
                              std::int64_t now_ms, const std::vector<std::uint8_t>& png);
-// `new_reaction` / `old_reaction` are EMO_* names; they travel as the emoji characters the
-// reference client writes (EMO_SMILE_PLUS, "none", travels as "").
+// The reaction name that means "none" (COMPAT.md §5).
+inline constexpr std::string_view kNoReaction = "EMO_SMILE_PLUS";
+
+// `new_reaction` / `old_reaction` are EMO_* names and travel as those names, as the reference
+// UI writes them (COMPAT.md §5); "" is sent as EMO_SMILE_PLUS ("none": a removal as
+// new_reaction, no previous reaction as old_reaction).
 protocol::Message make_reaction(const Sender& from, std::string_view to_id, std::int64_t message_id,
                                 std::int64_t now_ms, std::int64_t target_message_id,
                                 std::string_view new_reaction, std::string_view old_reaction);
@@ -40,14 +44,24 @@ protocol::Message make_update(const Sender& from, std::string_view to_id, std::i
 Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::string_view chat_id,
                               std::string_view relay_sender_id, std::int64_t server_timestamp);
 
-// Text from a peer made safe to store and print: invalid UTF-8 becomes U+FFFD, control
-// characters are dropped (newlines and tabs too unless `multiline`), and it is cut to at most
-// `max_bytes` on a character boundary.
-std::string display_text(std::string_view text, std::size_t max_bytes, bool multiline = false);
+// Text from a peer as the library keeps it: valid UTF-8 in which each invalid byte became
+// one U+FFFD and nothing after it was lost; every valid code point, control characters
+// included, is kept (whoever shows it escapes it). Cut to at most `max_bytes` on a character
+// boundary (names: nickname 64, group name 100).
+std::string display_text(std::string_view text, std::size_t max_bytes = std::string_view::npos);
 
-// The image inside an IMG message. The reference client's own vector carries the bytes as
-// Latin-1 characters (UTF-8 encoded, then base64); COMPAT.md's prose says base64 of the bytes.
-// We send the vector's form and accept both.
+bool is_valid_utf8(std::string_view text);
+// True if the UTF-8 text has a character that shows something: not white space, a control,
+// a format or a default-ignorable character (ICU's Unicode properties).
+bool has_visible_character(std::string_view text);
+// What we send or call ourselves (message text, nickname, group name): kInvalidArgument
+// "<what> is empty", "<what> is not valid UTF-8" or "<what> has no visible character ...".
+Status check_outgoing_text(std::string_view what, std::string_view text);
+
+// The image inside an IMG message's decoded text. We send the reference UI's form (the text
+// is the base64 of the PNG bytes, COMPAT.md §5) and accept it, the raw bytes, and the
+// reference library's vector form (bytes as Latin-1 characters); a PNG signature decides.
+// kInvalidArgument if no form decodes.
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text);
 
 }  // namespace secchats::core

@@ -99,6 +99,41 @@ Result<v2::Bundle> decode_bundle_json(std::string_view json) {
   return b;
 }
 
+namespace {
+
+// The three fields of a public ECDH value, or nothing if it is not one (classic DH has no
+// curve name in front).
+std::optional<std::vector<std::string>> ecdh_fields(std::string_view crypto_data) {
+  auto text = base64_decode_to_string(crypto_data);
+  if (!text) return std::nullopt;
+  std::vector<std::string> fields;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t colon = text->find(':', start);
+    fields.push_back(text->substr(start, colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  if (fields.size() != 3 || !fields[0].starts_with("secp") || fields[1].empty()) {
+    return std::nullopt;
+  }
+  return fields;
+}
+
+}  // namespace
+
+std::string mark_v2_capable(std::string_view public_crypto_data) {
+  auto fields = ecdh_fields(public_crypto_data);
+  if (!fields) return std::string(public_crypto_data);
+  return base64_encode((*fields)[0] + ":0" + (*fields)[1] + ":" + (*fields)[2]);
+}
+
+bool has_v2_marker(std::string_view crypto_data) {
+  auto fields = ecdh_fields(crypto_data);
+  // "0" alone would be a zero x, which BigInteger also writes so.
+  return fields && (*fields)[1].size() > 1 && (*fields)[1][0] == '0';
+}
+
 // ---------------------------------------------------------------------------------------------
 
 PairwiseV2::PairwiseV2(store::Store& store, std::string own_user_id,
@@ -335,6 +370,10 @@ Result<std::optional<std::string>> PairwiseV2::seal_bundle_update(const std::str
                                                                   const Sender& me) {
   SC_ASSIGN_OR_RETURN(store::Friend f, require_friend(friend_id));
   if (f.update_sent) return std::optional<std::string>();
+  // Never to a friend that has not shown it speaks v2 (no marker in its key exchange, no
+  // bundle from it): a reference client would show our UPDATE as an empty unread chat
+  // (COMPAT.md §8). If it turns out to be ours after all, its bundle brings ours.
+  if (!f.peer_v2_capable && f.peer_bundle.empty()) return std::optional<std::string>();
   if (f.v2_active) {
     // They can only have gone v2 with our bundle, so it did arrive (the flag was lost to a
     // crash after posting); a v1 UPDATE now would only be refused as a downgrade.

@@ -32,6 +32,15 @@ std::string encode_bundle_json(const crypto::v2::Bundle& bundle);
 // the signature (crypto::v2::verify_bundle does).
 Result<crypto::v2::Bundle> decode_bundle_json(std::string_view json);
 
+// Our clients' v2 marker in a v1 ECDH public value (docs/protocol-v2.md §2.1). cryptoData is
+// base64("curve:xhex:yhex") (COMPAT.md §4); the reference client writes hex without leading
+// zeros (Java BigInteger.toString(16)) and reads it with new BigInteger(s, 16), so an x
+// written with one extra leading "0" is the same point to everyone, yet tells one of our
+// clients that the peer speaks v2. mark_v2_capable returns its input unchanged if it is not
+// such a value; has_v2_marker is true only for a marked ECDH value.
+std::string mark_v2_capable(std::string_view public_crypto_data);
+bool has_v2_marker(std::string_view crypto_data);
+
 // Why nothing may be sent to a friend whose identity key changed after it was verified
 // (kInsecure): messages, key confirmations and group invites all answer with it.
 Error sending_blocked_error(std::string_view friend_id);

@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "secchats/common/clock.hpp"
@@ -58,13 +61,22 @@ struct Party {
   std::unique_ptr<PairwiseV2> v2;
 };
 
+// A friendship made by two of our clients: the key exchange carried the v2 marker
+// (docs/protocol-v2.md §2.1), so each offers the other its bundle.
+store::Friend marked_friend(const std::string& id, const SecretString& key,
+                            std::int64_t created_at_ms = 1, const std::string& nickname = "") {
+  store::Friend f{id, nickname, key, "v1", created_at_ms};
+  f.peer_v2_capable = true;
+  return f;
+}
+
 // Ids chosen so the initiator (the smaller id) is known.
 const std::string kSmall = "1111111111111111";
 const std::string kLarge = "9999999999999999";
 
 void befriend(Party& a, Party& b, const SecretString& key = crypto::v1::generate_group_key()) {
-  ASSERT_TRUE(a.store->upsert_friend({b.id, "", key, "v1", 1}).ok());
-  ASSERT_TRUE(b.store->upsert_friend({a.id, "", key, "v1", 1}).ok());
+  ASSERT_TRUE(a.store->upsert_friend(marked_friend(b.id, key)).ok());
+  ASSERT_TRUE(b.store->upsert_friend(marked_friend(a.id, key)).ok());
 }
 
 // Delivers one encContent from `from` to `to`, in a transaction as the sync round does.
@@ -430,7 +442,7 @@ TEST_P(KeyChange, WarnsAndBlocksSendingToAVerifiedFriendUntilVerifiedAgain) {
 
   // Another key pair under Bob's id and channel (a relay that broke v1, say).
   Party fake_bob(dir, kLarge, "NotBob");
-  ASSERT_TRUE(fake_bob.store->upsert_friend({alice.id, "", key, "v1", 1}).ok());
+  ASSERT_TRUE(fake_bob.store->upsert_friend(marked_friend(alice.id, key)).ok());
   opened = deliver(alice, fake_bob, bundle_update_wire(fake_bob, alice, fake_bob.v2->own_bundle()));
   EXPECT_FALSE(opened.message);
   ASSERT_TRUE(opened.warning);
@@ -549,7 +561,8 @@ TEST(PairwiseV2, BefriendingAgainKeepsTheV2State) {
   const auto state = state_of(alice, bob.id);
   // A new handshake (Bob re-sent a friend request, Alice accepted): a new channel key only.
   ASSERT_TRUE(
-      alice.store->upsert_friend({bob.id, "Bob", crypto::v1::generate_group_key(), "v1", 2}).ok());
+      alice.store->upsert_friend(marked_friend(bob.id, crypto::v1::generate_group_key(), 2, "Bob"))
+          .ok());
   auto f = alice.friend_record(bob.id);
   EXPECT_TRUE(f.v2_active);
   EXPECT_TRUE(f.update_sent);
@@ -558,6 +571,93 @@ TEST(PairwiseV2, BefriendingAgainKeepsTheV2State) {
   // Nothing is re-offered, and v2 goes on.
   EXPECT_TRUE(pending(alice, bob).empty());
   EXPECT_EQ(text_of(deliver(bob, alice, seal(alice, bob, "same session"))), "same session");
+}
+
+// ---------------------------------------------------------------------------------------------
+// How our clients recognise each other (docs/protocol-v2.md §2.1)
+
+boost::json::value crypto_vectors() {
+  std::ifstream in(std::string(SECCHATS_VECTORS_DIR) + "/reference-crypto.json");
+  EXPECT_TRUE(in.good()) << "vectors not found at " << SECCHATS_VECTORS_DIR;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return boost::json::parse(ss.str());
+}
+
+TEST(V2Marker, MarksOurValuesAndNoReferenceOne) {
+  const auto v = crypto_vectors();
+  for (const auto& e : v.at("ecdh").as_array()) {
+    for (const char* field : {"initiator_public", "responder_public"}) {
+      const std::string reference(e.at(field).as_string());
+      EXPECT_FALSE(has_v2_marker(reference)) << field;
+      const std::string marked = mark_v2_capable(reference);
+      EXPECT_NE(marked, reference);
+      EXPECT_TRUE(has_v2_marker(marked));
+      // One extra leading zero on x, nothing else changed.
+      const std::string text = *base64_decode_to_string(marked);
+      const std::string plain = *base64_decode_to_string(reference);
+      const auto colon = plain.find(':');
+      EXPECT_EQ(text, plain.substr(0, colon + 1) + "0" + plain.substr(colon + 1));
+    }
+  }
+  for (const char* field : {"initiator_public", "responder_public"}) {
+    const std::string dh(v.at("classic_dh_512").at(field).as_string());
+    EXPECT_FALSE(has_v2_marker(dh));
+    EXPECT_EQ(mark_v2_capable(dh), dh);  // classic DH is left as it is (and refused)
+    auto inspected = crypto::v1::inspect_public_crypto_data(mark_v2_capable(dh));
+    ASSERT_FALSE(inspected.ok());
+    EXPECT_EQ(inspected.error().code(), ErrorCode::kInsecure);
+  }
+  EXPECT_FALSE(has_v2_marker("not base64!"));
+  EXPECT_FALSE(has_v2_marker(base64_encode(std::string("secp521r1:0:1"))));
+}
+
+TEST(V2Marker, AMarkedValueIsTheSamePointAndTheSameChannelKey) {
+  for (auto curve :
+       {crypto::v1::Curve::kP256, crypto::v1::Curve::kP384, crypto::v1::Curve::kP521}) {
+    auto a = crypto::v1::EcdhSession::generate(curve);
+    auto b = crypto::v1::EcdhSession::generate(curve);
+    ASSERT_TRUE(a.ok() && b.ok());
+    const std::string marked = mark_v2_capable(a->public_crypto_data());
+    auto inspected = crypto::v1::inspect_public_crypto_data(marked);
+    ASSERT_TRUE(inspected.ok()) << inspected.error().message();
+    EXPECT_EQ(*inspected, curve);
+    auto from_marked = b->derive_channel_key(marked);
+    auto from_plain = b->derive_channel_key(a->public_crypto_data());
+    auto other_side = a->derive_channel_key(mark_v2_capable(b->public_crypto_data()));
+    ASSERT_TRUE(from_marked.ok() && from_plain.ok() && other_side.ok());
+    EXPECT_EQ(from_marked->str(), from_plain->str());
+    EXPECT_EQ(other_side->str(), from_plain->str());
+  }
+  // The point is still validated: a marked value off the curve is refused.
+  auto a = crypto::v1::EcdhSession::generate(crypto::v1::Curve::kP256);
+  ASSERT_TRUE(a.ok());
+  std::string text = *base64_decode_to_string(mark_v2_capable(a->public_crypto_data()));
+  text.back() = text.back() == '1' ? '2' : '1';
+  EXPECT_FALSE(crypto::v1::inspect_public_crypto_data(base64_encode(text)).ok());
+}
+
+TEST(V2Marker, NoBundleGoesToAFriendThatDidNotShowItSpeaksV2) {
+  TempDir dir;
+  Party ours(dir, kSmall, "Ours"), reference(dir, kLarge, "Reference");
+  const SecretString key = crypto::v1::generate_group_key();
+  // A reference client: no marker in its key exchange.
+  ASSERT_TRUE(ours.store->upsert_friend({reference.id, "", key, "v1", 1}).ok());
+  auto update = ours.v2->seal_bundle_update(reference.id, ours.me);
+  ASSERT_TRUE(update.ok());
+  EXPECT_FALSE(update->has_value()) << "a v1 UPDATE would show as an empty unread chat";
+  EXPECT_TRUE(pending(ours, reference).empty());
+
+  // An older build of ours (no marker) sends its bundle: then ours goes, and v2 follows.
+  ASSERT_TRUE(reference.store->upsert_friend(marked_friend(ours.id, key)).ok());
+  auto theirs = reference.v2->seal_bundle_update(ours.id, reference.me);
+  ASSERT_TRUE(theirs.ok() && theirs->has_value());
+  ASSERT_TRUE(reference.v2->mark_update_sent(ours.id).ok());
+  auto opened = deliver(ours, reference, **theirs);
+  EXPECT_FALSE(opened.warning.has_value());
+  auto now = ours.v2->seal_bundle_update(reference.id, ours.me);
+  ASSERT_TRUE(now.ok());
+  EXPECT_TRUE(now->has_value());
 }
 
 }  // namespace

@@ -90,6 +90,7 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
         f.user_id = from;
         f.channel_key = std::move(*key);
         f.created_at_ms = unix_millis_now();
+        f.peer_v2_capable = core::has_v2_marker(r.crypto_data.value_or(""));
         SC_TRY(store->upsert_friend(f));
         SC_TRY(store->delete_outgoing_request(from));
         SC_TRY(store->delete_incoming_request(from));
@@ -204,10 +205,16 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
   // New friendships and bundles of this sync (and anything a failed post left) get their
   // upgrade traffic now, after the rounds committed: never across the network inside one.
   send_pending_upgrades(emit);
+  // Removal notices still owed (docs/protocol-v2.md section 8.2); one that fails waits for the
+  // next sync (the member may have no v2 session with us yet).
+  (void)send_removal_notices();
   return ok_status();
 }
 
 Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink& emit) {
+  // A group that removed us (section 8.2) is no longer polled: nothing in it is for us.
+  SC_ASSIGN_OR_RETURN(auto closed, groups_v2->closed(group.group_id));
+  if (closed) return ok_status();
   const std::string channel = group_channel(group.group_id);
   for (int round = 0; round < kMaxPollsPerChannel; ++round) {
     SC_ASSIGN_OR_RETURN(std::int64_t cursor, store->cursor(channel));
@@ -311,6 +318,8 @@ Status Client::listen(const std::function<void(const Event&)>& on_event,
     SC_ASSIGN_OR_RETURN(std::int64_t hint, impl_->store->cursor(kQueueChannel));
     SC_ASSIGN_OR_RETURN(auto groups, impl_->store->groups());
     for (const auto& g : groups) {
+      SC_ASSIGN_OR_RETURN(auto closed, impl_->groups_v2->closed(g.group_id));
+      if (closed) continue;  // not polled: its posts must not wake us
       ids.push_back(g.group_id);
       SC_ASSIGN_OR_RETURN(std::int64_t c, impl_->store->cursor(group_channel(g.group_id)));
       hint = std::max(hint, c);

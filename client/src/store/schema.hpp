@@ -154,6 +154,25 @@ CREATE TABLE group_states (
   member_list_received INTEGER NOT NULL DEFAULT 0 CHECK (member_list_received IN (0, 1))
 );
 )sql"},
+    // Protocol v2 discovery and group removal (docs/protocol-v2.md §2.1 and §8.2). Per friend:
+    // their key-exchange value carried our clients' v2 marker (or they sent us a bundle), so
+    // our bundle may go to them; friends made before were offered it already. Removal notices
+    // we owe a removed member until the relay took one, and the groups that removed us.
+    Migration{5, R"sql(
+ALTER TABLE friends ADD COLUMN peer_v2_capable INTEGER NOT NULL DEFAULT 0
+  CHECK (peer_v2_capable IN (0, 1));
+UPDATE friends SET peer_v2_capable = 1 WHERE update_sent = 1 OR peer_bundle IS NOT NULL;
+CREATE TABLE group_removal_notices (
+  group_id TEXT NOT NULL,
+  user_id  TEXT NOT NULL,
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE closed_groups (
+  group_id     TEXT PRIMARY KEY NOT NULL,
+  removed_by   TEXT NOT NULL,
+  closed_at_ms INTEGER NOT NULL
+);
+)sql"},
 };
 
 inline constexpr int kLatestVersion = kMigrations.back().version;
@@ -202,24 +221,26 @@ inline constexpr std::string_view kSetOwnV2Keys =
 // or a re-sent friend request would silently wipe a verified key. (No UPSERT in SQLite 3.15:
 // insert if new, then update.)
 inline constexpr std::string_view kInsertFriendIfNew =
-    "INSERT OR IGNORE INTO friends (user_id, nickname, channel_key, protocol, created_at_ms) "
-    "VALUES (?, ?, ?, ?, ?);";
+    "INSERT OR IGNORE INTO friends (user_id, nickname, channel_key, protocol, created_at_ms, "
+    "peer_v2_capable) VALUES (?, ?, ?, ?, ?, ?);";
 inline constexpr std::string_view kUpdateFriendV1 =
-    "UPDATE friends SET nickname = ?, channel_key = ?, protocol = ? WHERE user_id = ?;";
+    "UPDATE friends SET nickname = ?, channel_key = ?, protocol = ?, peer_v2_capable = ? "
+    "WHERE user_id = ?;";
 // Column order as read_friend() expects it.
 inline constexpr std::string_view kSelectFriend =
     "SELECT user_id, nickname, channel_key, protocol, created_at_ms, peer_bundle, ratchet_state, "
-    "update_sent, control_pending, v2_active, verified_ik, identity_changed, send_blocked "
-    "FROM friends WHERE user_id = ?;";
+    "update_sent, control_pending, v2_active, verified_ik, identity_changed, send_blocked, "
+    "peer_v2_capable FROM friends WHERE user_id = ?;";
 inline constexpr std::string_view kSelectFriends =
     "SELECT user_id, nickname, channel_key, protocol, created_at_ms, peer_bundle, ratchet_state, "
-    "update_sent, control_pending, v2_active, verified_ik, identity_changed, send_blocked "
-    "FROM friends ORDER BY created_at_ms, rowid;";
+    "update_sent, control_pending, v2_active, verified_ik, identity_changed, send_blocked, "
+    "peer_v2_capable FROM friends ORDER BY created_at_ms, rowid;";
 inline constexpr std::string_view kUpdateFriendNickname =
     "UPDATE friends SET nickname = ? WHERE user_id = ?;";
 inline constexpr std::string_view kUpdateFriendV2 =
     "UPDATE friends SET peer_bundle = ?, ratchet_state = ?, update_sent = ?, control_pending = ?, "
-    "v2_active = ?, verified_ik = ?, identity_changed = ?, send_blocked = ? WHERE user_id = ?;";
+    "v2_active = ?, verified_ik = ?, identity_changed = ?, send_blocked = ?, "
+    "peer_v2_capable = ? WHERE user_id = ?;";
 
 // --- friend requests --------------------------------------------------------------------------
 
@@ -300,6 +321,18 @@ inline constexpr std::string_view kPutReceivedSenderKey =
     "(group_id, owner_user_id, epoch, key_id, state) VALUES (?, ?, ?, ?, ?);";
 inline constexpr std::string_view kDeleteReceivedSenderKeys =
     "DELETE FROM group_received_sender_keys WHERE group_id = ? AND owner_user_id = ?;";
+
+inline constexpr std::string_view kPutRemovalNotice =
+    "INSERT OR IGNORE INTO group_removal_notices (group_id, user_id) VALUES (?, ?);";
+inline constexpr std::string_view kSelectRemovalNotices =
+    "SELECT group_id, user_id FROM group_removal_notices ORDER BY rowid;";
+inline constexpr std::string_view kDeleteRemovalNotice =
+    "DELETE FROM group_removal_notices WHERE group_id = ? AND user_id = ?;";
+// The first removal wins: a second notice does not change who closed it or when.
+inline constexpr std::string_view kCloseGroup =
+    "INSERT OR IGNORE INTO closed_groups (group_id, removed_by, closed_at_ms) VALUES (?, ?, ?);";
+inline constexpr std::string_view kSelectClosedGroup =
+    "SELECT group_id, removed_by, closed_at_ms FROM closed_groups WHERE group_id = ?;";
 
 // --- messages ---------------------------------------------------------------------------------
 

@@ -405,6 +405,7 @@ Friend read_friend(const Stmt& s) {
   f.verified_ik = s.col_blob(10);
   f.identity_changed = s.col_int(11) != 0;
   f.send_blocked = s.col_int(12) != 0;
+  f.peer_v2_capable = s.col_int(13) != 0;
   return f;
 }
 
@@ -843,11 +844,16 @@ Status Store::upsert_friend(const Friend& f) {
           .text(f.nickname)
           .text(f.channel_key.view())
           .text(f.protocol)
-          .integer(f.created_at_ms);
+          .integer(f.created_at_ms)
+          .integer(f.peer_v2_capable ? 1 : 0);
       SC_ASSIGN_OR_RETURN(int inserted, insert.run("store friend"));
       if (inserted > 0) return ok_status();
       SC_ASSIGN_OR_RETURN(Stmt update, db.prepare(schema::kUpdateFriendV1));
-      update.text(f.nickname).text(f.channel_key.view()).text(f.protocol).text(f.user_id);
+      update.text(f.nickname)
+          .text(f.channel_key.view())
+          .text(f.protocol)
+          .integer(f.peer_v2_capable ? 1 : 0)
+          .text(f.user_id);
       SC_TRY(update.run("store friend"));
       return ok_status();
     });
@@ -865,6 +871,7 @@ Status Store::update_friend_v2(const Friend& f) {
         .blob(f.verified_ik)
         .integer(f.identity_changed ? 1 : 0)
         .integer(f.send_blocked ? 1 : 0)
+        .integer(f.peer_v2_capable ? 1 : 0)
         .text(f.user_id);
     SC_ASSIGN_OR_RETURN(int changed, stmt.run("store friend v2 state"));
     if (changed == 0) return Error(ErrorCode::kNotFound, "store: no such friend");
@@ -1078,6 +1085,53 @@ Status Store::set_member_list_received(std::string_view group_id) {
     stmt.text(group_id);
     SC_TRY(stmt.run("store group state"));
     return ok_status();
+  });
+}
+
+Status Store::put_removal_notice(std::string_view group_id, std::string_view user_id) {
+  return locked("store removal notice", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kPutRemovalNotice));
+    stmt.text(group_id).text(user_id);
+    SC_TRY(stmt.run("store removal notice"));
+    return ok_status();
+  });
+}
+
+Result<std::vector<RemovalNotice>> Store::removal_notices() {
+  return locked("list removal notices", impl_->db,
+                [&](Db& db) -> Result<std::vector<RemovalNotice>> {
+                  SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectRemovalNotices));
+                  return read_all<RemovalNotice>(stmt, "list removal notices", [](const Stmt& s) {
+                    return RemovalNotice{s.col_text(0), s.col_text(1)};
+                  });
+                });
+}
+
+Status Store::delete_removal_notice(std::string_view group_id, std::string_view user_id) {
+  return locked("delete removal notice", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kDeleteRemovalNotice));
+    stmt.text(group_id).text(user_id);
+    SC_TRY(stmt.run("delete removal notice"));
+    return ok_status();
+  });
+}
+
+Status Store::close_group(const ClosedGroup& c) {
+  return locked("close group", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kCloseGroup));
+    stmt.text(c.group_id).text(c.removed_by).integer(c.closed_at_ms);
+    SC_TRY(stmt.run("close group"));
+    return ok_status();
+  });
+}
+
+Result<std::optional<ClosedGroup>> Store::closed_group(std::string_view group_id) {
+  return locked("read closed group", impl_->db, [&](Db& db) -> Result<std::optional<ClosedGroup>> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectClosedGroup));
+    stmt.text(group_id);
+    return read_one<ClosedGroup>(stmt, "read closed group", [](const Stmt& s) {
+      return ClosedGroup{s.col_text(0), s.col_text(1), s.col_int(2)};
+    });
   });
 }
 

@@ -61,6 +61,9 @@ struct Friend {
   std::vector<std::uint8_t> verified_ik{};  // the identity key the user verified; empty: none
   bool identity_changed = false;            // their identity key changed, not verified since
   bool send_blocked = false;                // changed while verified: sending refused
+  // Their FriendRequest/FriendResponse carried our clients' v2 marker, or they sent us their
+  // bundle: only then is ours sent (docs/protocol-v2.md §2.1). Written by both upserts.
+  bool peer_v2_capable = false;
 };
 
 // A friend request we sent and whose answer has not arrived: our private ECDH session.
@@ -103,6 +106,17 @@ struct GroupMember {
   std::string user_id;
   bool removed = false;
   std::uint32_t sent_epoch = 0;  // the epoch of our sender key they were given; 0: none
+};
+// A removal notice we owe a member we removed (docs/protocol-v2.md §8.2).
+struct RemovalNotice {
+  std::string group_id;
+  std::string user_id;
+};
+// A group whose member `removed_by` removed us.
+struct ClosedGroup {
+  std::string group_id;
+  std::string removed_by;
+  std::int64_t closed_at_ms = 0;
 };
 struct OwnSenderKey {
   std::string group_id;
@@ -213,6 +227,14 @@ class Store {
   // Whether a member list for the group has been accepted (false for unknown groups).
   Result<bool> member_list_received(std::string_view group_id);
   Status set_member_list_received(std::string_view group_id);
+
+  // Removal notices owed (kept until the relay took one), oldest first.
+  Status put_removal_notice(std::string_view group_id, std::string_view user_id);
+  Result<std::vector<RemovalNotice>> removal_notices();
+  Status delete_removal_notice(std::string_view group_id, std::string_view user_id);
+  // Groups that removed us. close_group keeps the first closing.
+  Status close_group(const ClosedGroup& c);
+  Result<std::optional<ClosedGroup>> closed_group(std::string_view group_id);
 
   Result<std::optional<OwnSenderKey>> own_sender_key(std::string_view group_id);
   Status put_own_sender_key(const OwnSenderKey& k);  // replaces
