@@ -231,6 +231,17 @@ TEST_F(GroupV2Test, AMemberCannotPostAsAnother) {
   EXPECT_EQ(text_of(receive(carol, bob.id, post(bob, "real"))), "real");
 }
 
+TEST_F(GroupV2Test, TheSameCiphertextAgainFromItsSenderIsADuplicateDroppedSilently) {
+  // What Bob's outbox posts again after the relay's answer was lost: the same bytes.
+  const std::string wire = post(bob, "once");
+  EXPECT_EQ(text_of(receive(carol, bob.id, wire)), "once");
+  auto copy = receive(carol, bob.id, wire);
+  EXPECT_FALSE(copy.message.has_value());
+  EXPECT_FALSE(copy.warning.has_value()) << *copy.warning;
+  // The chain goes on as before.
+  EXPECT_EQ(text_of(receive(carol, bob.id, post(bob, "twice"))), "twice");
+}
+
 TEST_F(GroupV2Test, APostUnderAnotherMembersKeyIsRefused) {
   // Alice's post, posted again by Bob (the relay names Bob): never seen by Carol before, a
   // perfect ciphertext, and still refused.
