@@ -7,12 +7,14 @@
 
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <mutex>
 #include <thread>
 
 #include "exit_codes.hpp"
@@ -323,30 +325,64 @@ void cmd_sync(Command& c) {
   c.ok_or_fail(c.client().sync(printing_sink(c)));
 }
 
-// Ends the process as soon as nobody reads our stdout any more (`listen | head -n 1`): poll
+// Ends `listen` as soon as nobody reads our stdout any more (`listen | head -n 1`): poll
 // reports POLLERR on a pipe whose reader is gone, and POLLHUP on a terminal that hung up.
-// Ending here is as safe as Ctrl-C (below): events not yet printed stay stored and the next
-// sync or listen prints them. Regular files never report either, so this waits forever.
-void end_when_stdout_closes() {
-  std::thread([] {
-    pollfd p{STDOUT_FILENO, 0, 0};
-    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-    }
-    if ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) == 0) return;
-    static constexpr std::string_view kText =
-        "secchats: cannot write output: the reader of standard output is gone\n";
-    (void)!::write(STDERR_FILENO, kText.data(), kText.size());
-    std::_Exit(kExitFailure);
-  }).detach();
-}
+// Ending is as safe as Ctrl-C (below): events not yet printed stay stored and the next sync or
+// listen prints them. The one moment it waits for is between printing events and the library
+// forgetting them (the end of a sync round), so that what was printed is not printed again.
+// Regular files never report either condition, so for them this waits forever.
+class ListenWatch {
+ public:
+  // The sink is printing: a sync round is under way.
+  void printing() {
+    std::lock_guard lock(mu_);
+    busy_ = true;
+  }
+  // Between rounds (listen calls keep_going): what was printed has been forgotten.
+  void between_rounds() {
+    std::lock_guard lock(mu_);
+    busy_ = false;
+    idle_.notify_all();
+  }
+  void start() {
+    std::thread([this] {
+      pollfd p{STDOUT_FILENO, 0, 0};
+      while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+      }
+      if ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) == 0) return;
+      std::unique_lock lock(mu_);
+      idle_.wait(lock, [this] { return !busy_; });
+      static constexpr std::string_view kText =
+          "secchats: cannot write output: the reader of standard output is gone\n";
+      (void)!::write(STDERR_FILENO, kText.data(), kText.size());
+      std::_Exit(kExitFailure);
+    }).detach();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable idle_;
+  bool busy_ = false;
+};
 
 void cmd_listen(Command& c) {
   Client& client = c.client();
   // Interrupting is safe at any moment: every sync round commits items and cursor together,
   // so Ctrl-C keeps its default meaning (terminate) instead of waiting for a held long-poll.
   if (!c.out().json()) std::cerr << "listening; Ctrl-C to stop\n";
-  end_when_stdout_closes();
-  c.ok_or_fail(client.listen(printing_sink(c), [&c] { return c.out().written(); }));
+  // Never destroyed: the watching thread may outlive this function until the process ends.
+  static ListenWatch watch;
+  watch.start();
+  auto print = printing_sink(c);
+  c.ok_or_fail(client.listen(
+      [&](const Event& e) {
+        watch.printing();
+        return print(e);
+      },
+      [&c] {
+        watch.between_rounds();
+        return c.out().written();
+      }));
 }
 
 // How an outbox item reads in `pending` and under its message in `history`.
