@@ -1,15 +1,21 @@
 // secchats — the command-line client. Parses arguments, unlocks the store, calls libsecchats,
 // prints. Every command has a --json form; every failure is one line on stderr and a
 // distinct exit code (exit_codes.hpp, docs/cli.md).
+#include <poll.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <mutex>
+#include <thread>
 
 #include "exit_codes.hpp"
 #include "output.hpp"
@@ -305,17 +311,123 @@ void cmd_react(Command& c) {
   print_sent(c, c.value_or_fail(client.react(f.user_id, target, c.args().reaction)));
 }
 
+// The sink of sync and listen: an event counts as taken only once its line reached stdout;
+// one that did not is kept by the library and printed by the next sync or listen.
+Client::EventSink printing_sink(Command& c) {
+  return [&c](const Event& e) {
+    c.out().event(e);
+    return c.out().written();
+  };
+}
+
 void cmd_sync(Command& c) {
   // Printed as each channel commits, so a failure half-way loses nothing already stored.
-  c.ok_or_fail(c.client().sync([&](const Event& e) { c.out().event(e); }));
+  c.ok_or_fail(c.client().sync(printing_sink(c)));
 }
+
+// Ends `listen` as soon as nobody reads our stdout any more (`listen | head -n 1`): poll
+// reports POLLERR on a pipe whose reader is gone, and POLLHUP on a terminal that hung up.
+// Ending is as safe as Ctrl-C (below): events not yet printed stay stored and the next sync or
+// listen prints them. The one moment it waits for is between printing events and the library
+// forgetting them (the end of a sync round), so that what was printed is not printed again.
+// Regular files never report either condition, so for them this waits forever.
+class ListenWatch {
+ public:
+  // The sink is printing: a sync round is under way.
+  void printing() {
+    std::lock_guard lock(mu_);
+    busy_ = true;
+  }
+  // Between rounds (listen calls keep_going): what was printed has been forgotten.
+  void between_rounds() {
+    std::lock_guard lock(mu_);
+    busy_ = false;
+    idle_.notify_all();
+  }
+  void start() {
+    std::thread([this] {
+      pollfd p{STDOUT_FILENO, 0, 0};
+      while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+      }
+      if ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) == 0) return;
+      std::unique_lock lock(mu_);
+      idle_.wait(lock, [this] { return !busy_; });
+      static constexpr std::string_view kText =
+          "secchats: cannot write output: the reader of standard output is gone\n";
+      (void)!::write(STDERR_FILENO, kText.data(), kText.size());
+      std::_Exit(kExitFailure);
+    }).detach();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable idle_;
+  bool busy_ = false;
+};
 
 void cmd_listen(Command& c) {
   Client& client = c.client();
   // Interrupting is safe at any moment: every sync round commits items and cursor together,
   // so Ctrl-C keeps its default meaning (terminate) instead of waiting for a held long-poll.
   if (!c.out().json()) std::cerr << "listening; Ctrl-C to stop\n";
-  c.ok_or_fail(client.listen([&](const Event& e) { c.out().event(e); }, [] { return true; }));
+  // Never destroyed: the watching thread may outlive this function until the process ends.
+  static ListenWatch watch;
+  watch.start();
+  auto print = printing_sink(c);
+  c.ok_or_fail(client.listen(
+      [&](const Event& e) {
+        watch.printing();
+        return print(e);
+      },
+      [&c] {
+        watch.between_rounds();
+        return c.out().written();
+      }));
+}
+
+// How an outbox item reads in `pending` and under its message in `history`.
+std::string delivery_text(const std::string& delivery, int attempts,
+                          const std::string& last_error) {
+  std::string text =
+      delivery == "failed" ? "FAILED, refused by the relay" : "pending, not sent yet";
+  if (attempts > 0) {
+    text += " (" + std::to_string(attempts) + (attempts == 1 ? " try" : " tries");
+    if (!last_error.empty()) text += ": " + last_error;
+    text += ")";
+  }
+  return text;
+}
+
+void cmd_pending(Command& c) {
+  for (const auto& p : c.value_or_fail(c.client().pending())) {
+    const MessageInfo& m = p.message;
+    const std::string what =
+        m.type == "INVITE" ? "invite of " + p.invitee + " to group " + m.chat_id
+                           : std::string(m.type) + " to " +
+                                 (m.chat_kind == ChatKind::kGroup ? "group " : "") + m.chat_id;
+    JsonLine j;
+    j.add("event", "pending")
+        .add("messageId", m.message_id)
+        .add("chat", m.chat_id)
+        .add("chatKind", chat_kind_name(m.chat_kind))
+        .add("type", m.type)
+        .add("delivery", m.delivery)
+        .add("attempts", std::int64_t{p.attempts})
+        .add("lastError", p.last_error)
+        .add("queuedAt", p.queued_at_ms);
+    if (!p.invitee.empty()) j.add("invitee", p.invitee);
+    c.out().line("#" + std::to_string(m.message_id) + "  " + what + "  " +
+                     delivery_text(m.delivery, p.attempts, p.last_error),
+                 j.str());
+  }
+}
+
+void cmd_cancel(Command& c) {
+  const std::int64_t id = parse_message_id(c.args().message_id);
+  c.ok_or_fail(c.client().cancel_pending(id));
+  c.out().line("cancelled #" + std::to_string(id) +
+                   " here; if the relay had already taken it, the friend may still get it",
+               JsonLine().add("event", "cancelled").add("messageId", id).str());
 }
 
 void cmd_history(Command& c) {
@@ -328,8 +440,37 @@ void cmd_history(Command& c) {
     fs::create_directories(c.args().save_images, ec);
     if (ec) throw Failure{"cannot create " + c.args().save_images + ": " + ec.message(), 1};
   }
+  std::vector<PendingSend> outbox;
+  for (const auto& m : messages) {
+    if (m.delivery == "pending" || m.delivery == "failed") {
+      outbox = c.value_or_fail(client.pending());
+      break;
+    }
+  }
   for (const auto& m : messages) {
     c.out().message(m);
+    if (m.delivery == "pending" || m.delivery == "failed") {
+      // Our message is still in the outbox: say so right under it.
+      int attempts = 0;
+      std::string last_error;
+      for (const auto& p : outbox) {
+        if (p.message.message_id == m.message_id) {
+          attempts = p.attempts;
+          last_error = p.last_error;
+        }
+      }
+      c.out().line("  ^ #" + std::to_string(m.message_id) + " " +
+                       delivery_text(m.delivery, attempts, last_error) +
+                       " (secchats pending; secchats cancel " + std::to_string(m.message_id) + ")",
+                   JsonLine()
+                       .add("event", "delivery")
+                       .add("messageId", m.message_id)
+                       .add("chat", m.chat_id)
+                       .add("delivery", m.delivery)
+                       .add("attempts", std::int64_t{attempts})
+                       .add("lastError", last_error)
+                       .str());
+    }
     if (m.type == "IMG" && !c.args().save_images.empty()) {
       const fs::path file =
           fs::path(c.args().save_images) / (std::to_string(m.message_id) + ".png");
@@ -540,6 +681,10 @@ int main(int argc, char** argv) {
   react->add_option("EMOJI", a.reaction, "EMO_HEART, heart, ❤, ... or none")->required();
   sub(&app, "sync", "fetch everything new once and print it", cmd_sync);
   sub(&app, "listen", "wait for new traffic and print it as it arrives", cmd_listen);
+  sub(&app, "pending", "list sends the relay has not taken yet (the outbox)", cmd_pending);
+  sub(&app, "cancel", "drop a pending send (the relay may already have it)", cmd_cancel)
+      ->add_option("MESSAGE_ID", a.message_id)
+      ->required();
   auto* history = sub(&app, "history", "show a chat's messages", cmd_history);
   history->add_option("CHAT", a.id, "friend or group")->required();
   history->add_option("--limit", a.limit, "only the newest N");
@@ -606,12 +751,22 @@ int main(int argc, char** argv) {
     for (const auto& [subcommand, fn] : handlers) {
       if (subcommand->parsed()) {
         fn(command);
+        // Output that did not reach stdout is no success (docs/cli.md).
+        if (!command.out().written()) {
+          command.out().error("cannot write output: " + command.out().write_error(), kExitFailure);
+          return kExitFailure;
+        }
         return kExitOk;
       }
     }
     command.out().error("no command given (see --help)", kExitUsage);
     return kExitUsage;
   } catch (const Failure& f) {
+    if (!command.out().written()) {
+      // The failure came from (or after) lost output: that is what the user must hear.
+      command.out().error("cannot write output: " + command.out().write_error(), kExitFailure);
+      return kExitFailure;
+    }
     command.out().error(f.text, f.code);
     return f.code;
   } catch (const std::exception& e) {

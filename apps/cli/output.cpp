@@ -1,6 +1,8 @@
 #include "output.hpp"
 
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 
@@ -69,12 +71,18 @@ std::string who(const MessageInfo& m) {
 }  // namespace
 
 void Output::line(std::string_view human, std::string_view json_line) const {
+  if (!write_error_.empty()) return;
+  errno = 0;
   if (json_) {
     std::cout << json_line << '\n';
   } else {
     std::cout << human << '\n';
   }
   std::cout.flush();
+  if (!std::cout) {
+    const int err = errno;
+    write_error_ = err != 0 ? std::strerror(err) : "output stream failed";
+  }
 }
 
 void Output::message(const MessageInfo& m) const {

@@ -15,8 +15,13 @@ class Output {
   explicit Output(bool json) : json_(json) {}
   bool json() const { return json_; }
 
-  // Prints `human` in text mode, or the JSON object `json_line` (already serialised).
+  // Prints `human` in text mode, or the JSON object `json_line` (already serialised), and
+  // flushes. A write error (a closed pipe, a full disk) is remembered: nothing more is
+  // written, and written() turns false.
   void line(std::string_view human, std::string_view json_line) const;
+  // Every line so far reached stdout; else write_error() says why (strerror).
+  bool written() const { return write_error_.empty(); }
+  const std::string& write_error() const { return write_error_; }
   void event(const Event& e) const;
   void message(const MessageInfo& m) const;
   // One line on stderr: "secchats: <text>" or {"error":...,"code":...}.
@@ -24,6 +29,7 @@ class Output {
 
  private:
   bool json_;
+  mutable std::string write_error_;
 };
 
 // Builds a JSON object line from key/value pairs without exposing the JSON library.

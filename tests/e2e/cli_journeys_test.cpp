@@ -347,8 +347,17 @@ TEST_P(Restart, ServerRestartMidJourneyLosesNothing) {
       std::make_unique<ServerProcess>(ServerProcess::Options{dir_->path() / "relay", {}, port});
   EXPECT_TRUE(messages_of(ok(bob, {"sync"})).empty());
   EXPECT_EQ(ok(bob, {"history", "Alice"}).size(), 3u);
-  // A message the relay never acknowledged is not in the sender's history either.
-  EXPECT_EQ(ok(alice, {"history", "Survivors"}).size(), 1u);
+  // A message the relay never acknowledged is in the sender's history marked as not sent
+  // (it waits in the outbox), and the next sync delivers it.
+  auto mine = ok(alice, {"history", "Survivors"});
+  ASSERT_EQ(mine.size(), 3u) << dump(mine);
+  EXPECT_EQ(str(mine[1], "text"), "unsent");
+  EXPECT_EQ(str(mine[2], "event"), "delivery");
+  EXPECT_EQ(str(mine[2], "delivery"), "pending");
+  ok(alice, {"sync"});
+  auto sent = ok(alice, {"history", "Survivors"});
+  ASSERT_EQ(sent.size(), 2u) << dump(sent);
+  EXPECT_EQ(str(sent[1], "text"), "unsent");
 }
 
 INSTANTIATE_TEST_SUITE_P(Clean, Restart, ::testing::Values(false));

@@ -137,14 +137,14 @@ TEST_F(CliV2, AV1MessageAfterV2IsRefused) {
   EXPECT_NE(str(events[0], "text").find("downgrade"), std::string::npos) << dump(events);
   EXPECT_EQ(str(friend_entry(bob, alice_id), "protocol"), "v2");
 
-  // A replayed v2 message is refused too (its key is used up), with the same one warning.
+  // A replayed v2 message is a copy of one already accepted (what a sender's outbox posts
+  // after losing the relay's answer): dropped silently, shown and stored once.
   ok(alice, {"send", bob_id, "only once"});
   EXPECT_EQ(events_of(ok(bob, {"sync"}), "message").size(), 1u);
   const auto last = proxy_->exchanges("/postmsg").back();
   ASSERT_EQ(proxy_->replay(last).status, 200);
   events = ok(bob, {"sync"});
-  ASSERT_EQ(events.size(), 1u) << dump(events);
-  EXPECT_EQ(str(events[0], "text"), "a message from " + alice_id + " could not be decrypted");
+  EXPECT_TRUE(events.empty()) << dump(events);
   // And the channel still works.
   ok(alice, {"send", bob_id, "still fine"});
   auto got = events_of(ok(bob, {"sync"}), "message");

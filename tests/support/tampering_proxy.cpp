@@ -67,6 +67,7 @@ struct TamperingProxy::Impl {
   RequestRewriter request_rewriter;
   ResponseRewriter response_rewriter;
   DropFilter drop;
+  LoseAnswerFilter lose_answer;
   std::vector<std::shared_ptr<Exchange>> log;
   std::uint64_t version = 0;  // bumped on every change to the log, for wait_for
 
@@ -121,9 +122,11 @@ struct TamperingProxy::Impl {
     DropFilter drop_filter;
     RequestRewriter request_hook;
     ResponseRewriter response_hook;
+    LoseAnswerFilter lose_filter;
     {
       std::lock_guard lock(mu);
       drop_filter = drop;
+      lose_filter = lose_answer;
       request_hook = request_rewriter;
       response_hook = response_rewriter;
     }
@@ -156,6 +159,10 @@ struct TamperingProxy::Impl {
     copy_end_to_end_headers(*upstream, res);
     res.body() = upstream->body();
     update(entry, [&](Exchange& e) { e.upstream_body = upstream->body(); });
+    if (lose_filter && lose_filter(path, out.body())) {
+      update(entry, [](Exchange& e) { e.answer_lost = true; });
+      co_return res;
+    }
     if (response_hook) {
       if (auto replaced = response_hook(path, out.body(), upstream->body())) {
         res.body() = std::move(*replaced);
@@ -188,6 +195,12 @@ struct TamperingProxy::Impl {
       auto entry = record(std::move(e));
 
       http::response<http::string_body> res = co_await handle(request, entry);
+      bool lost = false;
+      {
+        std::lock_guard lock(mu);
+        lost = entry->answer_lost;
+      }
+      if (lost) break;  // the connection closes unanswered
       res.keep_alive(keep_alive);
       res.prepare_payload();
       update(entry, [&](Exchange& x) {
@@ -265,8 +278,14 @@ void TamperingProxy::set_drop(DropFilter filter) {
   impl_->drop = std::move(filter);
 }
 
+void TamperingProxy::set_lose_answer(LoseAnswerFilter filter) {
+  std::lock_guard lock(impl_->mu);
+  impl_->lose_answer = std::move(filter);
+}
+
 void TamperingProxy::reset_hooks() {
   std::lock_guard lock(impl_->mu);
+  impl_->lose_answer = {};
   impl_->request_rewriter = {};
   impl_->response_rewriter = {};
   impl_->drop = {};

@@ -28,6 +28,7 @@ class TamperingProxy {
     std::string upstream_body;   // what the server answered (before any response rewrite)
     bool completed = false;      // the answer was ready (recorded just before it is written)
     bool dropped = false;        // answered 503 by the proxy, never forwarded
+    bool answer_lost = false;    // forwarded, then the connection cut instead of answering
     bool request_rewritten = false;
     bool response_rewritten = false;
   };
@@ -42,6 +43,9 @@ class TamperingProxy {
       std::string_view path, std::string_view request_body, std::string_view response_body)>;
   // True: answer 503 "dropped by the test proxy" without forwarding (loss simulation).
   using DropFilter = std::function<bool(std::string_view path, std::string_view body)>;
+  // True: forward the request (the relay commits it), then cut the client's connection
+  // without an answer — a timeout or lost connection after the relay took it.
+  using LoseAnswerFilter = std::function<bool(std::string_view path, std::string_view body)>;
 
   // Listens on 127.0.0.1 (a free port) and forwards to 127.0.0.1:upstream_port. Every
   // connection is served concurrently (a long-poll never holds up other requests); client
@@ -60,6 +64,7 @@ class TamperingProxy {
   void set_request_rewriter(RequestRewriter rewriter);
   void set_response_rewriter(ResponseRewriter rewriter);
   void set_drop(DropFilter filter);
+  void set_lose_answer(LoseAnswerFilter filter);
   // Removes every hook.
   void reset_hooks();
 

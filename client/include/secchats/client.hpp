@@ -107,6 +107,22 @@ struct MessageInfo {
   std::int64_t sender_timestamp = 0;
   std::int64_t server_timestamp = 0;
   bool outgoing = false;
+  // Outgoing messages: "sent" once the relay took it, "pending" while it waits in the outbox
+  // (posted again by the next send, sync or listen), "failed" once the relay refused it for
+  // good. Incoming messages: "received".
+  std::string delivery = "received";
+};
+
+// One item of the outbox (pending()): something we sealed and stored but the relay has not
+// taken yet, or refused for good.
+struct PendingSend {
+  // A message or reaction: as history() shows it, delivery "pending" or "failed". A group
+  // invite: chat_id the group, type "INVITE", message_id a local id (for cancel_pending).
+  MessageInfo message;
+  std::string invitee;     // an invite: the friend invited; else ""
+  int attempts = 0;        // posts tried so far
+  std::string last_error;  // why the last post failed ("" before any)
+  std::int64_t queued_at_ms = 0;
 };
 
 // What a sync round or a listen loop brings in.
@@ -229,20 +245,56 @@ class Client {
   Result<std::pair<GroupInfo, SecretString>> create_in_person_group(std::string_view name);
   Result<GroupInfo> join_in_person_group(std::string_view payload);
 
-  // The newest `limit` messages of a chat (0 = all), oldest first.
+  // The newest `limit` messages of a chat (0 = all), oldest first; our own messages still in
+  // the outbox are there too, with delivery "pending" or "failed".
   Result<std::vector<MessageInfo>> history(std::string_view chat_id, std::size_t limit = 0);
 
-  // One round: the direct queue and every group, each from its own cursor. Items are stored
-  // and the cursor moved in one transaction, so a crash loses and duplicates nothing.
+  // The outbox. Every outgoing message (text, image, reaction; direct and group) and group
+  // invite is sealed and stored here — in the transaction that advances any v2 ratchet or
+  // sender-key state — before it is posted, and leaves it when the relay answers 200. A post
+  // that fails keeps its messageId and ciphertext: the next send, sync or listen posts the
+  // same bytes again, oldest first and in order per chat (a chat waits behind its first item
+  // the relay did not take). Receivers drop the copy if the first post did arrive: v1 by
+  // (fromUserId, messageId) (COMPAT.md §5), v2 as a ciphertext already accepted
+  // (docs/protocol-v2.md). A definite refusal (HTTP 4xx other than 408 and 429) marks the
+  // item failed with the reason and it is never posted again; network errors, 5xx and 429
+  // leave it pending. So the send calls answer:
+  //   - the MessageInfo (delivery "sent") once the relay took it;
+  //   - kNetwork (or kUnauthenticated) "message #ID queued, not sent yet: <reason> ..." when
+  //     it stays pending;
+  //   - kRefused "message #ID refused by the relay: <reason> ..." when it failed for good.
+  // pending() lists the outbox, oldest first (failed items included).
+  Result<std::vector<PendingSend>> pending();
+  // Drops an outbox item (pending or failed) and its message from history, in one store
+  // transaction, so it cannot race a concurrent retry into a half state. kNotFound if no
+  // such item is in the outbox (it may have been delivered meanwhile). Cancelled here only:
+  // if a post whose answer was lost had reached the relay, the friend may still get it.
+  Status cancel_pending(std::int64_t message_id);
+
+  // What the application does with each event: true once it has it (printed, saved), false
+  // if it could not take it (say, its output failed). A false ends the sync or listen with
+  // an error and the event, with every later one, is handed out again at the next sync.
+  using EventSink = std::function<bool(const Event&)>;
+
+  // One round: first the outbox is posted (above), then the direct queue and every group,
+  // each from its own cursor. Items are stored and the cursor moved in one transaction, so a
+  // crash loses and duplicates nothing.
   Result<std::vector<Event>> sync();
-  // The same, handing each event to `on_event` as soon as its channel's round has committed,
-  // so a later failure (say, the relay going away mid-round) loses no event already stored.
-  Status sync(const std::function<void(const Event&)>& on_event);
+  // The same, handing each event to `on_event` as soon as its channel's round has committed.
+  // Delivery is at least once: each round's events are stored with its items and cursor
+  // (an "undelivered events" inbox) and removed only once `on_event` returned true for
+  // them. Events the sink refused, or that a crash or an error kept from it, are handed out
+  // again — first, in their order — by the next sync or listen; an event may thus be seen
+  // twice (the sink returned true but we died before removing it; or a sync and a listen
+  // of the same account ran at once), never lost. Warnings about the network (retries,
+  // items still pending) are not stored: they describe the moment. A false from the sink
+  // ends the call with kInternal "the application did not take an event".
+  Status sync(const EventSink& on_event);
   // Long-polls and syncs until `keep_going` returns false (checked between rounds), handing
-  // each event to `on_event` as soon as it is stored. Network errors are retried with backoff
-  // and reported as kWarning events.
-  Status listen(const std::function<void(const Event&)>& on_event,
-                const std::function<bool()>& keep_going);
+  // each event to `on_event` as soon as it is stored (as sync). Network errors are retried
+  // with backoff and reported as kWarning events; a false from `on_event` ends the listen
+  // as for sync.
+  Status listen(const EventSink& on_event, const std::function<bool()>& keep_going);
 
  private:
   struct Impl;

@@ -91,6 +91,7 @@ MessageInfo to_info(const store::StoredMessage& m) {
   i.sender_timestamp = m.sender_timestamp;
   i.server_timestamp = m.server_timestamp;
   i.outgoing = m.outgoing;
+  i.delivery = m.outgoing ? m.delivery : "received";
   return i;
 }
 
@@ -110,6 +111,8 @@ store::StoredMessage to_stored(const MessageInfo& i) {
   m.sender_timestamp = i.sender_timestamp;
   m.server_timestamp = i.server_timestamp;
   m.outgoing = i.outgoing;
+  m.delivery =
+      i.outgoing && (i.delivery == "pending" || i.delivery == "failed") ? i.delivery : "sent";
   return m;
 }
 
@@ -133,33 +136,60 @@ std::string Client::Impl::seal(const SecretString& key, const protocol::Message&
 
 Result<MessageInfo> Client::Impl::deliver(ChatKind kind, const std::string& chat_id,
                                           const SecretString& key, const protocol::Message& m) {
-  protocol::SendMessage envelope;
-  envelope.to_id = chat_id;
+  SC_ASSIGN_OR_RETURN(MessageInfo info, core::interpret(m, kind, chat_id, user_id, 0));
+  info.outgoing = true;
+  info.delivery = "pending";
+  store::OutboxItem item;
+  item.kind = kind == ChatKind::kFriend ? store::OutboxKind::kDirect : store::OutboxKind::kGroup;
+  item.chat_id = chat_id;
+  item.to_id = chat_id;
+  item.message_id = info.message_id;
+  item.created_at_ms = unix_millis_now();
+  std::optional<store::GroupRecord> group;
+  bool group_v2 = false;
   if (kind == ChatKind::kFriend) {
     // Upgrade traffic still owed goes first, so the friend has our bundle (and the session is
     // confirmed) before a v2 message arrives. Its failure is not this message's: it is
     // retried at the next sync.
     (void)send_pending_upgrade(chat_id);
-    // A v2 seal has committed the advanced ratchet before we post: if the post fails, that
-    // message key is simply never used, never used twice.
-    SC_ASSIGN_OR_RETURN(envelope.enc_content, v2->seal(chat_id, m));
-    SC_TRY(relay->post_message(credentials, std::move(envelope)));
   } else {
-    SC_ASSIGN_OR_RETURN(store::GroupRecord g, require_group(chat_id));
-    SC_ASSIGN_OR_RETURN(bool group_v2, prepare_group_send(g));
-    if (group_v2) {
-      // Members still owed our key get it first; one we cannot reach now gets it at the next
-      // sync and reads our later messages (the chain moves on), not this one.
-      (void)distribute_sender_keys(g.group_id);
-      SC_ASSIGN_OR_RETURN(envelope.enc_content, groups_v2->seal(g.group_id, m));
+    SC_ASSIGN_OR_RETURN(group, require_group(chat_id));
+    auto prepared = prepare_group_send(*group);
+    if (prepared.ok()) {
+      group_v2 = *prepared;
     } else {
-      envelope.enc_content = seal(key, m);
+      // Only an in-person group's key announcement goes over the network here; until the
+      // relay took it the group is v1 for us and members accept v1 (section 8.1), so the
+      // message is queued as v1 like any other. A store failure ends the send.
+      const ErrorCode code = prepared.error().code();
+      if (code != ErrorCode::kNetwork && code != ErrorCode::kUnavailable &&
+          code != ErrorCode::kRateLimited && code != ErrorCode::kRefused) {
+        return std::move(prepared).error();
+      }
     }
-    SC_TRY(relay->post_group(credentials, std::move(envelope)));
+    // Members still owed our key get it first; one we cannot reach now gets it at the next
+    // sync and reads our later messages (the chain moves on), not this one.
+    if (group_v2) (void)distribute_sender_keys(group->group_id);
   }
-  SC_ASSIGN_OR_RETURN(MessageInfo info, core::interpret(m, kind, chat_id, user_id, 0));
-  info.outgoing = true;
-  SC_TRY(store->insert_message(to_stored(info)));
+  // Sealed and queued in one transaction: a v2 seal's ratchet (or sender-key chain) step
+  // commits together with the ciphertext it made, so a retry posts those same bytes and no
+  // message key is ever used for two different ciphertexts.
+  SC_TRY(store->transaction([&]() -> Status {
+    if (kind == ChatKind::kFriend) {
+      SC_ASSIGN_OR_RETURN(item.body, v2->seal(chat_id, m));
+    } else if (group_v2) {
+      SC_ASSIGN_OR_RETURN(item.body, groups_v2->seal(group->group_id, m));
+    } else {
+      item.body = seal(key, m);
+    }
+    SC_ASSIGN_OR_RETURN(item.local_id, store->put_outbox_item(item));
+    SC_TRY(store->insert_message(to_stored(info)));
+    return ok_status();
+  }));
+  const auto failures = flush_outbox(&chat_id);
+  SC_ASSIGN_OR_RETURN(auto left, store->find_outbox_item(item.message_id));
+  if (left) return outbox_error(*left, failures);
+  info.delivery = "sent";
   return info;
 }
 
@@ -261,9 +291,9 @@ std::vector<std::string> Client::Impl::send_removal_notices() {
   return unreached;
 }
 
-void Client::Impl::send_pending_upgrades(const EventSink& emit) {
+Status Client::Impl::send_pending_upgrades(const EventSink& emit) {
   auto all = store->friends();
-  if (!all.ok()) return;
+  if (!all.ok()) return ok_status();
   for (const auto& f : *all) {
     if (f.update_sent && !f.control_pending) continue;
     auto sent = send_pending_upgrade(f.user_id);
@@ -272,9 +302,10 @@ void Client::Impl::send_pending_upgrades(const EventSink& emit) {
       e.kind = Event::Kind::kWarning;
       e.text = "could not send the protocol v2 upgrade to " + f.user_id +
                " (tried again at the next sync): " + sent.error().message();
-      emit(e);
+      if (!emit(e)) return event_not_taken();
     }
   }
+  return ok_status();
 }
 
 Result<store::Friend> Client::Impl::require_friend(std::string_view id) {
@@ -710,17 +741,22 @@ Status Client::invite_to_group(std::string_view group_id, std::string_view frien
   payload.algorithm = std::string(protocol::kGroupAlgorithm);
   payload.private_key = std::string(g.key.view());
   std::string plaintext = protocol::encode(payload);
-  protocol::GroupInvite invite;
-  invite.to_user_id = f.user_id;
-  invite.group_id = g.group_id;
-  invite.algorithm = std::string(protocol::kGroupAlgorithm);
-  invite.crypto_data = impl_->cipher.encrypt(f.channel_key, plaintext);
+  // Through the outbox like a message (the invite carries no messageId; a local one names
+  // it for cancel_pending). A copy posted again replaces the first at the friend.
+  store::OutboxItem item;
+  item.kind = store::OutboxKind::kInvite;
+  item.chat_id = g.group_id;
+  item.to_id = f.user_id;
+  item.message_id = crypto::random_int63();
+  item.body = impl_->cipher.encrypt(f.channel_key, plaintext);
+  item.created_at_ms = unix_millis_now();
   secure_wipe(plaintext.data(), plaintext.size());
   secure_wipe(payload.private_key->data(), payload.private_key->size());
-  SC_TRY(impl_->relay->invite(impl_->credentials, std::move(invite)));
-  // Member knowledge for v2 (section 8): ours, then everyone's through the list.
-  SC_TRY(impl_->groups_v2->record_member(g.group_id, f.user_id));
-  impl_->send_member_list(g.group_id);
+  SC_ASSIGN_OR_RETURN(item.local_id, impl_->store->put_outbox_item(item));
+  // Once posted, flush_outbox records the member and sends the member list (section 8).
+  const auto failures = impl_->flush_outbox(&g.group_id);
+  SC_ASSIGN_OR_RETURN(auto left, impl_->store->find_outbox_item(item.message_id));
+  if (left) return impl_->outbox_error(*left, failures);
   return ok_status();
 }
 

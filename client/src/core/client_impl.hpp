@@ -44,9 +44,27 @@ struct Client::Impl {
   std::string seal(const SecretString& key, const protocol::Message& m);
 
   // Sends `m` to a friend (/postmsg, v2 when the friendship has upgraded) or a group
-  // (/postgroup), then stores it as outgoing.
+  // (/postgroup) through the outbox: sealed, queued and stored as a pending outgoing message
+  // in one transaction, then posted (after anything older queued for that chat). The info
+  // with delivery "sent", or the queued/refused error of Client::pending's docstring.
   Result<MessageInfo> deliver(ChatKind kind, const std::string& chat_id, const SecretString& key,
                               const protocol::Message& m);
+
+  // Outbox (outbox.cpp). One item the relay did not take in a flush.
+  struct OutboxFailure {
+    store::OutboxItem item;
+    Error error;
+    bool final;  // refused for good (marked failed), else still pending
+  };
+  // Posts the outbox, oldest first: every chat, or only `chat_id`. A chat stops at its first
+  // item the relay did not take, so later ones never overtake it. A posted item leaves the
+  // outbox and its message becomes "sent" (one transaction; nothing if it was cancelled
+  // meanwhile); a posted invite then records the member and sends the member list.
+  std::vector<OutboxFailure> flush_outbox(const std::string* chat_id = nullptr);
+  // The error a send call answers for an item still in the outbox after its flush.
+  Error outbox_error(const store::OutboxItem& item, const std::vector<OutboxFailure>& failures);
+  // The events kWarning for a flush's failures (sync and listen show them).
+  static std::vector<Event> outbox_warnings(const std::vector<OutboxFailure>& failures);
 
   // Where a message goes: a friend's pairwise channel or a group, with its key.
   struct Channel {
@@ -66,17 +84,30 @@ struct Client::Impl {
   // The public view of a group, with the protocol it runs for us (v1/v2 and why).
   Result<GroupInfo> describe(const store::GroupRecord& g);
 
-  // Sync engine (sync.cpp). Each round's events go to the sink after the round commits.
-  using EventSink = std::function<void(const Event&)>;
+  // Sync engine (sync.cpp). Each round's events are stored in the round's transaction
+  // (stash_events) and handed to the sink after it commits (hand_out); a refused event ends
+  // the sync with an error and stays stored for the next one.
+  using EventSink = Client::EventSink;
   Status sync_queue(const EventSink& emit);
   Status sync_group(const store::GroupRecord& group, const EventSink& emit);
+  // Stores events as undelivered; call inside the round's transaction. Returns their ids.
+  Result<std::vector<std::int64_t>> stash_events(const std::vector<Event>& events);
+  // Hands stored events to the sink in order and removes the ones it took. kInternal at the
+  // first one it refused (that one and the rest stay stored).
+  Status hand_out(const std::vector<Event>& events, const std::vector<std::int64_t>& ids,
+                  const EventSink& emit);
+  // Removes stored events the sink took, in one transaction.
+  Status forget_events(const std::vector<std::int64_t>& ids);
+  // Hands out everything stored and not yet taken (a previous sync's refused events).
+  Status redeliver(const EventSink& emit);
 
   // Posts the v2 upgrade traffic we owe a friend: our bundle (a v1 UPDATE), then a v2 key
   // confirmation or its answer. Each is marked sent only once the relay took it, so anything
   // that fails is tried again at the next sync.
   Status send_pending_upgrade(const std::string& friend_id);
-  // The same for every friend that is owed something; failures become warnings.
-  void send_pending_upgrades(const EventSink& emit);
+  // The same for every friend that is owed something; failures become warnings (a refused
+  // warning is an error).
+  Status send_pending_upgrades(const EventSink& emit);
 
   // Posts one group control text (group_v2.hpp) to a friend as a v2 UPDATE. kUnavailable if
   // there is no v2 session with them: group control never travels over v1.
@@ -96,6 +127,12 @@ struct Client::Impl {
 
   Client* owner = nullptr;  // for the crossed-request auto-accept
 };
+
+// What sync and listen answer when the application's sink did not take an event.
+inline Error event_not_taken() {
+  return Error(ErrorCode::kInternal,
+               "the application did not take an event (kept for the next sync)");
+}
 
 // Conversions between the store's records and the public API's.
 MessageInfo to_info(const store::StoredMessage& m);

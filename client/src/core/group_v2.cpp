@@ -6,6 +6,7 @@
 #include "relay_ids.hpp"
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
+#include "secchats/crypto/hash.hpp"
 #include "secchats/crypto/v2/sender_key.hpp"
 #include "secchats/crypto/v2/wire.hpp"
 #include "secchats/protocol/json_codec.hpp"
@@ -244,6 +245,11 @@ Result<GroupV2::Opened> GroupV2::open(const store::GroupRecord& g, const std::st
       return refuse("refused a forged message in group " + g.group_id + ": posted by " + poster +
                     " under the sender key of " + owner);
     }
+    // The same bytes from the same member again: a copy re-posted from their outbox after
+    // the relay's answer was lost. Dropped silently, as v1 drops a known messageId.
+    const auto digest = crypto::sha256(enc_content);
+    SC_ASSIGN_OR_RETURN(bool seen, store_.ciphertext_seen(g.group_id, digest));
+    if (seen) return Opened{};
     auto key = v2::ReceivedSenderKey::deserialize(record->state.span());
     if (!key.ok()) {
       return refuse("the sender key of " + owner + " in group " + g.group_id + " is damaged; " +
@@ -264,6 +270,7 @@ Result<GroupV2::Opened> GroupV2::open(const store::GroupRecord& g, const std::st
     }
     record->state = key->serialize();
     SC_TRY(store_.put_received_sender_key(*record));
+    SC_TRY(store_.add_seen_ciphertext(g.group_id, digest));
     Opened out;
     out.message = std::move(*decoded);
     out.from = owner;

@@ -5,6 +5,7 @@
 
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
+#include "secchats/crypto/hash.hpp"
 #include "secchats/crypto/random.hpp"
 #include "secchats/crypto/v2/padding.hpp"
 #include "secchats/crypto/v2/ratchet.hpp"
@@ -188,6 +189,12 @@ Result<PairwiseV2::Opened> PairwiseV2::open(const std::string& from, std::string
 }
 
 Result<PairwiseV2::Opened> PairwiseV2::open_v2(store::Friend f, std::string_view enc_content) {
+  // The same bytes again are a copy of a message already accepted: a sender re-posting from
+  // its outbox after losing the relay's answer. Dropped silently, as v1 drops a known
+  // messageId (the ratchet could not open it a second time anyway).
+  const auto digest = crypto::sha256(enc_content);
+  SC_ASSIGN_OR_RETURN(bool seen, store_.ciphertext_seen(f.user_id, digest));
+  if (seen) return Opened{};
   if (f.ratchet_state.empty()) return warn(undecryptable(f.user_id));
   auto session = v2::RatchetSession::deserialize(f.ratchet_state);
   if (!session.ok()) {
@@ -214,6 +221,7 @@ Result<PairwiseV2::Opened> PairwiseV2::open_v2(store::Friend f, std::string_view
   f.v2_active = true;
   if (first && session->role() == v2::Role::kResponder) f.control_pending = true;
   SC_TRY(store_.update_friend_v2(f));
+  SC_TRY(store_.add_seen_ciphertext(f.user_id, digest));
   if (decoded->type.value_or("") == kUpdateType) {
     // A key confirmation (content null) or group control content (section 8): never shown.
     SC_TRY(learn_nickname(f, *decoded));

@@ -323,10 +323,11 @@ TEST_F(V2Pair, ReplaysAndForgeriesChangeNothing) {
   const std::string wire = seal(alice, bob, "once");
   EXPECT_EQ(text_of(deliver(bob, alice, wire)), "once");
   const auto after_first = state_of(bob, alice.id);
+  // The same bytes again are the copy a sender's outbox posts after losing the relay's
+  // answer: dropped silently as a duplicate, not shown as a decryption failure.
   auto replay = deliver(bob, alice, wire);
   EXPECT_FALSE(replay.message);
-  ASSERT_TRUE(replay.warning);
-  EXPECT_EQ(*replay.warning, "a message from " + alice.id + " could not be decrypted");
+  EXPECT_FALSE(replay.warning) << *replay.warning;
   EXPECT_EQ(state_of(bob, alice.id), after_first);
 
   std::string forged = seal(alice, bob, "altered");

@@ -38,6 +38,7 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
     SC_ASSIGN_OR_RETURN(protocol::Notifications batch, relay->receive(credentials, cursor));
     std::int64_t newest = cursor;
     std::vector<Event> round_events;
+    std::vector<std::int64_t> round_ids;
     std::vector<std::string> auto_accept;
     auto process = [&]() -> Status {
       for (const auto& r : batch.friend_requests) {
@@ -179,32 +180,44 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
         round_events.push_back(std::move(e));
       }
       if (newest > cursor) SC_TRY(store->set_cursor(kQueueChannel, newest));
+      // The round's events are stored with it: lost to the sink, never to the user.
+      SC_ASSIGN_OR_RETURN(round_ids, stash_events(round_events));
       return ok_status();
     };
     SC_TRY(store->transaction(process));
-    for (const auto& e : round_events)
-      emit(e);
+    std::vector<Event> answered;
     for (const auto& id : auto_accept) {
       auto accepted = owner->accept(id);
       if (accepted.ok()) {
         Event e;
         e.kind = Event::Kind::kFriendAccepted;
         e.user_id = id;
-        emit(e);
+        answered.push_back(std::move(e));
       } else {
         Event e;
         e.kind = Event::Kind::kFriendRequest;
         e.user_id = id;
         e.text = "crossed requests; answering failed (" + accepted.error().message() +
                  "), run accept to retry";
-        emit(e);
+        answered.push_back(std::move(e));
       }
     }
+    // The answers' events are stored too before any is handed out, so a sink that fails on
+    // the round's events cannot lose them.
+    std::vector<std::int64_t> answered_ids;
+    if (!answered.empty()) {
+      SC_TRY(store->transaction([&]() -> Status {
+        SC_ASSIGN_OR_RETURN(answered_ids, stash_events(answered));
+        return ok_status();
+      }));
+    }
+    SC_TRY(hand_out(round_events, round_ids, emit));
+    SC_TRY(hand_out(answered, answered_ids, emit));
     if (newest == cursor) break;  // nothing newer: drained
   }
   // New friendships and bundles of this sync (and anything a failed post left) get their
   // upgrade traffic now, after the rounds committed: never across the network inside one.
-  send_pending_upgrades(emit);
+  SC_TRY(send_pending_upgrades(emit));
   // Removal notices still owed (docs/protocol-v2.md section 8.2); one that fails waits for the
   // next sync (the member may have no v2 session with us yet).
   (void)send_removal_notices();
@@ -222,6 +235,7 @@ Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink
                         relay->poll_group(credentials, group.group_id, cursor));
     std::int64_t newest = cursor;
     std::vector<Event> round_events;
+    std::vector<std::int64_t> round_ids;
     SC_TRY(store->transaction([&]() -> Status {
       for (const auto& m : batch.messages) {
         newest = std::max(newest, m.timestamp);
@@ -249,10 +263,10 @@ Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink
         round_events.push_back(std::move(e));
       }
       if (newest > cursor) SC_TRY(store->set_cursor(channel, newest));
+      SC_ASSIGN_OR_RETURN(round_ids, stash_events(round_events));
       return ok_status();
     }));
-    for (const auto& e : round_events)
-      emit(e);
+    SC_TRY(hand_out(round_events, round_ids, emit));
     if (newest == cursor) break;
   }
   // A group that can run v2 gets our sender key now (made if needed), so members hold it
@@ -260,19 +274,29 @@ Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink
   // in-person group gets our QR announcement instead (posted to the group itself).
   auto v2_group = prepare_group_send(group);
   if (!v2_group.ok() && group.origin == store::GroupOrigin::kInPerson) {
-    emit(warning("could not post our key announcement in group " + group.group_id +
-                 " (tried again at the next sync)"));
+    if (!emit(warning("could not post our key announcement in group " + group.group_id +
+                      " (tried again at the next sync)"))) {
+      return event_not_taken();
+    }
   }
   if (v2_group.ok() && *v2_group) {
     for (const auto& id : distribute_sender_keys(group.group_id)) {
-      emit(warning("could not send our group key for " + group.group_id + " to " + id +
-                   " (tried again at the next sync)"));
+      if (!emit(warning("could not send our group key for " + group.group_id + " to " + id +
+                        " (tried again at the next sync)"))) {
+        return event_not_taken();
+      }
     }
   }
   return ok_status();
 }
 
-Status Client::sync(const std::function<void(const Event&)>& on_event) {
+Status Client::sync(const EventSink& on_event) {
+  // What an earlier sync could not hand out comes first, in its order.
+  SC_TRY(impl_->redeliver(on_event));
+  // Then the outbox, before anything new arrives: our sends keep their place.
+  for (const auto& w : Impl::outbox_warnings(impl_->flush_outbox())) {
+    if (!on_event(w)) return event_not_taken();
+  }
   SC_TRY(impl_->sync_queue(on_event));
   SC_ASSIGN_OR_RETURN(auto groups, impl_->store->groups());
   for (const auto& g : groups)
@@ -282,20 +306,23 @@ Status Client::sync(const std::function<void(const Event&)>& on_event) {
 
 Result<std::vector<Event>> Client::sync() {
   std::vector<Event> events;
-  SC_TRY(sync([&](const Event& e) { events.push_back(e); }));
+  SC_TRY(sync([&](const Event& e) {
+    events.push_back(e);
+    return true;
+  }));
   return events;
 }
 
-Status Client::listen(const std::function<void(const Event&)>& on_event,
-                      const std::function<bool()>& keep_going) {
+Status Client::listen(const EventSink& on_event, const std::function<bool()>& keep_going) {
   // The long-poll uses its own connection so a held request never blocks a send.
   SC_ASSIGN_OR_RETURN(auto poller,
                       net::RelayClient::create(impl_->server_url, impl_->relay_options));
   auto backoff = std::chrono::milliseconds(250);
-  auto back_off = [&](const Error& e, std::string_view what) {
-    on_event(warning(std::string(what) + " failed, retrying: " + e.message()));
+  auto back_off = [&](const Error& e, std::string_view what) -> bool {
+    if (!on_event(warning(std::string(what) + " failed, retrying: " + e.message()))) return false;
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    return true;
   };
   bool need_sync = true;
   while (keep_going()) {
@@ -304,8 +331,10 @@ Status Client::listen(const std::function<void(const Event&)>& on_event,
       // overloaded or rate limiting us.
       auto synced = sync(on_event);
       if (!synced.ok()) {
+        // Nor is it worth going on when the application stopped taking events.
         if (synced.error().code() == ErrorCode::kUnauthenticated) return synced;
-        back_off(synced.error(), "sync");
+        if (synced.error().message() == event_not_taken().message()) return synced;
+        if (!back_off(synced.error(), "sync")) return event_not_taken();
         continue;
       }
       backoff = std::chrono::milliseconds(250);
@@ -328,7 +357,7 @@ Status Client::listen(const std::function<void(const Event&)>& on_event,
     auto woke = poller->long_poll(impl_->credentials, ids, hint);
     if (!woke.ok()) {
       if (woke.error().code() == ErrorCode::kUnauthenticated) return std::move(woke).error();
-      back_off(woke.error(), "long-poll");
+      if (!back_off(woke.error(), "long-poll")) return event_not_taken();
     }
     // Sync after every answer, an empty one (the relay's timeout) included: it is cheap and
     // covers a missed hint.

@@ -173,6 +173,37 @@ CREATE TABLE closed_groups (
   closed_at_ms INTEGER NOT NULL
 );
 )sql"},
+    // The outbox and the event inbox (issue 10). An outgoing message (direct, group, reaction)
+    // or group invite is written here, sealed, in the transaction that advances any v2 state,
+    // before it is posted; it leaves once the relay took it. Its message sits in "messages"
+    // meanwhile with delivery 'pending' ('failed' after a definite refusal). Events of a sync
+    // round wait in undelivered_events until the application accepted them. seen_ciphertexts
+    // remembers the v2 ciphertexts accepted, so a re-posted copy is dropped as a duplicate.
+    Migration{6, R"sql(
+CREATE TABLE outbox (
+  local_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind          TEXT NOT NULL CHECK (kind IN ('direct', 'group', 'invite')),
+  chat_id       TEXT NOT NULL,
+  to_id         TEXT NOT NULL,
+  message_id    INTEGER NOT NULL UNIQUE,
+  body          TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  last_error    TEXT NOT NULL DEFAULT '',
+  failed        INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1))
+);
+ALTER TABLE messages ADD COLUMN delivery TEXT NOT NULL DEFAULT 'sent'
+  CHECK (delivery IN ('sent', 'pending', 'failed'));
+CREATE TABLE undelivered_events (
+  local_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event    TEXT NOT NULL
+);
+CREATE TABLE seen_ciphertexts (
+  chat_id TEXT NOT NULL,
+  digest  BLOB NOT NULL,
+  PRIMARY KEY (chat_id, digest)
+);
+)sql"},
 };
 
 inline constexpr int kLatestVersion = kMigrations.back().version;
@@ -341,13 +372,50 @@ inline constexpr std::string_view kSelectClosedGroup =
 inline constexpr std::string_view kInsertMessage =
     "INSERT INTO messages (chat_id, chat_kind, from_user_id, from_name, message_id, type, text, "
     "image, reply_to_message_id, new_emoji, old_emoji, sender_timestamp, server_timestamp, "
-    "outgoing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);";
+    "outgoing, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);";
 // The newest ? messages of a chat (LIMIT -1 = all), returned oldest first.
 inline constexpr std::string_view kSelectMessages =
     "SELECT local_id, chat_id, chat_kind, from_user_id, from_name, message_id, type, text, "
     "image, reply_to_message_id, new_emoji, old_emoji, sender_timestamp, server_timestamp, "
-    "outgoing FROM (SELECT * FROM messages WHERE chat_id = ? ORDER BY local_id DESC LIMIT ?) "
+    "outgoing, delivery FROM (SELECT * FROM messages WHERE chat_id = ? ORDER BY local_id DESC "
+    "LIMIT ?) "
     "ORDER BY local_id ASC;";
+
+inline constexpr std::string_view kSetMessageDelivery =
+    "UPDATE messages SET delivery = ? WHERE chat_id = ? AND from_user_id = ? AND message_id = ?;";
+inline constexpr std::string_view kDeleteMessage =
+    "DELETE FROM messages WHERE chat_id = ? AND from_user_id = ? AND message_id = ?;";
+
+// --- outbox -----------------------------------------------------------------------------------
+
+inline constexpr std::string_view kInsertOutbox =
+    "INSERT INTO outbox (kind, chat_id, to_id, message_id, body, created_at_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?);";
+inline constexpr std::string_view kSelectOutbox =
+    "SELECT local_id, kind, chat_id, to_id, message_id, body, created_at_ms, attempts, "
+    "last_error, failed FROM outbox ORDER BY local_id;";
+inline constexpr std::string_view kSelectOutboxItem =
+    "SELECT local_id, kind, chat_id, to_id, message_id, body, created_at_ms, attempts, "
+    "last_error, failed FROM outbox WHERE message_id = ?;";
+inline constexpr std::string_view kNoteOutboxAttempt =
+    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed = ? WHERE local_id = ?;";
+inline constexpr std::string_view kDeleteOutbox = "DELETE FROM outbox WHERE local_id = ?;";
+
+// --- undelivered events -----------------------------------------------------------------------
+
+inline constexpr std::string_view kInsertUndeliveredEvent =
+    "INSERT INTO undelivered_events (event) VALUES (?);";
+inline constexpr std::string_view kSelectUndeliveredEvents =
+    "SELECT local_id, event FROM undelivered_events ORDER BY local_id;";
+inline constexpr std::string_view kDeleteUndeliveredEvent =
+    "DELETE FROM undelivered_events WHERE local_id = ?;";
+
+// --- v2 duplicates ----------------------------------------------------------------------------
+
+inline constexpr std::string_view kSelectSeenCiphertext =
+    "SELECT 1 FROM seen_ciphertexts WHERE chat_id = ? AND digest = ?;";
+inline constexpr std::string_view kInsertSeenCiphertext =
+    "INSERT OR IGNORE INTO seen_ciphertexts (chat_id, digest) VALUES (?, ?);";
 
 // --- cursors ----------------------------------------------------------------------------------
 

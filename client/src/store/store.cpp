@@ -482,7 +482,42 @@ Result<StoredMessage> read_message(const Stmt& s) {
   m.sender_timestamp = s.col_int(12);
   m.server_timestamp = s.col_int(13);
   m.outgoing = s.col_int(14) != 0;
+  m.delivery = s.col_text(15);
   return m;
+}
+
+Result<OutboxKind> parse_outbox_kind(std::string_view s) {
+  if (s == "direct") return OutboxKind::kDirect;
+  if (s == "group") return OutboxKind::kGroup;
+  if (s == "invite") return OutboxKind::kInvite;
+  return Error(ErrorCode::kCorrupt, "store: unknown outbox kind");
+}
+
+std::string_view outbox_kind_name(OutboxKind k) {
+  switch (k) {
+    case OutboxKind::kDirect:
+      return "direct";
+    case OutboxKind::kGroup:
+      return "group";
+    case OutboxKind::kInvite:
+      return "invite";
+  }
+  return "direct";
+}
+
+Result<OutboxItem> read_outbox_item(const Stmt& s) {
+  OutboxItem o;
+  o.local_id = s.col_int(0);
+  SC_ASSIGN_OR_RETURN(o.kind, parse_outbox_kind(s.col_text(1)));
+  o.chat_id = s.col_text(2);
+  o.to_id = s.col_text(3);
+  o.message_id = s.col_int(4);
+  o.body = s.col_text(5);
+  o.created_at_ms = s.col_int(6);
+  o.attempts = static_cast<int>(s.col_int(7));
+  o.last_error = s.col_text(8);
+  o.failed = s.col_int(9) != 0;
+  return o;
 }
 
 // Collects every row of `stmt` through `read` (which returns T or Result<T>).
@@ -1216,7 +1251,8 @@ Result<bool> Store::insert_message(const StoredMessage& m) {
         .text(m.old_emoji)
         .integer(m.sender_timestamp)
         .integer(m.server_timestamp)
-        .integer(m.outgoing ? 1 : 0);
+        .integer(m.outgoing ? 1 : 0)
+        .text(m.delivery);
     const int rc = stmt.step_rc();
     if (rc == SQLITE_DONE) return true;
     if (rc == SQLITE_CONSTRAINT_UNIQUE) return false;  // already stored
@@ -1232,6 +1268,123 @@ Result<std::vector<StoredMessage>> Store::messages(std::string_view chat_id, std
                                                     limit, static_cast<std::size_t>(INT64_MAX)));
     stmt.text(chat_id).integer(sql_limit);
     return read_all<StoredMessage>(stmt, "list messages", read_message);
+  });
+}
+
+Result<bool> Store::set_message_delivery(std::string_view chat_id, std::string_view from_user_id,
+                                         std::int64_t message_id, std::string_view delivery) {
+  return locked("set delivery", impl_->db, [&](Db& db) -> Result<bool> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSetMessageDelivery));
+    stmt.text(delivery).text(chat_id).text(from_user_id).integer(message_id);
+    SC_ASSIGN_OR_RETURN(int changed, stmt.run("set delivery"));
+    return changed > 0;
+  });
+}
+
+Result<bool> Store::delete_message(std::string_view chat_id, std::string_view from_user_id,
+                                   std::int64_t message_id) {
+  return locked("delete message", impl_->db, [&](Db& db) -> Result<bool> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kDeleteMessage));
+    stmt.text(chat_id).text(from_user_id).integer(message_id);
+    SC_ASSIGN_OR_RETURN(int changed, stmt.run("delete message"));
+    return changed > 0;
+  });
+}
+
+Result<std::int64_t> Store::put_outbox_item(const OutboxItem& item) {
+  return locked("queue in outbox", impl_->db, [&](Db& db) -> Result<std::int64_t> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kInsertOutbox));
+    stmt.text(outbox_kind_name(item.kind))
+        .text(item.chat_id)
+        .text(item.to_id)
+        .integer(item.message_id)
+        .text(item.body)
+        .integer(item.created_at_ms);
+    const int rc = stmt.step_rc();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return Error(ErrorCode::kAlreadyExists, "store: that message is already in the outbox");
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(rc, "queue in outbox");
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db.handle()));
+  });
+}
+
+Result<std::vector<OutboxItem>> Store::outbox_items() {
+  return locked("list outbox", impl_->db, [&](Db& db) -> Result<std::vector<OutboxItem>> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectOutbox));
+    return read_all<OutboxItem>(stmt, "list outbox", read_outbox_item);
+  });
+}
+
+Result<std::optional<OutboxItem>> Store::find_outbox_item(std::int64_t message_id) {
+  return locked("find outbox item", impl_->db, [&](Db& db) -> Result<std::optional<OutboxItem>> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectOutboxItem));
+    stmt.integer(message_id);
+    return read_one<OutboxItem>(stmt, "find outbox item", read_outbox_item);
+  });
+}
+
+Status Store::note_outbox_attempt(std::int64_t local_id, std::string_view error, bool failed) {
+  return locked("note outbox attempt", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kNoteOutboxAttempt));
+    stmt.text(error).integer(failed ? 1 : 0).integer(local_id);
+    SC_TRY(stmt.run("note outbox attempt"));
+    return ok_status();
+  });
+}
+
+Result<bool> Store::delete_outbox_item(std::int64_t local_id) {
+  return locked("delete outbox item", impl_->db, [&](Db& db) -> Result<bool> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kDeleteOutbox));
+    stmt.integer(local_id);
+    SC_ASSIGN_OR_RETURN(int changed, stmt.run("delete outbox item"));
+    return changed > 0;
+  });
+}
+
+Result<std::int64_t> Store::put_undelivered_event(std::string_view event) {
+  return locked("store event", impl_->db, [&](Db& db) -> Result<std::int64_t> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kInsertUndeliveredEvent));
+    stmt.text(event);
+    SC_TRY(stmt.run("store event"));
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db.handle()));
+  });
+}
+
+Result<std::vector<std::pair<std::int64_t, std::string>>> Store::undelivered_events() {
+  using Row = std::pair<std::int64_t, std::string>;
+  return locked("list events", impl_->db, [&](Db& db) -> Result<std::vector<Row>> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectUndeliveredEvents));
+    return read_all<Row>(stmt, "list events", [](const Stmt& s) -> Result<Row> {
+      return Row{s.col_int(0), s.col_text(1)};
+    });
+  });
+}
+
+Result<bool> Store::delete_undelivered_event(std::int64_t local_id) {
+  return locked("delete event", impl_->db, [&](Db& db) -> Result<bool> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kDeleteUndeliveredEvent));
+    stmt.integer(local_id);
+    SC_ASSIGN_OR_RETURN(int changed, stmt.run("delete event"));
+    return changed > 0;
+  });
+}
+
+Result<bool> Store::ciphertext_seen(std::string_view chat_id,
+                                    std::span<const std::uint8_t> digest) {
+  return locked("check duplicate", impl_->db, [&](Db& db) -> Result<bool> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectSeenCiphertext));
+    stmt.text(chat_id).blob(digest);
+    return stmt.step("check duplicate");
+  });
+}
+
+Status Store::add_seen_ciphertext(std::string_view chat_id, std::span<const std::uint8_t> digest) {
+  return locked("remember ciphertext", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kInsertSeenCiphertext));
+    stmt.text(chat_id).blob(digest);
+    SC_TRY(stmt.run("remember ciphertext"));
+    return ok_status();
   });
 }
 

@@ -819,6 +819,114 @@ TEST(Store, GroupV2StateRoundTrips) {
 
 // A store written before protocol v2 (schema version 2) opens, keeps its data and gains the
 // v2 columns with their defaults.
+TEST(Store, OutboxKeepsItemsInOrderUntilDeletedAndMarksTheirMessages) {
+  TempDir tmp;
+  auto store = must_create(tmp.home());
+  ASSERT_TRUE(store);
+  auto item = [](OutboxKind kind, std::string chat, std::int64_t id) {
+    OutboxItem o;
+    o.kind = kind;
+    o.chat_id = chat;
+    o.to_id = kind == OutboxKind::kInvite ? "u-carol" : chat;
+    o.message_id = id;
+    o.body = "sealed-" + std::to_string(id);
+    o.created_at_ms = 100 + id;
+    return o;
+  };
+  auto first = store->put_outbox_item(item(OutboxKind::kDirect, "u-bob", 7));
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  auto second = store->put_outbox_item(item(OutboxKind::kGroup, "g-1", 3));
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(store->put_outbox_item(item(OutboxKind::kInvite, "g-1", 9)).ok());
+  EXPECT_LT(*first, *second);
+  // A message id is queued once.
+  auto again = store->put_outbox_item(item(OutboxKind::kDirect, "u-bob", 7));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+
+  auto all = store->outbox_items();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].message_id, 7);  // posting order is queueing order, not id order
+  EXPECT_EQ((*all)[0].kind, OutboxKind::kDirect);
+  EXPECT_EQ((*all)[0].body, "sealed-7");
+  EXPECT_EQ((*all)[1].kind, OutboxKind::kGroup);
+  EXPECT_EQ((*all)[2].kind, OutboxKind::kInvite);
+  EXPECT_EQ((*all)[2].to_id, "u-carol");
+  EXPECT_EQ((*all)[0].attempts, 0);
+  EXPECT_FALSE((*all)[0].failed);
+
+  ASSERT_TRUE(store->note_outbox_attempt(*first, "cannot reach relay", false).ok());
+  ASSERT_TRUE(store->note_outbox_attempt(*first, "server refused (404)", true).ok());
+  auto found = store->find_outbox_item(7);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->attempts, 2);
+  EXPECT_EQ((*found)->last_error, "server refused (404)");
+  EXPECT_TRUE((*found)->failed);
+  EXPECT_FALSE(store->find_outbox_item(8)->has_value());
+
+  EXPECT_TRUE(*store->delete_outbox_item(*first));
+  EXPECT_FALSE(*store->delete_outbox_item(*first)) << "a second delete finds nothing";
+  EXPECT_EQ(store->outbox_items()->size(), 2u);
+
+  // The message of a queued send: pending, then sent; a message can also be deleted.
+  StoredMessage m = text_message("u-bob", "u-me", 7, "hello");
+  m.outgoing = true;
+  m.delivery = "pending";
+  ASSERT_TRUE(*store->insert_message(m));
+  EXPECT_EQ(store->messages("u-bob")->at(0).delivery, "pending");
+  EXPECT_TRUE(*store->set_message_delivery("u-bob", "u-me", 7, "sent"));
+  EXPECT_EQ(store->messages("u-bob")->at(0).delivery, "sent");
+  EXPECT_FALSE(*store->set_message_delivery("u-bob", "u-me", 8, "sent"));
+  EXPECT_FALSE(store->set_message_delivery("u-bob", "u-me", 7, "lost").ok())
+      << "only sent, pending and failed exist";
+  // Incoming messages are "sent" (the default) whatever the caller leaves.
+  ASSERT_TRUE(*store->insert_message(text_message("u-bob", "u-bob", 1, "hi")));
+  EXPECT_EQ(store->messages("u-bob")->at(1).delivery, "sent");
+  EXPECT_TRUE(*store->delete_message("u-bob", "u-me", 7));
+  EXPECT_FALSE(*store->delete_message("u-bob", "u-me", 7));
+  EXPECT_EQ(store->messages("u-bob")->size(), 1u);
+
+  // A rolled-back transaction queues nothing (the seal and the queue commit together).
+  Status failed = store->transaction([&]() -> Status {
+    SC_TRY(store->put_outbox_item(item(OutboxKind::kDirect, "u-bob", 11)));
+    return Error(ErrorCode::kInternal, "seal failed");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_FALSE(store->find_outbox_item(11)->has_value());
+}
+
+TEST(Store, UndeliveredEventsAndSeenCiphertextsSurviveReopening) {
+  TempDir tmp;
+  {
+    auto store = must_create(tmp.home());
+    ASSERT_TRUE(store);
+    auto a = store->put_undelivered_event("{\"kind\":3,\"n\":1}");
+    auto b = store->put_undelivered_event("{\"kind\":3,\"n\":2}");
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_LT(*a, *b);
+    const auto digest = crypto::random_bytes(32);
+    EXPECT_FALSE(*store->ciphertext_seen("u-bob", digest));
+    ASSERT_TRUE(store->add_seen_ciphertext("u-bob", digest).ok());
+    ASSERT_TRUE(store->add_seen_ciphertext("u-bob", digest).ok()) << "adding twice is fine";
+    EXPECT_TRUE(*store->ciphertext_seen("u-bob", digest));
+    EXPECT_FALSE(*store->ciphertext_seen("g-1", digest)) << "per chat";
+    write_bytes(tmp.root() / "digest", std::string(digest.begin(), digest.end()));
+  }
+  auto store = must_open(tmp.home());
+  ASSERT_TRUE(store);
+  auto events = store->undelivered_events();
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].second, "{\"kind\":3,\"n\":1}");
+  EXPECT_EQ((*events)[1].second, "{\"kind\":3,\"n\":2}");
+  EXPECT_TRUE(*store->delete_undelivered_event((*events)[0].first));
+  EXPECT_FALSE(*store->delete_undelivered_event((*events)[0].first));
+  ASSERT_EQ(store->undelivered_events()->size(), 1u);
+  const std::string d = read_bytes(tmp.root() / "digest");
+  EXPECT_TRUE(*store->ciphertext_seen("u-bob", std::vector<std::uint8_t>(d.begin(), d.end())));
+}
+
 TEST(Store, UpgradesASchemaVersion2Store) {
   TempDir tmp;
   const fs::path home = tmp.home();
@@ -853,6 +961,11 @@ TEST(Store, UpgradesASchemaVersion2Store) {
         "INSERT INTO identity (id, user_id, auth_token, nickname, server_url, created_at_ms) "
         "VALUES (1, 'u-old', 'tok', 'Old', 'http://127.0.0.1:1', 5);");
     exec("INSERT INTO friends VALUES ('u-bob', 'Bob', 'bob-key', 'v1', 7);");
+    exec(
+        "INSERT INTO messages (chat_id, chat_kind, from_user_id, from_name, message_id, type, "
+        "text, image, reply_to_message_id, new_emoji, old_emoji, sender_timestamp, "
+        "server_timestamp, outgoing) VALUES ('u-bob', 'friend', 'u-old', 'Old', 5, 'TEXT', 'x', "
+        "NULL, 0, '', '', 1, 0, 1);");
     sqlite3_close(db);
   }
   auto store = must_open(home);
@@ -874,6 +987,12 @@ TEST(Store, UpgradesASchemaVersion2Store) {
                   .ok());
   (*bob)->v2_active = true;
   ASSERT_TRUE(store->update_friend_v2(**bob).ok());
+  // Messages sent before the outbox existed were sent (schema version 6).
+  auto old_messages = store->messages("u-bob");
+  ASSERT_TRUE(old_messages.ok());
+  ASSERT_EQ(old_messages->size(), 1u);
+  EXPECT_EQ(old_messages->front().delivery, "sent");
+  EXPECT_TRUE(store->outbox_items()->empty());
 }
 
 }  // namespace

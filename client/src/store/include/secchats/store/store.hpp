@@ -149,6 +149,25 @@ struct StoredMessage {
   std::int64_t sender_timestamp = 0;  // the sender's clock (Message.timestamp)
   std::int64_t server_timestamp = 0;  // 0 for our own outgoing messages
   bool outgoing = false;
+  // Outgoing: "sent" (the relay took it), "pending" (in the outbox) or "failed" (refused by
+  // the relay). Always "sent" for incoming messages. Schema version 5.
+  std::string delivery = "sent";
+};
+
+// Something we post that waits in the outbox until the relay took it (schema version 5).
+enum class OutboxKind { kDirect, kGroup, kInvite };
+struct OutboxItem {
+  std::int64_t local_id = 0;  // assigned by the store; the posting order
+  OutboxKind kind = OutboxKind::kDirect;
+  std::string chat_id;  // the friend (direct) or the group (group, invite)
+  std::string to_id;    // the envelope's addressee: friend, group, or the invited friend
+  // The message's id (direct, group); for an invite a local id of its own. Unique.
+  std::int64_t message_id = 0;
+  std::string body;  // the encContent (or the invite's cryptoData) exactly as it is posted
+  std::int64_t created_at_ms = 0;
+  int attempts = 0;        // posts tried so far
+  std::string last_error;  // why the last try failed ("" before any)
+  bool failed = false;     // refused for good: kept to be shown, never posted again
 };
 
 class Store {
@@ -248,6 +267,34 @@ class Store {
   Result<bool> insert_message(const StoredMessage& m);
   // The newest `limit` messages of a chat, oldest first (0 = all).
   Result<std::vector<StoredMessage>> messages(std::string_view chat_id, std::size_t limit = 0);
+
+  // Sets the delivery state ("sent", "pending", "failed") of a stored message; deletes one.
+  // Both answer false when no such message is stored.
+  Result<bool> set_message_delivery(std::string_view chat_id, std::string_view from_user_id,
+                                    std::int64_t message_id, std::string_view delivery);
+  Result<bool> delete_message(std::string_view chat_id, std::string_view from_user_id,
+                              std::int64_t message_id);
+
+  // The outbox, in posting order. put_outbox_item returns the local id it was given
+  // (kAlreadyExists if the message id is already in the outbox).
+  Result<std::int64_t> put_outbox_item(const OutboxItem& item);
+  Result<std::vector<OutboxItem>> outbox_items();
+  Result<std::optional<OutboxItem>> find_outbox_item(std::int64_t message_id);
+  // Counts one more try with its error; `failed` marks it refused for good.
+  Status note_outbox_attempt(std::int64_t local_id, std::string_view error, bool failed);
+  // False if it was not there (already posted by another process, or cancelled).
+  Result<bool> delete_outbox_item(std::int64_t local_id);
+
+  // Events stored but not yet accepted by the application (opaque serialised text, in the
+  // order they were put). delete_undelivered_event: false if it was not there.
+  Result<std::int64_t> put_undelivered_event(std::string_view event);
+  Result<std::vector<std::pair<std::int64_t, std::string>>> undelivered_events();
+  Result<bool> delete_undelivered_event(std::int64_t local_id);
+
+  // Digests of v2 ciphertexts accepted per chat (friend or group id), so that a copy posted
+  // again with the same bytes is recognised as a duplicate.
+  Result<bool> ciphertext_seen(std::string_view chat_id, std::span<const std::uint8_t> digest);
+  Status add_seen_ciphertext(std::string_view chat_id, std::span<const std::uint8_t> digest);
 
   // Per-channel sync cursors: the largest server timestamp durably processed. Channel is
   // "queue" for the user's direct queue, or "g:<group id>". Unknown channel → 0. A cursor
