@@ -7,24 +7,17 @@
 namespace secchats {
 namespace {
 
-// Whether a failed post may succeed later. The relay client reports an HTTP status it has no
-// code of its own for as kRefused "server refused (<status>)..."; of those, 5xx and 408 are
-// the relay's trouble, not the message's.
+// Whether a failed post may succeed later: the relay was unreachable, overloaded or failing
+// (5xx and 408 arrive as kUnavailable), rate-limited us, or refused our token (fixed by the
+// user, not by changing the message). Any other answer refuses the message itself.
 bool retryable(const Error& e) {
   switch (e.code()) {
     case ErrorCode::kNetwork:
     case ErrorCode::kUnavailable:
     case ErrorCode::kRateLimited:
-    case ErrorCode::kUnauthenticated:  // our token, not the message: fixed by the user
+    case ErrorCode::kUnauthenticated:
     case ErrorCode::kInternal:
       return true;
-    case ErrorCode::kRefused: {
-      const std::string_view m = e.message();
-      constexpr std::string_view kPrefix = "server refused (";
-      if (m.substr(0, kPrefix.size()) != kPrefix) return false;
-      const std::string_view status = m.substr(kPrefix.size(), 3);
-      return (!status.empty() && status.front() == '5') || status == "408";
-    }
     default:
       return false;
   }

@@ -185,10 +185,12 @@ ErrorCode code_for_status(unsigned status) {
       return ErrorCode::kTooLarge;
     case 429:
       return ErrorCode::kRateLimited;
+    case 408:  // the relay gave up waiting for our request: worth trying again
     case 503:
       return ErrorCode::kUnavailable;
     default:
-      return ErrorCode::kRefused;
+      // Any other 5xx is the relay's trouble, not the request's; other 4xx refuse the request.
+      return status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kRefused;
   }
 }
 

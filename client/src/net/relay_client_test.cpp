@@ -724,7 +724,7 @@ TEST(RelayClientFake, MapsStatusesAndKeepsReasonsShort) {
   check(ErrorCode::kRateLimited, "server refused (429): slow down");
   check(ErrorCode::kUnavailable, "server refused (503): overloaded");
   check(ErrorCode::kTooLarge, "server refused (413): body too large");
-  check(ErrorCode::kRefused, "server refused (500): " + long_reason.substr(0, 200));
+  check(ErrorCode::kUnavailable, "server refused (500): " + long_reason.substr(0, 200));
   check(ErrorCode::kRefused, "server refused (418): I'm a teapot");
   check(ErrorCode::kCorrupt, "");
   EXPECT_EQ(fake.connections(), 1);

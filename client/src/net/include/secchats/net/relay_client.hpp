@@ -51,9 +51,9 @@ struct RelayOptions {
 };
 
 // Error mapping: cannot connect / time out / broken connection → kNetwork; HTTP 401 →
-// kUnauthenticated; 404 → kNotFound; 413 → kTooLarge; 429 → kRateLimited; 503 →
-// kUnavailable; any other non-200 → kRefused. The message carries the status and the
-// server's short reason (first line, at most 200 chars), never the request body. A 200
+// kUnauthenticated; 404 → kNotFound; 413 → kTooLarge; 429 → kRateLimited; 408 and every
+// 5xx → kUnavailable (worth retrying); any other non-200 → kRefused. The message carries the status
+// and the server's short reason (first line, at most 200 chars), never the request body. A 200
 // whose body does not decode → kCorrupt. TLS: a certificate that fails verification →
 // kInsecure "certificate verify failed: <reason>"; a pinned one that differs → kInsecure
 // "certificate pin mismatch ..."; any other TLS handshake failure → kInsecure too.
