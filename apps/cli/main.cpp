@@ -270,6 +270,9 @@ void cmd_verify(Command& c) {
   FriendInfo f = c.value_or_fail(client.find_friend(a.id));
   const std::string name = render_person(f.nickname, f.user_id);
   if (!a.scan.empty()) check_input_or_fail(a.scan);
+  if (std::error_code ec; !a.qr_out.empty() && fs::is_directory(a.qr_out, ec)) {
+    throw Failure{"cannot write " + a.qr_out + ": is a directory", kExitUsage};
+  }
   if (!a.confirm.empty() || !a.scan.empty()) {
     SecretString given =
         a.scan.empty() ? SecretString(a.confirm) : c.value_or_fail(qr::read_png(a.scan));
@@ -653,7 +656,8 @@ int main(int argc, char** argv) {
     command.out().error("no command given (see --help)", kExitUsage);
     return kExitUsage;
   } catch (const Failure& f) {
-    command.out().error(f.text, f.code);
+    // One line even when the reason quotes a file name or a peer's string.
+    command.out().error(a.json ? f.text : escape_inline(f.text), f.code);
     return f.code;
   } catch (const std::exception& e) {
     command.out().error(std::string("internal error: ") + e.what(), kExitFailure);

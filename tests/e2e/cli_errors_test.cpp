@@ -139,6 +139,10 @@ TEST_F(CliErrors, BadFilesAndImagesAreRefusedAndNothingIsSent) {
                    "cannot read " + file + ": " + reason);
   }
   expect_failure(alice, {"history", bob_id, "--save-images", cut}, 2, "cannot create " + cut);
+  expect_failure(alice, {"verify", bob_id, "--qr-out", directory}, 2, "is a directory");
+  // A file name with a line break still gives one line.
+  expect_failure(alice, {"send-image", bob_id, missing + "\nsecchats: sent"}, 2,
+                 "missing.png\\nsecchats: sent: No such file");
 
   // Nothing was sent: Bob's sync brings nothing, Alice's chats hold nothing.
   EXPECT_TRUE(ok(bob, {"sync"}).empty());
