@@ -299,7 +299,7 @@ void cmd_verify(Command& c) {
            : n.identity_changed ? "their identity key CHANGED and is not verified"
                                 : "not verified";
   human += "\nCompare it with the number on the screen of " + name +
-           "  (in person, or over a call you trust), then run:\n  secchats verify " + f.user_id +
+           " (in person, or over a call you trust), then run:\n  secchats verify " + f.user_id +
            " --confirm \"DIGITS\"   (or --scan THEIR_QR.png)";
   if (!a.qr_out.empty()) human += "\nQR code written to " + a.qr_out;
   JsonLine j;
@@ -660,7 +660,8 @@ int main(int argc, char** argv) {
     command.out().error(a.json ? f.text : escape_inline(f.text), f.code);
     return f.code;
   } catch (const std::exception& e) {
-    command.out().error(std::string("internal error: ") + e.what(), kExitFailure);
+    const std::string text = std::string("internal error: ") + e.what();
+    command.out().error(a.json ? text : escape_inline(text), kExitFailure);
     return kExitFailure;
   }
 }
