@@ -18,10 +18,12 @@
 #include <thread>
 
 #include "exit_codes.hpp"
+#include "input_files.hpp"
 #include "output.hpp"
 #include "password_source.hpp"
 #include "secchats/client.hpp"
 #include "secchats/qr/qr.hpp"
+#include "terminal_text.hpp"
 
 namespace fs = std::filesystem;
 using namespace secchats;
@@ -105,19 +107,43 @@ class Command {
   std::unique_ptr<Client> client_;
 };
 
-std::vector<std::uint8_t> read_file_or_fail(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Failure{"cannot read " + path, kExitUsage};
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+// An image FILE for send-image: read whole, but never more than the largest image the
+// library accepts plus one byte (so it still says "larger than ...").
+constexpr std::size_t kImageReadLimit = 384 * 1024 + 1;
+
+std::vector<std::uint8_t> read_image_or_fail(const std::string& path) {
+  auto bytes = read_input_file(path, kImageReadLimit);
+  if (!bytes.ok()) throw Failure{bytes.error().message(), kExitUsage};
+  return std::move(bytes).value();
 }
 
+void check_input_or_fail(const std::string& path) {
+  if (Status s = check_input_file(path); !s.ok()) throw Failure{s.error().message(), kExitUsage};
+}
+
+// The library refuses a bad image without sending anything; name the file in the reason.
+template <typename T>
+T image_sent_or_fail(Command& c, const std::string& path, Result<T> r) {
+  if (!r.ok() && (r.error().code() == ErrorCode::kInvalidArgument ||
+                  r.error().code() == ErrorCode::kTooLarge)) {
+    throw Failure{path + ": " + r.error().message(), kExitUsage};
+  }
+  return c.value_or_fail(std::move(r));
+}
+
+// MESSAGE_ID as --json prints it (a string of decimal digits, docs/cli.md) or as history
+// shows it: "123", "#123", and with the double quotes a script may paste along ("\"123\"").
 std::int64_t parse_message_id(const std::string& text) {
   std::int64_t v = 0;
   std::string_view s = text;
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   if (!s.empty() && s.front() == '#') s.remove_prefix(1);
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
-    throw Failure{"MESSAGE_ID must be a number (as shown after # in history)", kExitUsage};
+    throw Failure{
+        "MESSAGE_ID must be a message id: digits, as --json prints it or as shown "
+        "after # in history",
+        kExitUsage};
   }
   return v;
 }
@@ -137,7 +163,7 @@ void print_sent(Command& c, const MessageInfo& m) {
                    .add("event", "sent")
                    .add("chat", m.chat_id)
                    .add("chatKind", chat_kind_name(m.chat_kind))
-                   .add("messageId", m.message_id)
+                   .add_id("messageId", m.message_id)
                    .add("type", m.type)
                    .str());
 }
@@ -231,8 +257,7 @@ std::string verification_text(const FriendInfo& f) {
 
 void cmd_friends(Command& c) {
   for (const auto& f : c.value_or_fail(c.client().friends())) {
-    std::string human = (f.nickname.empty() ? std::string("(no name yet)") : f.nickname) + "  " +
-                        f.user_id + "  " + f.protocol;
+    std::string human = render_person(f.nickname, f.user_id) + "  " + f.user_id + "  " + f.protocol;
     if (const std::string v = verification_text(f); !v.empty()) human += "  " + v;
     c.out().line(human, JsonLine()
                             .add("userId", f.user_id)
@@ -249,7 +274,11 @@ void cmd_verify(Command& c) {
   const auto& a = c.args();
   Client& client = c.client();
   FriendInfo f = c.value_or_fail(client.find_friend(a.id));
-  const std::string name = f.nickname.empty() ? f.user_id : f.nickname;
+  const std::string name = render_person(f.nickname, f.user_id);
+  if (!a.scan.empty()) check_input_or_fail(a.scan);
+  if (std::error_code ec; !a.qr_out.empty() && fs::is_directory(a.qr_out, ec)) {
+    throw Failure{"cannot write " + a.qr_out + ": is a directory", kExitUsage};
+  }
   if (!a.confirm.empty() || !a.scan.empty()) {
     SecretString given =
         a.scan.empty() ? SecretString(a.confirm) : c.value_or_fail(qr::read_png(a.scan));
@@ -275,9 +304,9 @@ void cmd_verify(Command& c) {
   human += n.verified           ? "verified"
            : n.identity_changed ? "their identity key CHANGED and is not verified"
                                 : "not verified";
-  human += "\nCompare it with the number on " + name +
-           "'s screen (in person, or over a call you trust), then run:\n  secchats verify " +
-           f.user_id + " --confirm \"DIGITS\"   (or --scan THEIR_QR.png)";
+  human += "\nCompare it with the number on the screen of " + name +
+           " (in person, or over a call you trust), then run:\n  secchats verify " + f.user_id +
+           " --confirm \"DIGITS\"   (or --scan THEIR_QR.png)";
   if (!a.qr_out.empty()) human += "\nQR code written to " + a.qr_out;
   JsonLine j;
   j.add("userId", f.user_id)
@@ -298,10 +327,10 @@ void cmd_send(Command& c) {
 }
 
 void cmd_send_image(Command& c) {
-  auto png = read_file_or_fail(c.args().file);
+  auto png = read_image_or_fail(c.args().file);
   Client& client = c.client();
   FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
-  print_sent(c, c.value_or_fail(client.send_image(f.user_id, std::move(png))));
+  print_sent(c, image_sent_or_fail(c, c.args().file, client.send_image(f.user_id, std::move(png))));
 }
 
 void cmd_react(Command& c) {
@@ -407,7 +436,7 @@ void cmd_pending(Command& c) {
                                  (m.chat_kind == ChatKind::kGroup ? "group " : "") + m.chat_id;
     JsonLine j;
     j.add("event", "pending")
-        .add("messageId", m.message_id)
+        .add_id("messageId", m.message_id)
         .add("chat", m.chat_id)
         .add("chatKind", chat_kind_name(m.chat_kind))
         .add("type", m.type)
@@ -427,7 +456,7 @@ void cmd_cancel(Command& c) {
   c.ok_or_fail(c.client().cancel_pending(id));
   c.out().line("cancelled #" + std::to_string(id) +
                    " here; if the relay had already taken it, the friend may still get it",
-               JsonLine().add("event", "cancelled").add("messageId", id).str());
+               JsonLine().add("event", "cancelled").add_id("messageId", id).str());
 }
 
 void cmd_history(Command& c) {
@@ -438,7 +467,8 @@ void cmd_history(Command& c) {
   if (!c.args().save_images.empty()) {
     std::error_code ec;
     fs::create_directories(c.args().save_images, ec);
-    if (ec) throw Failure{"cannot create " + c.args().save_images + ": " + ec.message(), 1};
+    if (ec)
+      throw Failure{"cannot create " + c.args().save_images + ": " + ec.message(), kExitUsage};
   }
   std::vector<PendingSend> outbox;
   for (const auto& m : messages) {
@@ -464,7 +494,7 @@ void cmd_history(Command& c) {
                        " (secchats pending; secchats cancel " + std::to_string(m.message_id) + ")",
                    JsonLine()
                        .add("event", "delivery")
-                       .add("messageId", m.message_id)
+                       .add_id("messageId", m.message_id)
                        .add("chat", m.chat_id)
                        .add("delivery", m.delivery)
                        .add("attempts", std::int64_t{attempts})
@@ -492,10 +522,24 @@ void print_group(Command& c, const GroupInfo& g, std::string_view event) {
   if (!g.protocol_reason.empty()) j.add("protocolReason", g.protocol_reason);
   j.add("closed", g.closed);
   if (g.closed) j.add("removedBy", g.removed_by);
-  c.out().line(g.name + "  " + g.group_id + "  (" + std::string(origin_name(g.origin)) + ", " +
-                   g.protocol + (g.protocol_reason.empty() ? "" : ": " + g.protocol_reason) + ")" +
-                   (g.closed ? "  closed: " + g.removed_by + " removed you" : ""),
-               j.str());
+  std::string human = render_name(g.name);
+  human += "  ";
+  human += escape_inline(g.group_id);
+  human += "  (";
+  human += origin_name(g.origin);
+  human += ", ";
+  human += escape_inline(g.protocol);
+  if (!g.protocol_reason.empty()) {
+    human += ": ";
+    human += escape_inline(g.protocol_reason);
+  }
+  human += ")";
+  if (g.closed) {
+    human += "  closed: ";
+    human += escape_inline(g.removed_by);
+    human += " removed you";
+  }
+  c.out().line(human, j.str());
 }
 
 void cmd_group_create(Command& c) {
@@ -508,7 +552,7 @@ void cmd_group_invite(Command& c) {
   FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
   c.ok_or_fail(client.invite_to_group(g.group_id, f.user_id));
   c.out().line(
-      "invited " + (f.nickname.empty() ? f.user_id : f.nickname) + " to " + g.name,
+      "invited " + render_person(f.nickname, f.user_id) + " to " + render_name(g.name),
       JsonLine().add("event", "invited").add("groupId", g.group_id).add("userId", f.user_id).str());
 }
 
@@ -516,7 +560,8 @@ void cmd_group_remove(Command& c) {
   Client& client = c.client();
   GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
   c.ok_or_fail(client.remove_group_member(g.group_id, c.args().id));
-  c.out().line("removed " + c.args().id + " from " + g.name + " (new group key sent to the others)",
+  c.out().line("removed " + escape_inline(c.args().id) + " from " + render_name(g.name) +
+                   " (new group key sent to the others)",
                JsonLine()
                    .add("event", "removed")
                    .add("groupId", g.group_id)
@@ -526,8 +571,8 @@ void cmd_group_remove(Command& c) {
 
 void cmd_group_invites(Command& c) {
   for (const auto& i : c.value_or_fail(c.client().group_invites())) {
-    c.out().line(i.name + "  " + i.group_id + "  from " +
-                     (i.from_nickname.empty() ? i.from_user_id : i.from_nickname),
+    c.out().line(render_name(i.name) + "  " + escape_inline(i.group_id) + "  from " +
+                     render_person(i.from_nickname, i.from_user_id),
                  JsonLine()
                      .add("groupId", i.group_id)
                      .add("name", i.name)
@@ -553,10 +598,11 @@ void cmd_group_send(Command& c) {
 }
 
 void cmd_group_send_image(Command& c) {
-  auto png = read_file_or_fail(c.args().file);
+  auto png = read_image_or_fail(c.args().file);
   Client& client = c.client();
   GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  print_sent(c, c.value_or_fail(client.send_group_image(g.group_id, std::move(png))));
+  print_sent(
+      c, image_sent_or_fail(c, c.args().file, client.send_group_image(g.group_id, std::move(png))));
 }
 
 void cmd_group_react(Command& c) {
@@ -571,9 +617,12 @@ void cmd_group_qr_create(Command& c) {
   // Check the PNG can be written before anything is created.
   std::string png = c.args().png;
   if (!png.empty()) {
-    const bool existed = fs::exists(png);
-    if (!std::ofstream(png, std::ios::app)) throw Failure{"cannot write " + png, kExitUsage};
-    if (!existed) fs::remove(png);
+    std::error_code ec;
+    const bool existed = fs::exists(png, ec);
+    if (ec || fs::is_directory(png, ec) || !std::ofstream(png, std::ios::app)) {
+      throw Failure{"cannot write " + png, kExitUsage};
+    }
+    if (!existed) fs::remove(png, ec);
   }
   auto [group, payload] = c.value_or_fail(client.create_in_person_group(c.args().name));
   if (png.empty()) png = "secchats-group-" + group.group_id.substr(0, 8) + ".png";
@@ -586,7 +635,8 @@ void cmd_group_qr_create(Command& c) {
       .add("origin", origin_name(group.origin))
       .add("png", png);
   if (c.args().show_payload) j.add("payload", payload.view());
-  c.out().line(art + "\nScan this in person to join \"" + group.name + "\" (also saved as " + png +
+  c.out().line(art + "\nScan this in person to join " + render_name(group.name) +
+                   " (also saved as " + escape_inline(png) +
                    ").\nAnyone who sees this code can read the group: show it only to members.",
                j.str());
 }
@@ -597,6 +647,7 @@ void cmd_group_qr_join(Command& c) {
     throw Failure{"give exactly one of --png FILE or --payload TEXT", kExitUsage};
   }
   // "--payload -" reads it from stdin, keeping the key out of argv and shell history.
+  if (!a.png.empty()) check_input_or_fail(a.png);
   SecretString payload = !a.png.empty()     ? c.value_or_fail(qr::read_png(a.png))
                          : a.payload == "-" ? SecretString(text_argument("-"))
                                             : SecretString(a.payload);
@@ -767,10 +818,12 @@ int main(int argc, char** argv) {
       command.out().error("cannot write output: " + command.out().write_error(), kExitFailure);
       return kExitFailure;
     }
-    command.out().error(f.text, f.code);
+    // One line even when the reason quotes a file name or a peer's string.
+    command.out().error(a.json ? f.text : escape_inline(f.text), f.code);
     return f.code;
   } catch (const std::exception& e) {
-    command.out().error(std::string("internal error: ") + e.what(), kExitFailure);
+    const std::string text = std::string("internal error: ") + e.what();
+    command.out().error(a.json ? text : escape_inline(text), kExitFailure);
     return kExitFailure;
   }
 }

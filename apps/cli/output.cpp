@@ -6,6 +6,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "terminal_text.hpp"
+
 namespace secchats::cli {
 
 struct JsonLine::Impl {
@@ -15,11 +17,15 @@ struct JsonLine::Impl {
 JsonLine::JsonLine() : impl_(std::make_unique<Impl>()) {}
 JsonLine::~JsonLine() = default;
 JsonLine& JsonLine::add(std::string_view key, std::string_view value) {
-  impl_->object[key] = value;
+  impl_->object[key] = valid_utf8(value);
   return *this;
 }
 JsonLine& JsonLine::add(std::string_view key, std::int64_t value) {
   impl_->object[key] = value;
+  return *this;
+}
+JsonLine& JsonLine::add_id(std::string_view key, std::int64_t id) {
+  impl_->object[key] = std::to_string(id);
   return *this;
 }
 JsonLine& JsonLine::add(std::string_view key, bool value) {
@@ -31,7 +37,7 @@ std::string JsonLine::str() const {
 }
 
 std::string describe_short_id(std::string_view id) {
-  return std::string(id.substr(0, 8)) + (id.size() > 8 ? "…" : "");
+  return short_id(id) + (id.size() > 8 ? "…" : "");
 }
 
 std::string_view chat_kind_name(ChatKind kind) {
@@ -64,8 +70,7 @@ std::string clock_time(std::int64_t ms) {
 
 std::string who(const MessageInfo& m) {
   if (m.outgoing) return "you";
-  if (!m.from_name.empty()) return m.from_name;
-  return describe_short_id(m.from_user_id);
+  return render_person(m.from_name, m.from_user_id);
 }
 
 }  // namespace
@@ -92,7 +97,7 @@ void Output::message(const MessageInfo& m) const {
       .add("chatKind", chat_kind_name(m.chat_kind))
       .add("fromUserId", m.from_user_id)
       .add("fromName", m.from_name)
-      .add("messageId", m.message_id)
+      .add_id("messageId", m.message_id)
       .add("type", m.type)
       .add("sentAt", m.sender_timestamp)
       .add("serverTimestamp", m.server_timestamp)
@@ -100,24 +105,41 @@ void Output::message(const MessageInfo& m) const {
   std::string body;
   if (m.type == "TEXT") {
     j.add("text", m.text);
-    body = m.text;
+    body = render_message_text(m.text);
   } else if (m.type == "IMG") {
     j.add("imageBytes", static_cast<std::int64_t>(m.image.size()));
     body = "[image, " + std::to_string(m.image.size()) + " bytes]";
   } else if (m.type == "EMOJI") {
-    j.add("replyTo", m.reply_to_message_id).add("emoji", m.emoji);
-    body = m.emoji.empty() ? "removed a reaction from #" + std::to_string(m.reply_to_message_id)
-                           : "reacted " + reaction_symbol(m.emoji) + " (" + m.emoji + ") to #" +
-                                 std::to_string(m.reply_to_message_id);
+    j.add_id("replyTo", m.reply_to_message_id).add("emoji", m.emoji);
+    if (m.emoji.empty()) {
+      body = "removed a reaction from #";
+    } else {
+      body = "reacted ";
+      body += escape_inline(reaction_symbol(m.emoji));
+      body += " (";
+      body += escape_inline(m.emoji);
+      body += ") to #";
+    }
+    body += std::to_string(m.reply_to_message_id);
   } else {
-    body = "[" + m.type + " message]";
+    body = "[";
+    body += escape_inline(m.type);
+    body += " message]";
   }
   // Built by appends: GCC 12 at -O3 reports a false -Wrestrict on "[" + std::string.
   std::string human = "[";
   human += clock_time(m.sender_timestamp);
   human += "] ";
-  if (m.chat_kind == ChatKind::kGroup) human += "(group " + describe_short_id(m.chat_id) + ") ";
-  human += who(m) + ": " + body + "  #" + std::to_string(m.message_id);
+  if (m.chat_kind == ChatKind::kGroup) {
+    human += "(group ";
+    human += describe_short_id(m.chat_id);
+    human += ") ";
+  }
+  human += who(m);
+  human += ": ";
+  human += body;
+  human += "  #";
+  human += std::to_string(m.message_id);
   line(human, j.str());
 }
 
@@ -132,8 +154,9 @@ void Output::event(const Event& e) const {
            JsonLine().add("event", "friendAccepted").add("userId", e.user_id).str());
       break;
     case Event::Kind::kGroupInvite:
-      line("invited to group \"" + e.invite.name + "\" (" + e.invite.group_id + ") by " +
-               (e.invite.from_nickname.empty() ? e.invite.from_user_id : e.invite.from_nickname),
+      line("invited to group " + render_name(e.invite.name) + " (" +
+               escape_inline(e.invite.group_id) + ") by " +
+               render_person(e.invite.from_nickname, e.invite.from_user_id),
            JsonLine()
                .add("event", "groupInvite")
                .add("groupId", e.invite.group_id)
@@ -146,7 +169,8 @@ void Output::event(const Event& e) const {
       message(e.message);
       break;
     case Event::Kind::kWarning:
-      line("warning: " + e.text, JsonLine().add("event", "warning").add("text", e.text).str());
+      line("warning: " + escape_inline(e.text),
+           JsonLine().add("event", "warning").add("text", e.text).str());
       break;
   }
 }

@@ -42,6 +42,9 @@ class JsonLine {
     return add(key, std::string_view(value));
   }
   JsonLine& add(std::string_view key, std::int64_t value);
+  // A 64-bit id (messageId, replyTo) as a JSON string of its decimal digits: jq 1.6,
+  // JavaScript and awk read JSON numbers as doubles and would round ids above 2^53.
+  JsonLine& add_id(std::string_view key, std::int64_t id);
   JsonLine& add(std::string_view key, bool value);
   std::string str() const;
 

@@ -4,8 +4,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
-#include <fstream>
+
+#include "input_files.hpp"
 
 namespace secchats::cli {
 namespace {
@@ -44,10 +46,10 @@ Result<SecretString> read_password(const PasswordSource& source) {
     return SecretString(std::string(env));
   }
   if (source.file) {
-    std::ifstream in(*source.file);
-    if (!in) return Error(ErrorCode::kInvalidArgument, "cannot read password file " + *source.file);
-    std::string line;
-    std::getline(in, line);
+    // A password is one line: 64 KiB is plenty and keeps a wrong FILE (a disk image) cheap.
+    SC_ASSIGN_OR_RETURN(auto bytes, read_input_file(*source.file, 64 * 1024));
+    std::string line(bytes.begin(), std::find(bytes.begin(), bytes.end(), '\n'));
+    secure_wipe(bytes.data(), bytes.size());
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) return Error(ErrorCode::kInvalidArgument, "password file is empty");
     return SecretString(std::move(line));

@@ -129,7 +129,7 @@ TEST(RateLimiterTest, IdleBucketsAreForgotten) {
   options.shards = 1;
   RateLimiter limiter(options, clock.clock());
   for (int i = 0; i < 50; ++i)
-    limiter.allow("k" + std::to_string(i));
+    limiter.allow(std::string("k").append(std::to_string(i)));  // not "k" + : GCC PR 105651
   EXPECT_EQ(limiter.tracked_keys(), 50u);
   clock.advance(400ms);  // a bucket short of one token needs 500 ms to be full again
   limiter.allow("new");

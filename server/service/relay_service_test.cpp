@@ -445,7 +445,7 @@ TEST_F(RelayServiceTest, ReceiveReturnsEveryKindAfterTheCursorWithServerTimestam
     EXPECT_EQ(m.from_user_id, alice.user_id);
     EXPECT_EQ(m.to_id, bob.user_id);
     EXPECT_FALSE(m.auth_token.has_value());
-    EXPECT_EQ(m.enc_content, protocol::OptString("m" + std::to_string(i)));
+    EXPECT_EQ(m.enc_content, protocol::OptString(std::string("m").append(std::to_string(i))));
     EXPECT_GT(m.timestamp, previous) << "messages must come oldest first";
     EXPECT_NE(m.timestamp, 7);
     previous = m.timestamp;

@@ -47,6 +47,13 @@ std::int64_t num(const boost::json::object& o, const char* key) {
   return v && v->is_int64() ? v->as_int64() : -1;
 }
 
+// An id (messageId, replyTo): --json prints it as a string of decimal digits.
+std::int64_t id_of(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  EXPECT_TRUE(v && v->is_string()) << key << " is not a string";
+  return v && v->is_string() ? std::stoll(std::string(v->as_string())) : -1;
+}
+
 class Journeys : public E2eTest {};
 
 TEST_F(Journeys, EveryHowtoJourneyWithThreePeople) {
@@ -79,13 +86,13 @@ TEST_F(Journeys, EveryHowtoJourneyWithThreePeople) {
   // Text both ways; nicknames are learned from the messages themselves.
   auto sent = ok(alice, {"send", bob_id, "Hello Bob, it's Alice"});
   ASSERT_EQ(sent.size(), 1u) << dump(sent);
-  const std::int64_t hello_id = num(sent[0], "messageId");
+  const std::int64_t hello_id = id_of(sent[0], "messageId");
   auto got = messages_of(ok(bob, {"sync"}));
   ASSERT_EQ(got.size(), 1u) << dump(got);
   EXPECT_EQ(str(got[0], "text"), "Hello Bob, it's Alice");
   EXPECT_EQ(str(got[0], "fromName"), "Alice");
   EXPECT_EQ(str(got[0], "fromUserId"), alice_id);
-  EXPECT_EQ(num(got[0], "messageId"), hello_id);
+  EXPECT_EQ(id_of(got[0], "messageId"), hello_id);
   auto bobs_friends = ok(bob, {"friends"});
   ASSERT_EQ(bobs_friends.size(), 1u) << dump(bobs_friends);
   EXPECT_EQ(str(bobs_friends[0], "nickname"), "Alice");
@@ -107,7 +114,7 @@ TEST_F(Journeys, EveryHowtoJourneyWithThreePeople) {
   const fs::path saved = dir_->path() / "saved";
   auto history = ok(bob, {"history", "Alice", "--save-images", saved.string()});
   ASSERT_EQ(history.size(), 3u) << dump(history);
-  const std::string image_file = std::to_string(num(history[2], "messageId")) + ".png";
+  const std::string image_file = std::to_string(id_of(history[2], "messageId")) + ".png";
   EXPECT_EQ(file_bytes(saved / image_file), file_bytes(png));
 
   // A reaction to Alice's first message.
@@ -116,7 +123,7 @@ TEST_F(Journeys, EveryHowtoJourneyWithThreePeople) {
   ASSERT_EQ(got.size(), 1u) << dump(got);
   EXPECT_EQ(str(got[0], "type"), "EMOJI");
   EXPECT_EQ(str(got[0], "emoji"), "EMO_HEART");
-  EXPECT_EQ(num(got[0], "replyTo"), hello_id);
+  EXPECT_EQ(id_of(got[0], "replyTo"), hello_id);
 
   // History with --limit, oldest first, our own messages marked outgoing.
   auto last_two = ok(alice, {"history", "Bob", "--limit", "2"});
@@ -157,7 +164,8 @@ TEST_F(Journeys, EveryHowtoJourneyWithThreePeople) {
   got = messages_of(ok(bob, {"sync"}));
   ASSERT_EQ(got.size(), 2u) << dump(got);
   EXPECT_EQ(str(got[1], "type"), "IMG");
-  ok(bob, {"group", "react", "The boomers", std::to_string(num(got[0], "messageId")), "EMO_POOP"});
+  ok(bob,
+     {"group", "react", "The boomers", std::to_string(id_of(got[0], "messageId")), "EMO_POOP"});
   got = messages_of(ok(alice, {"sync"}));
   ASSERT_EQ(got.size(), 2u) << dump(got);
   EXPECT_EQ(str(got[1], "emoji"), "EMO_POOP");

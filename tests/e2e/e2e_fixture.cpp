@@ -1,7 +1,8 @@
 #include "e2e_fixture.hpp"
 
 #include <fstream>
-#include <random>
+
+#include "support/png_builder.hpp"
 
 namespace secchats::testing {
 
@@ -92,10 +93,7 @@ void E2eTest::restart_server(bool crash) {
 }
 
 std::string E2eTest::write_png(const std::string& name, std::size_t size) {
-  std::string bytes = "\x89PNG\r\n\x1a\n";
-  std::mt19937 rng(static_cast<unsigned>(size));
-  while (bytes.size() < size)
-    bytes.push_back(static_cast<char>(rng()));
+  const std::string bytes = make_png(16, 16, size);
   const auto path = (dir_->path() / name).string();
   std::ofstream(path, std::ios::binary) << bytes;
   return path;

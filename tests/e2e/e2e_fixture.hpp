@@ -34,7 +34,7 @@ class E2eTest : public ::testing::Test {
   std::vector<boost::json::object> ok(const CliUser& u, const std::vector<std::string>& args);
   // Restarts the relay on the same port and data dir (kill -9 when `crash`).
   void restart_server(bool crash);
-  // Writes a small PNG-looking file (the PNG signature and arbitrary bytes).
+  // Writes a valid 16×16 PNG padded to `size` bytes (at least 1 KiB) with an ancillary chunk.
   std::string write_png(const std::string& name, std::size_t size);
 
   std::unique_ptr<TempDir> dir_;

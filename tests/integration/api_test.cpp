@@ -90,11 +90,11 @@ TEST_F(ApiTest, MessagesAreQueuedAndReturnedAfterTheCursor) {
   auto alice = register_user();
   auto bob = register_user();
   for (int i = 0; i < 3; ++i)
-    ASSERT_EQ(post_message(alice, bob.id, "m" + std::to_string(i)).status, 200);
+    ASSERT_EQ(post_message(alice, bob.id, std::string("m").append(std::to_string(i))).status, 200);
   auto all = receive(bob);
   ASSERT_EQ(all.messages.size(), 3u);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(all.messages[i].enc_content, "m" + std::to_string(i));
+    EXPECT_EQ(all.messages[i].enc_content, std::string("m").append(std::to_string(i)));
     EXPECT_EQ(all.messages[i].from_user_id, alice.id);
     EXPECT_EQ(all.messages[i].to_id, bob.id);
     if (i > 0) {

@@ -199,7 +199,8 @@ TEST_F(CrashTest, AcknowledgedPostsSurviveRepeatedKillNineExactlyOnce) {
   for (int k = 0; k < kKills; ++k) {
     ASSERT_TRUE(wait_for_traffic(acknowledged_total.load())) << "no post acknowledged";
     const int delay = delay_ms(rng);
-    schedule += (k ? "," : "") + std::to_string(delay);
+    if (k) schedule += ",";
+    schedule += std::to_string(delay);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     crash_and_restart();
     ++kills;

@@ -20,7 +20,8 @@ TEST_F(DurabilityTest, AcknowledgedWritesSurviveKillNine) {
     threads.emplace_back([&, w] {
       HttpClient client(server().port());
       for (int i = 0; i < 50; ++i) {
-        std::string content = "w" + std::to_string(w) + "-" + std::to_string(i);
+        std::string content =
+            std::string("w").append(std::to_string(w)).append("-").append(std::to_string(i));
         auto res = client.post("/postmsg", proto::encode(proto::SendMessage{bob.id, alice.token,
                                                                             alice.id, content, 0}));
         if (res.status == 200) {

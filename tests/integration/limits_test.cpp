@@ -242,7 +242,8 @@ TEST_F(LimitsTest, WritesAreRateLimitedPerAuthenticatedUser) {
   for (int i = 0; i < 10; ++i)
     EXPECT_EQ(post_message(TestUser{alice.id, bob.token}, bob.id, "forged").status, 401);
   for (int i = 0; i < 4; ++i)
-    EXPECT_EQ(post_message(alice, bob.id, "m" + std::to_string(i)).status, 200) << i;
+    EXPECT_EQ(post_message(alice, bob.id, std::string("m").append(std::to_string(i))).status, 200)
+        << i;
   auto refused = post_message(alice, bob.id, "one too many");
   EXPECT_EQ(refused.status, 429);
   EXPECT_TRUE(is_plain_text_reason(refused, "too many writes")) << refused.body;

@@ -109,7 +109,7 @@ TEST_F(RetentionTest, ReceiveForgetsEverythingAtOrBelowTheCursor) {
   auto bob = register_user();
   auto group = register_group(alice);
   for (int i = 0; i < 5; ++i)
-    ASSERT_EQ(post_message(alice, bob.id, "m" + std::to_string(i)).status, 200);
+    ASSERT_EQ(post_message(alice, bob.id, std::string("m").append(std::to_string(i))).status, 200);
   ASSERT_EQ(post_message(bob, alice.id, "for alice").status, 200);
   ASSERT_EQ(post_group(alice, group, "g0").status, 200);
   auto all = receive(bob);

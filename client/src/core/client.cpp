@@ -7,6 +7,7 @@
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
 #include "secchats/crypto/random.hpp"
+#include "secchats/media/png_check.hpp"
 #include "secchats/protocol/json_codec.hpp"
 
 namespace secchats {
@@ -620,6 +621,8 @@ Status check_text(std::string_view text) {
   return ok_status();
 }
 
+// What we send as an image must be a whole PNG a friend's client can show (media/png_check):
+// a file cut short or claiming a gigapixel size is refused before anything is stored or sent.
 Status check_image(const std::vector<std::uint8_t>& png) {
   static constexpr std::uint8_t kPngMagic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (png.size() < 8 || !std::equal(std::begin(kPngMagic), std::end(kPngMagic), png.begin())) {
@@ -628,7 +631,7 @@ Status check_image(const std::vector<std::uint8_t>& png) {
   if (png.size() > kMaxImageBytes) {
     return Error(ErrorCode::kTooLarge, "image larger than 384 KiB");
   }
-  return ok_status();
+  return media::check_png(png);
 }
 
 // Our previous reaction to `target` in this chat, so the new one can say what it replaces.

@@ -153,7 +153,7 @@ TEST(GroupPayload, RejectsBadKeys) {
   char& last = non_canonical[non_canonical.size() - 2];
   last = static_cast<char>(last + 1);
   expect_rejected(with_key(non_canonical), "not valid base64");
-  expect_rejected(with_key(" " + kKey.substr(1)), "not valid base64");
+  expect_rejected(with_key(std::string(" ").append(kKey, 1)), "not valid base64");
 }
 
 TEST(GroupPayload, RejectsBadNames) {

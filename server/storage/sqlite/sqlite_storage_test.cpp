@@ -542,9 +542,11 @@ TEST_F(SqliteStorageTest, ConcurrentWritesGetStrictlyIncreasingTimestampsAndAreB
         const std::string payload = std::to_string(t) + ":" + std::to_string(i);
         WriteOp op;
         if (i % 2 == 0) {
-          op = EnqueueItem{message_to("u" + std::to_string(t % 4), "s", payload)};
+          op =
+              EnqueueItem{message_to(std::string("u").append(std::to_string(t % 4)), "s", payload)};
         } else {
-          op = AppendGroupMessage{group_message("g" + std::to_string(t % 4), "s", payload)};
+          op = AppendGroupMessage{
+              group_message(std::string("g").append(std::to_string(t % 4)), "s", payload)};
         }
         storage->submit(std::move(op), [&slots, &latch, index](WriteOutcome outcome) {
           auto& slot = slots[static_cast<std::size_t>(index)];
