@@ -6,13 +6,12 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <list>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
+
+#include "service/sharded_lru.hpp"
 
 namespace secchats::server {
 
@@ -37,7 +36,6 @@ class RateLimiter {
 
   // `clock` defaults to std::chrono::steady_clock::now; tests inject their own.
   explicit RateLimiter(RateLimitOptions options, Clock clock = {});
-  ~RateLimiter();
   RateLimiter(const RateLimiter&) = delete;
   RateLimiter& operator=(const RateLimiter&) = delete;
 
@@ -49,14 +47,16 @@ class RateLimiter {
   std::size_t tracked_keys() const;
 
  private:
-  struct Shard;
-  Shard& shard_for(std::string_view key);
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last;     // when `tokens` was last brought up to date
+    std::chrono::steady_clock::time_point full_at;  // from then on full again: can be forgotten
+  };
 
   double rate_;
   double burst_;
-  std::size_t per_shard_cap_;
   Clock clock_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  ShardedLru<Bucket> buckets_;
 };
 
 // At most `max_per_key` concurrent holders per key (0 = unlimited). A Lease releases its

@@ -11,10 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string_view>
-#include <vector>
+
+#include "service/sharded_lru.hpp"
 
 namespace secchats::server {
 
@@ -35,7 +35,6 @@ class ServedMarks {
 
   // `clock` defaults to std::chrono::steady_clock::now; tests inject their own.
   explicit ServedMarks(ServedMarksOptions options, Clock clock = {});
-  ~ServedMarks();
   ServedMarks(const ServedMarks&) = delete;
   ServedMarks& operator=(const ServedMarks&) = delete;
 
@@ -50,13 +49,17 @@ class ServedMarks {
   std::size_t tracked_users() const;
 
  private:
-  struct Shard;
-  Shard& shard_for(std::string_view key);
+  struct Mark {
+    std::int64_t served_up_to = 0;
+    std::chrono::steady_clock::time_point last_used;
+  };
+  using Marks = ShardedLru<Mark>;
+  // Drops the shard's marks idle since before `now - idle_expiry_` (its oldest come first).
+  void expire(Marks::Shard& shard, std::chrono::steady_clock::time_point now) const;
 
-  std::size_t per_shard_cap_;
   std::chrono::steady_clock::duration idle_expiry_;
   Clock clock_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  Marks marks_;
 };
 
 }  // namespace secchats::server
