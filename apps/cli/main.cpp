@@ -560,13 +560,15 @@ void cmd_group_remove(Command& c) {
   Client& client = c.client();
   GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
   c.ok_or_fail(client.remove_group_member(g.group_id, c.args().id));
-  c.out().line("removed " + escape_inline(c.args().id) + " from " + render_name(g.name) +
-                   " (new group key sent to the others)",
-               JsonLine()
-                   .add("event", "removed")
-                   .add("groupId", g.group_id)
-                   .add("member", c.args().id)
-                   .str());
+  // Who was removed, as the library resolved it: a friend's nickname names that friend (an
+  // ambiguous one was refused above); anything else was taken as the member's id.
+  auto f = client.find_friend(c.args().id);
+  const std::string member_id = f.ok() ? f->user_id : c.args().id;
+  const std::string who =
+      f.ok() ? render_person(f->nickname, f->user_id) : escape_inline(member_id);
+  c.out().line(
+      "removed " + who + " from " + render_name(g.name) + " (new group key sent to the others)",
+      JsonLine().add("event", "removed").add("groupId", g.group_id).add("member", member_id).str());
 }
 
 void cmd_group_invites(Command& c) {
@@ -633,6 +635,7 @@ void cmd_group_qr_create(Command& c) {
       .add("groupId", group.group_id)
       .add("name", group.name)
       .add("origin", origin_name(group.origin))
+      .add("protocol", group.protocol)
       .add("png", png);
   if (c.args().show_payload) j.add("payload", payload.view());
   c.out().line(art + "\nScan this in person to join " + render_name(group.name) +
@@ -659,8 +662,8 @@ void cmd_passwd(Command& c) {
   if (!Client::exists(a.home)) throw Failure{"no account in " + a.home, kExitNotFound};
   SecretString old_password =
       c.password_or_fail({"SECCHATS_PASSWORD", a.password_file, "Current password: ", false});
-  SecretString new_password =
-      c.password_or_fail({"SECCHATS_NEW_PASSWORD", a.new_password_file, "New password: ", true});
+  SecretString new_password = c.password_or_fail({"SECCHATS_NEW_PASSWORD", a.new_password_file,
+                                                  "New password: ", true, "--new-password-file"});
   auto changed = Client::change_password(a.home, old_password, new_password);
   if (!changed.ok()) {
     throw Failure{changed.error().message(), changed.error().code() == ErrorCode::kUnauthenticated
@@ -738,7 +741,7 @@ int main(int argc, char** argv) {
       ->required();
   auto* history = sub(&app, "history", "show a chat's messages", cmd_history);
   history->add_option("CHAT", a.id, "friend or group")->required();
-  history->add_option("--limit", a.limit, "only the newest N");
+  history->add_option("--limit", a.limit, "only the newest N (N >= 1)")->check(CLI::PositiveNumber);
   history->add_option("--save-images", a.save_images, "write images to DIR/<messageId>.png");
   sub(&app, "groups", "list groups", cmd_groups);
   auto* passwd = sub(&app, "passwd", "change the store password", cmd_passwd);

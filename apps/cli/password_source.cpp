@@ -16,8 +16,7 @@ namespace {
 Result<SecretString> prompt_tty(const std::string& prompt) {
   const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "no password: set SECCHATS_PASSWORD, use --password-file, or run in a terminal");
+    return Error(ErrorCode::kNotFound, "no terminal");  // read_password names the sources
   }
   (void)!::write(fd, prompt.data(), prompt.size());
   termios saved{};
@@ -54,7 +53,13 @@ Result<SecretString> read_password(const PasswordSource& source) {
     if (line.empty()) return Error(ErrorCode::kInvalidArgument, "password file is empty");
     return SecretString(std::move(line));
   }
-  SC_ASSIGN_OR_RETURN(SecretString first, prompt_tty(source.prompt));
+  auto prompted = prompt_tty(source.prompt);
+  if (!prompted.ok()) {
+    if (prompted.error().code() != ErrorCode::kNotFound) return std::move(prompted).error();
+    return Error(ErrorCode::kInvalidArgument, "no password: set " + source.env_var + ", use " +
+                                                  source.file_option + ", or run in a terminal");
+  }
+  SecretString first = std::move(*prompted);
   if (first.view().empty()) return Error(ErrorCode::kInvalidArgument, "empty password");
   if (source.confirm) {
     SC_ASSIGN_OR_RETURN(SecretString second, prompt_tty("Repeat: "));

@@ -237,8 +237,13 @@ TEST_F(CliGroupV2, AnInPersonGroupRunsV2AfterAnnouncements) {
   // Alice's announcement went out when she created the group.
   const std::string alices_announcement = last_group_post();
   ASSERT_TRUE(alices_announcement.starts_with("sc2:"));
-  ok(bob, {"group", "qr-join", "--payload", payload});
-  ok(carol, {"group", "qr-join", "--payload", payload});
+  // What create and join print is the protocol our posts will use, as `groups` shows it.
+  EXPECT_EQ(str(qr, "protocol"), "v2") << dump({qr});
+  for (CliUser* u : {&bob, &carol}) {
+    auto joined = ok(*u, {"group", "qr-join", "--payload", payload});
+    ASSERT_EQ(joined.size(), 1u) << dump(joined);
+    EXPECT_EQ(str(joined[0], "protocol"), "v2") << dump(joined);
+  }
   for (const CliUser* u : {&alice, &bob, &carol}) {
     auto events = ok(*u, {"sync"});
     EXPECT_TRUE(events.empty()) << dump(events);  // announcements are not messages

@@ -143,7 +143,8 @@ struct Event {
 
 // The reaction names of COMPAT.md §5, in their canonical order. "EMO_SMILE_PLUS" = none.
 const std::vector<std::string>& reaction_names();
-// Accepts a COMPAT name (EMO_HEART), a short name (heart) or the emoji character itself.
+// Accepts a COMPAT name (EMO_HEART), a short name (heart) or the emoji character itself;
+// "none" or EMO_SMILE_PLUS removes a reaction. Anything else, "" included: kInvalidArgument.
 Result<std::string> normalize_reaction(std::string_view input);
 // The character shown for a reaction name ("" for none).
 std::string reaction_symbol(std::string_view name);

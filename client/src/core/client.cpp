@@ -835,7 +835,11 @@ Status Client::remove_group_member(std::string_view group_id, std::string_view m
   SC_ASSIGN_OR_RETURN(auto g, impl_->require_group(group_id));
   SC_TRY(impl_->groups_v2->require_open(g.group_id));
   std::string member_id(member);
-  if (auto f = find_friend(member); f.ok()) member_id = f->user_id;
+  if (auto f = find_friend(member); f.ok()) {
+    member_id = f->user_id;
+  } else if (f.error().code() != ErrorCode::kNotFound) {
+    return std::move(f).error();  // two friends have that nickname: never guess which one
+  }
   if (member_id == impl_->user_id) {
     return Error(ErrorCode::kInvalidArgument, "you cannot remove yourself");
   }

@@ -14,13 +14,15 @@ Result<std::pair<GroupInfo, SecretString>> Client::create_in_person_group(std::s
   // retried at the next sync or post.
   (void)impl_->prepare_group_send(record);
   SecretString payload = qr::format_group_payload({record.group_id, record.key, record.name});
-  return std::pair{to_info(record), std::move(payload)};
+  // Described after the announcement: the protocol shown is the one our posts will use.
+  SC_ASSIGN_OR_RETURN(GroupInfo info, impl_->describe(record));
+  return std::pair{std::move(info), std::move(payload)};
 }
 
 Result<GroupInfo> Client::join_in_person_group(std::string_view payload) {
   SC_ASSIGN_OR_RETURN(qr::GroupPayload parsed, qr::parse_group_payload(payload));
   SC_ASSIGN_OR_RETURN(auto existing, impl_->store->find_group(parsed.group_id));
-  if (existing) return to_info(*existing);  // scanning twice is harmless
+  if (existing) return impl_->describe(*existing);  // scanning twice is harmless
   store::GroupRecord g;
   g.group_id = parsed.group_id;
   g.name = parsed.name.empty() ? "in-person group" : parsed.name;
@@ -30,7 +32,8 @@ Result<GroupInfo> Client::join_in_person_group(std::string_view payload) {
   SC_TRY(impl_->store->upsert_group(g));
   // Best effort, as above.
   (void)impl_->prepare_group_send(g);
-  return to_info(g);
+  // Described after the announcement, as groups() would show it.
+  return impl_->describe(g);
 }
 
 }  // namespace secchats

@@ -69,7 +69,6 @@ Result<std::string> normalize_reaction(std::string_view input) {
       return std::string(r.name);
     }
   }
-  if (input.empty()) return std::string("EMO_SMILE_PLUS");
   std::string names;
   for (const auto& r : kReactions) {
     if (!names.empty()) names += ", ";

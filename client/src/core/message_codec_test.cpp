@@ -329,11 +329,29 @@ TEST(Reactions, AcceptNamesShortNamesAndSymbols) {
   EXPECT_EQ(*normalize_reaction("none"), "EMO_SMILE_PLUS");
   for (const auto& name : reaction_names()) {
     EXPECT_EQ(*normalize_reaction(name), name);
-    EXPECT_EQ(*normalize_reaction(reaction_symbol(name)), name);
+    if (!reaction_symbol(name).empty()) {  // "none" has no symbol to type
+      EXPECT_EQ(*normalize_reaction(reaction_symbol(name)), name);
+    }
   }
-  auto bad = normalize_reaction("banana");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  for (std::string_view typed : {"banana", ""}) {
+    // An empty argument (a script's unset variable) is no reaction, not a removal: only
+    // "none" (or EMO_SMILE_PLUS) removes one.
+    auto bad = normalize_reaction(typed);
+    ASSERT_FALSE(bad.ok()) << typed;
+    EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST(Reactions, AnEmptyReactionFromAPeerStillMeansRemoved) {
+  protocol::Message m;
+  m.from_user_id = "a1b2c3d4";
+  m.type = "EMOJI";
+  m.reply_to_message_id = 7;
+  m.new_emoji = "";
+  auto info = interpret(m, ChatKind::kFriend, "a1b2c3d4", "a1b2c3d4", 1);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->emoji, "");
+  EXPECT_EQ(info->reply_to_message_id, 7);
 }
 
 }  // namespace
