@@ -168,6 +168,13 @@ TEST_F(CliErrors, PasswdRewrapsAndAWrongOldPasswordChangesNothing) {
   r = alice.run({"passwd"}, true, "", {{"SECCHATS_NEW_PASSWORD", "third"}});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(str(only_json(renewed.run({"id"})), "userId"), alice_id);
+  // No new password anywhere (no terminal either): the error names where the NEW one comes
+  // from, not the current password's sources, which were fine.
+  r = renewed.run({"passwd"}, false);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("SECCHATS_NEW_PASSWORD"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--new-password-file"), std::string::npos) << r.err;
+  EXPECT_EQ(str(only_json(renewed.run({"id"})), "userId"), alice_id);
 }
 
 }  // namespace

@@ -193,6 +193,31 @@ TEST_F(CliGroupV2, ARemovedMemberUnreachableAtRemovalIsToldAtALaterSync) {
   EXPECT_TRUE(group_entry(*carol_).at("closed").as_bool());
 }
 
+TEST_F(CliGroupV2, RemovingByANicknameTwoFriendsShareIsRefusedAndNamesNoOne) {
+  std::string alice_id, bob_id, other_bob_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  CliUser other_bob = make_cli("Bob", &other_bob_id, "other-bob");
+  befriend_v2(alice, alice_id, bob, bob_id);
+  befriend_v2(alice, alice_id, other_bob, other_bob_id);
+  const std::string group_id = str(only_json(alice.run({"group", "create", "Bobs"})), "groupId");
+  ok(alice, {"group", "invite", group_id, bob_id});
+  ok(alice, {"group", "invite", group_id, other_bob_id});
+
+  // Never a guess at which Bob: the same refusal as `send bob`, and nobody is removed.
+  auto r = alice.run({"group", "remove", group_id, "bob"}, false);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("more than one friend"), std::string::npos) << r.err;
+  // By id it works, and the output names the member removed (JSON: the id, not what was typed).
+  auto removed = ok(alice, {"group", "remove", group_id, bob_id});
+  ASSERT_EQ(removed.size(), 1u) << dump(removed);
+  EXPECT_EQ(str(removed[0], "member"), bob_id);
+  r = alice.run({"group", "remove", group_id, other_bob_id}, false);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("removed Bob (" + other_bob_id.substr(0, 8) + ")"), std::string::npos)
+      << r.out;
+}
+
 TEST_F(CliGroupV2, AGroupWithAV1MemberStaysV1AndSaysWhy) {
   std::string alice_id, bob_id;
   CliUser alice = make_cli("Alice", &alice_id);

@@ -44,9 +44,10 @@ class ProxiedE2eTest : public E2eTest {
     E2eTest::TearDown();
   }
 
-  // A CLI user whose relay is the proxy.
-  CliUser make_cli(const std::string& nick, std::string* id) {
-    CliUser user(dir_->path() / nick, "correct horse " + nick);
+  // A CLI user whose relay is the proxy. `home` names its directory (default: the nickname;
+  // give one when two users share a nickname).
+  CliUser make_cli(const std::string& nick, std::string* id, const std::string& home = "") {
+    CliUser user(dir_->path() / (home.empty() ? nick : home), "correct horse " + nick);
     auto r = user.run({"init", "--server", proxy_->base_url(), "--nick", nick});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     *id = str(only_json(r), "userId");
