@@ -143,6 +143,30 @@ void Output::message(const MessageInfo& m) const {
   line(human, j.str());
 }
 
+void Output::sent_from_outbox(const Event& e) const {
+  // Like the `sent #ID` line of a send, naming the chat since it was queued by an earlier
+  // command.
+  const MessageInfo& m = e.message;
+  JsonLine j;
+  j.add("event", "sent")
+      .add("chat", m.chat_id)
+      .add("chatKind", chat_kind_name(m.chat_kind))
+      .add_id("messageId", m.message_id)
+      .add("type", m.type)
+      .add("fromOutbox", true);
+  const std::string group = "group " + render_person(e.invite.name, e.invite.group_id);
+  std::string human;
+  if (m.type == "INVITE") {
+    j.add("invitee", e.user_id);
+    human = "sent the invite of " + render_person(e.text, e.user_id) + " to " + group +
+            " (queued earlier)";
+  } else {
+    human = "sent #" + std::to_string(m.message_id) + " (queued earlier) to " +
+            (m.chat_kind == ChatKind::kGroup ? group : render_person(e.text, e.user_id));
+  }
+  line(human, j.str());
+}
+
 void Output::event(const Event& e) const {
   switch (e.kind) {
     case Event::Kind::kFriendRequest:
@@ -171,6 +195,9 @@ void Output::event(const Event& e) const {
     case Event::Kind::kWarning:
       line("warning: " + escape_inline(e.text),
            JsonLine().add("event", "warning").add("text", e.text).str());
+      break;
+    case Event::Kind::kSent:
+      sent_from_outbox(e);
       break;
   }
 }

@@ -24,6 +24,9 @@ class Output {
   const std::string& write_error() const { return write_error_; }
   void event(const Event& e) const;
   void message(const MessageInfo& m) const;
+  // An Event::kSent: "sent #ID (queued earlier) to <chat>", JSON {"event":"sent",...,
+  // "fromOutbox":true} (docs/cli.md).
+  void sent_from_outbox(const Event& e) const;
   // One line on stderr: "secchats: <text>" or {"error":...,"code":...}.
   void error(std::string_view text, int exit_code) const;
 

@@ -131,10 +131,39 @@ TEST_F(CliOutbox, ASendWhileTheRelayIsDownIsQueuedListedAndDeliveredInOrderByThe
   EXPECT_EQ(ok(alice, {"pending"}).size(), 2u);
 
   proxy_->reset_hooks();
-  ok(alice, {"sync"});
+  // The sync that delivers them says so, in order, once (like `send` would have).
+  auto delivered = events_of(ok(alice, {"sync"}), "sent");
+  ASSERT_EQ(delivered.size(), 2u) << dump(delivered);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(str(delivered[i], "messageId"), str(pending[i], "messageId")) << dump(delivered);
+    EXPECT_EQ(str(delivered[i], "chat"), bob_id);
+    EXPECT_EQ(str(delivered[i], "chatKind"), "friend");
+    EXPECT_EQ(str(delivered[i], "type"), "TEXT");
+    ASSERT_TRUE(delivered[i].contains("fromOutbox")) << dump(delivered);
+    EXPECT_TRUE(delivered[i].at("fromOutbox").as_bool());
+  }
+  EXPECT_TRUE(events_of(ok(alice, {"sync"}), "sent").empty());
   EXPECT_TRUE(ok(alice, {"pending"}).empty());
   EXPECT_EQ(texts(ok(bob, {"sync"})), (std::vector<std::string>{"first", "second"}));
   EXPECT_TRUE(events_of(ok(alice, {"history", bob_id}), "delivery").empty());
+}
+
+TEST_F(CliOutbox, TheSyncThatDeliversAQueuedSendPrintsASentLineNamingTheFriend) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_cli("Alice", &alice_id);
+  CliUser bob = make_cli("Bob", &bob_id);
+  befriend_v2(alice, alice_id, bob, bob_id);
+
+  proxy_->set_drop([](std::string_view path, std::string_view) { return path == "/postmsg"; });
+  EXPECT_EQ(alice.run({"send", bob_id, "later"}).exit_code, 4);
+  auto pending = ok(alice, {"pending"});
+  ASSERT_EQ(pending.size(), 1u) << dump(pending);
+  proxy_->reset_hooks();
+  auto human = alice.run({"sync"}, /*json=*/false);
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  const std::string line = "sent #" + str(pending[0], "messageId") + " (queued earlier) to Bob (" +
+                           bob_id.substr(0, 8) + ")";
+  EXPECT_NE(human.out.find(line), std::string::npos) << human.out;
 }
 
 TEST_F(CliOutbox, CancelDropsAPendingSendForGood) {

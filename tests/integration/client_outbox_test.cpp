@@ -139,5 +139,61 @@ TEST_F(ClientOutbox, ASendWhileTheRelayIsDownIsPendingUntilTheNextSync) {
   EXPECT_EQ(texts(*got), std::vector<std::string>{"later"});
 }
 
+// Counts the kSent events of `events` for message `id`, checking what they carry.
+int sent_events_for(const std::vector<Event>& events, std::int64_t id, const std::string& chat) {
+  int n = 0;
+  for (const auto& e : events) {
+    if (e.kind != Event::Kind::kSent || e.message.message_id != id) continue;
+    EXPECT_EQ(e.message.chat_id, chat);
+    EXPECT_EQ(e.message.chat_kind, ChatKind::kFriend);
+    EXPECT_EQ(e.message.delivery, "sent");
+    EXPECT_TRUE(e.message.outgoing);
+    EXPECT_EQ(e.user_id, chat);
+    EXPECT_EQ(e.text, "bob");  // the friend's nickname, for "sent #ID (queued earlier) to ..."
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(ClientOutbox, TheSyncThatDeliversAQueuedSendSaysSoOnce) {
+  const unsigned short port = server_->port();
+  server_.reset();
+  ASSERT_FALSE(alice_->send_text(bob_->user_id(), "later").ok());
+  auto pending = alice_->pending();
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  const std::int64_t id = (*pending)[0].message.message_id;
+
+  start_server(port);
+  // The sink cannot show the first kSent: the next sync hands it out again.
+  Status refused = alice_->sync([](const Event& e) { return e.kind != Event::Kind::kSent; });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(alice_->pending()->empty());
+  auto synced = alice_->sync();
+  ASSERT_TRUE(synced.ok()) << synced.error().message();
+  EXPECT_EQ(sent_events_for(*synced, id, bob_->user_id()), 1);
+  auto again = alice_->sync();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(sent_events_for(*again, id, bob_->user_id()), 0);
+  // A send delivered by its own call is answered by the call, never as an event.
+  auto direct = alice_->send_text(bob_->user_id(), "now");
+  ASSERT_TRUE(direct.ok()) << direct.error().message();
+  auto after = alice_->sync();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(sent_events_for(*after, direct->message_id, bob_->user_id()), 0);
+
+  // A queued send that a later send of the same chat posts first is reported by the next sync.
+  server_.reset();
+  ASSERT_FALSE(alice_->send_text(bob_->user_id(), "held").ok());
+  const std::int64_t held = (*alice_->pending())[0].message.message_id;
+  start_server(port);
+  auto next = alice_->send_text(bob_->user_id(), "next");
+  ASSERT_TRUE(next.ok()) << next.error().message();
+  auto reported = alice_->sync();
+  ASSERT_TRUE(reported.ok());
+  EXPECT_EQ(sent_events_for(*reported, held, bob_->user_id()), 1);
+  EXPECT_EQ(sent_events_for(*reported, next->message_id, bob_->user_id()), 0);
+}
+
 }  // namespace
 }  // namespace secchats::testing

@@ -133,12 +133,20 @@ struct Event {
     kGroupInvite,     // invite.* is set
     kMessage,         // message.* is set
     kWarning,         // something arrived that we refused (text says what; never content)
+    // The outbox delivered something an earlier call answered as queued, not sent (a message,
+    // reaction or image: message.* as history() shows it, delivery "sent"; a group invite:
+    // message.type "INVITE", message.chat_id the group, message.message_id its pending id).
+    // user_id: the friend (a direct message's chat, an invite's invitee), text: that friend's
+    // nickname; invite.group_id/name: the group of a group message or invite. Handed out by
+    // sync() and listen(), once, like every event (kept until the sink takes it). A send's
+    // own message posted by that send is answered by the send, not by this event.
+    kSent,
   };
   Kind kind = Kind::kMessage;
   std::string user_id;
   GroupInviteInfo invite;
   MessageInfo message;
-  std::string text;  // kWarning: what was refused; kFriendRequest: an optional note
+  std::string text;  // kWarning: what was refused; kFriendRequest: an optional note; kSent: above
 };
 
 // The reaction names of COMPAT.md §5, in their canonical order. "EMO_SMILE_PLUS" = none.

@@ -187,7 +187,7 @@ Result<MessageInfo> Client::Impl::deliver(ChatKind kind, const std::string& chat
     SC_TRY(store->insert_message(to_stored(info)));
     return ok_status();
   }));
-  const auto failures = flush_outbox(&chat_id);
+  const auto failures = flush_outbox(&chat_id, item.message_id);
   SC_ASSIGN_OR_RETURN(auto left, store->find_outbox_item(item.message_id));
   if (left) return outbox_error(*left, failures);
   info.delivery = "sent";
@@ -757,7 +757,7 @@ Status Client::invite_to_group(std::string_view group_id, std::string_view frien
   secure_wipe(payload.private_key->data(), payload.private_key->size());
   SC_ASSIGN_OR_RETURN(item.local_id, impl_->store->put_outbox_item(item));
   // Once posted, flush_outbox records the member and sends the member list (section 8).
-  const auto failures = impl_->flush_outbox(&g.group_id);
+  const auto failures = impl_->flush_outbox(&g.group_id, item.message_id);
   SC_ASSIGN_OR_RETURN(auto left, impl_->store->find_outbox_item(item.message_id));
   if (left) return impl_->outbox_error(*left, failures);
   return ok_status();

@@ -60,7 +60,14 @@ struct Client::Impl {
   // item the relay did not take, so later ones never overtake it. A posted item leaves the
   // outbox and its message becomes "sent" (one transaction; nothing if it was cancelled
   // meanwhile); a posted invite then records the member and sends the member list.
-  std::vector<OutboxFailure> flush_outbox(const std::string* chat_id = nullptr);
+  // Every posted item but `own_id` (the one the calling send or invite answers for itself)
+  // leaves with an Event::kSent stored in the event inbox in the same commit; sync() and
+  // listen() hand those out. (An item another process queued a moment ago and is posting
+  // itself may so be reported twice: at least once, never lost.)
+  std::vector<OutboxFailure> flush_outbox(const std::string* chat_id = nullptr,
+                                          std::int64_t own_id = 0);
+  // The Event::kSent of an item the relay took (see Event in client.hpp).
+  Result<Event> sent_event(const store::OutboxItem& item);
   // The error a send call answers for an item still in the outbox after its flush.
   Error outbox_error(const store::OutboxItem& item, const std::vector<OutboxFailure>& failures);
   // The events kWarning for a flush's failures (sync and listen show them).

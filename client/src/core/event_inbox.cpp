@@ -49,7 +49,7 @@ Result<Event> deserialize(std::string_view text) {
     };
     Event e;
     const std::int64_t kind = o.at("kind").as_int64();
-    if (kind < 0 || kind > static_cast<std::int64_t>(Event::Kind::kWarning)) return bad();
+    if (kind < 0 || kind > static_cast<std::int64_t>(Event::Kind::kSent)) return bad();
     e.kind = static_cast<Event::Kind>(kind);
     e.user_id = str(o, "user");
     e.text = str(o, "text");

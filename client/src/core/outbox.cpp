@@ -33,7 +33,43 @@ std::string name_of(const store::OutboxItem& item) {
 
 }  // namespace
 
-std::vector<Client::Impl::OutboxFailure> Client::Impl::flush_outbox(const std::string* chat_id) {
+Result<Event> Client::Impl::sent_event(const store::OutboxItem& item) {
+  Event e;
+  e.kind = Event::Kind::kSent;
+  e.message.chat_id = item.chat_id;
+  e.message.chat_kind =
+      item.kind == store::OutboxKind::kDirect ? ChatKind::kFriend : ChatKind::kGroup;
+  e.message.message_id = item.message_id;
+  e.message.outgoing = true;
+  e.message.from_user_id = user_id;
+  e.message.from_name = nickname;
+  e.message.sender_timestamp = item.created_at_ms;
+  if (item.kind == store::OutboxKind::kInvite) {
+    e.message.type = "INVITE";
+  } else {
+    SC_ASSIGN_OR_RETURN(auto stored, store->messages(item.chat_id));
+    for (const auto& m : stored) {
+      if (m.outgoing && m.message_id == item.message_id) e.message = to_info(m);
+    }
+  }
+  e.message.delivery = "sent";
+  // The names shown with it: the friend (a direct message's chat, an invite's invitee) and
+  // the group.
+  if (item.kind != store::OutboxKind::kGroup) {
+    e.user_id = item.to_id;
+    SC_ASSIGN_OR_RETURN(auto f, store->find_friend(item.to_id));
+    if (f) e.text = f->nickname;
+  }
+  if (item.kind != store::OutboxKind::kDirect) {
+    e.invite.group_id = item.chat_id;
+    SC_ASSIGN_OR_RETURN(auto g, store->find_group(item.chat_id));
+    if (g) e.invite.name = g->name;
+  }
+  return e;
+}
+
+std::vector<Client::Impl::OutboxFailure> Client::Impl::flush_outbox(const std::string* chat_id,
+                                                                    std::int64_t own_id) {
   std::vector<OutboxFailure> failures;
   auto items = store->outbox_items();
   if (!items.ok()) {
@@ -87,6 +123,13 @@ std::vector<Client::Impl::OutboxFailure> Client::Impl::flush_outbox(const std::s
       SC_ASSIGN_OR_RETURN(was_queued, store->delete_outbox_item(item.local_id));
       if (was_queued && item.kind != store::OutboxKind::kInvite) {
         SC_TRY(store->set_message_delivery(item.chat_id, user_id, item.message_id, "sent"));
+      }
+      // Any other item was answered as not sent by the call that queued it (its post failed,
+      // or an older one of its chat held it back): its delivery is an event, kept in the
+      // event inbox with this commit until a sync or listen hands it out.
+      if (was_queued && item.message_id != own_id) {
+        SC_ASSIGN_OR_RETURN(Event sent, sent_event(item));
+        SC_TRY(stash_events({sent}));
       }
       return ok_status();
     });

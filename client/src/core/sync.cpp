@@ -293,8 +293,12 @@ Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink
 Status Client::sync(const EventSink& on_event) {
   // What an earlier sync could not hand out comes first, in its order.
   SC_TRY(impl_->redeliver(on_event));
-  // Then the outbox, before anything new arrives: our sends keep their place.
-  for (const auto& w : Impl::outbox_warnings(impl_->flush_outbox())) {
+  // Then the outbox, before anything new arrives: our sends keep their place. What it
+  // delivered of earlier commands' sends was stored as kSent events (outbox.cpp): handed
+  // out now, and again by the next sync if the sink does not take them.
+  const auto failures = impl_->flush_outbox();
+  SC_TRY(impl_->redeliver(on_event));
+  for (const auto& w : Impl::outbox_warnings(failures)) {
     if (!on_event(w)) return event_not_taken();
   }
   SC_TRY(impl_->sync_queue(on_event));
