@@ -146,4 +146,11 @@ MessageInfo to_info(const store::StoredMessage& m);
 store::StoredMessage to_stored(const MessageInfo& m);
 GroupInfo to_info(const store::GroupRecord& g);
 
+// A nickname or group name we are about to use (our own, or a new group's): valid UTF-8 with
+// something visible, at most `max` bytes, no control characters; kInvalidArgument naming
+// `what` otherwise.
+Status check_display_name(std::string_view what, std::string_view name, std::size_t max);
+// Case-insensitive (ASCII) comparison for looking up friends, groups and invites by name.
+bool same_name(std::string_view a, std::string_view b);
+
 }  // namespace secchats
