@@ -157,17 +157,6 @@ std::string text_argument(const std::string& text) {
   return all;
 }
 
-void print_sent(Command& c, const MessageInfo& m) {
-  c.out().line("sent #" + std::to_string(m.message_id),
-               JsonLine()
-                   .add("event", "sent")
-                   .add("chat", m.chat_id)
-                   .add("chatKind", chat_kind_name(m.chat_kind))
-                   .add_id("messageId", m.message_id)
-                   .add("type", m.type)
-                   .str());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Commands
 
@@ -323,21 +312,21 @@ void cmd_verify(Command& c) {
 void cmd_send(Command& c) {
   Client& client = c.client();
   FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
-  print_sent(c, c.value_or_fail(client.send_text(f.user_id, text_argument(c.args().text))));
+  c.out().sent(c.value_or_fail(client.send_text(f.user_id, text_argument(c.args().text))));
 }
 
 void cmd_send_image(Command& c) {
   auto png = read_image_or_fail(c.args().file);
   Client& client = c.client();
   FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
-  print_sent(c, image_sent_or_fail(c, c.args().file, client.send_image(f.user_id, std::move(png))));
+  c.out().sent(image_sent_or_fail(c, c.args().file, client.send_image(f.user_id, std::move(png))));
 }
 
 void cmd_react(Command& c) {
   const std::int64_t target = parse_message_id(c.args().message_id);
   Client& client = c.client();
   FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
-  print_sent(c, c.value_or_fail(client.react(f.user_id, target, c.args().reaction)));
+  c.out().sent(c.value_or_fail(client.react(f.user_id, target, c.args().reaction)));
 }
 
 // The sink of sync and listen: an event counts as taken only once its line reached stdout;
@@ -596,22 +585,22 @@ void cmd_groups(Command& c) {
 void cmd_group_send(Command& c) {
   Client& client = c.client();
   GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  print_sent(c, c.value_or_fail(client.send_group_text(g.group_id, text_argument(c.args().text))));
+  c.out().sent(c.value_or_fail(client.send_group_text(g.group_id, text_argument(c.args().text))));
 }
 
 void cmd_group_send_image(Command& c) {
   auto png = read_image_or_fail(c.args().file);
   Client& client = c.client();
   GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  print_sent(
-      c, image_sent_or_fail(c, c.args().file, client.send_group_image(g.group_id, std::move(png))));
+  c.out().sent(
+      image_sent_or_fail(c, c.args().file, client.send_group_image(g.group_id, std::move(png))));
 }
 
 void cmd_group_react(Command& c) {
   const std::int64_t target = parse_message_id(c.args().message_id);
   Client& client = c.client();
   GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  print_sent(c, c.value_or_fail(client.react_in_group(g.group_id, target, c.args().reaction)));
+  c.out().sent(c.value_or_fail(client.react_in_group(g.group_id, target, c.args().reaction)));
 }
 
 void cmd_group_qr_create(Command& c) {

@@ -16,6 +16,8 @@ struct JsonLine::Impl {
 
 JsonLine::JsonLine() : impl_(std::make_unique<Impl>()) {}
 JsonLine::~JsonLine() = default;
+JsonLine::JsonLine(JsonLine&&) noexcept = default;
+JsonLine& JsonLine::operator=(JsonLine&&) noexcept = default;
 JsonLine& JsonLine::add(std::string_view key, std::string_view value) {
   impl_->object[key] = valid_utf8(value);
   return *this;
@@ -143,17 +145,31 @@ void Output::message(const MessageInfo& m) const {
   line(human, j.str());
 }
 
-void Output::sent_from_outbox(const Event& e) const {
-  // Like the `sent #ID` line of a send, naming the chat since it was queued by an earlier
-  // command.
-  const MessageInfo& m = e.message;
+namespace {
+
+// The JSON of a `sent` line, for a send and for one the outbox delivered later alike.
+JsonLine sent_json(const MessageInfo& m) {
   JsonLine j;
   j.add("event", "sent")
       .add("chat", m.chat_id)
       .add("chatKind", chat_kind_name(m.chat_kind))
       .add_id("messageId", m.message_id)
-      .add("type", m.type)
-      .add("fromOutbox", true);
+      .add("type", m.type);
+  return j;
+}
+
+}  // namespace
+
+void Output::sent(const MessageInfo& m) const {
+  line("sent #" + std::to_string(m.message_id), sent_json(m).str());
+}
+
+void Output::sent_from_outbox(const Event& e) const {
+  // Like the `sent #ID` line of a send, naming the chat since it was queued by an earlier
+  // command.
+  const MessageInfo& m = e.message;
+  JsonLine j = sent_json(m);
+  j.add("fromOutbox", true);
   const std::string group = "group " + render_person(e.invite.name, e.invite.group_id);
   std::string human;
   if (m.type == "INVITE") {

@@ -24,8 +24,11 @@ class Output {
   const std::string& write_error() const { return write_error_; }
   void event(const Event& e) const;
   void message(const MessageInfo& m) const;
-  // An Event::kSent: "sent #ID (queued earlier) to <chat>", JSON {"event":"sent",...,
-  // "fromOutbox":true} (docs/cli.md).
+  // The relay took a message this command sent: "sent #ID", JSON {"event":"sent", chat,
+  // chatKind, messageId, type} (docs/cli.md).
+  void sent(const MessageInfo& m) const;
+  // An Event::kSent: "sent #ID (queued earlier) to <chat>", the same JSON as sent() plus
+  // "fromOutbox":true (docs/cli.md).
   void sent_from_outbox(const Event& e) const;
   // One line on stderr: "secchats: <text>" or {"error":...,"code":...}.
   void error(std::string_view text, int exit_code) const;
@@ -40,6 +43,8 @@ class JsonLine {
  public:
   JsonLine();
   ~JsonLine();
+  JsonLine(JsonLine&&) noexcept;
+  JsonLine& operator=(JsonLine&&) noexcept;
   JsonLine& add(std::string_view key, std::string_view value);
   JsonLine& add(std::string_view key, const char* value) {
     return add(key, std::string_view(value));
