@@ -111,6 +111,29 @@ struct MessageInfo {
   // (posted again by the next send, sync or listen), "failed" once the relay refused it for
   // good. Incoming messages: "received".
   std::string delivery = "received";
+  // Where the message sits in this store's history of the chat: increasing in arrival order,
+  // never reused. For paging (history's before_local_id) and read marks; 0 in a MessageInfo
+  // that was not read from the store.
+  std::int64_t local_id = 0;
+};
+
+// One chat as a chat list shows it (chats()).
+struct ChatSummary {
+  ChatKind kind = ChatKind::kFriend;
+  std::string chat_id;  // the friend's user id or the group id
+  // The friend's nickname ("" until learned: show the id) or the group name. Peer-controlled:
+  // escape it as the other names.
+  std::string title;
+  std::string protocol = "v1";  // "v1" or "v2", as FriendInfo/GroupInfo say
+  // The newest message that is not a reaction; absent in a chat without messages.
+  std::optional<MessageInfo> last_message;
+  // Milliseconds since the epoch of the newest message (its sender timestamp), else when the
+  // friendship or group began: what the list is ordered by.
+  std::int64_t last_activity_ms = 0;
+  // Incoming messages (reactions included) after the read mark (mark_read).
+  std::int64_t unread = 0;
+  std::int64_t message_count = 0;  // every message in history(), reactions included
+  bool closed = false;             // a group that removed us (GroupInfo::closed)
 };
 
 // One item of the outbox (pending()): something we sealed and stored but the relay has not
@@ -255,8 +278,17 @@ class Client {
   Result<GroupInfo> join_in_person_group(std::string_view payload);
 
   // The newest `limit` messages of a chat (0 = all), oldest first; our own messages still in
-  // the outbox are there too, with delivery "pending" or "failed".
-  Result<std::vector<MessageInfo>> history(std::string_view chat_id, std::size_t limit = 0);
+  // the outbox are there too, with delivery "pending" or "failed". With before_local_id > 0
+  // only messages older than that one (MessageInfo::local_id): the page before it, for an
+  // app that loads a long chat as the user scrolls up.
+  Result<std::vector<MessageInfo>> history(std::string_view chat_id, std::size_t limit = 0,
+                                           std::int64_t before_local_id = 0);
+
+  // Every friend and group as a chat, most recent activity first, with its newest message and
+  // unread count. Pending requests and invites are not chats (requests(), group_invites()).
+  Result<std::vector<ChatSummary>> chats();
+  // Marks every message of the chat stored so far as read. kNotFound for an unknown chat.
+  Status mark_read(std::string_view chat_id);
 
   // The outbox. Every outgoing message (text, image, reaction; direct and group) and group
   // invite is sealed and stored here — in the transaction that advances any v2 ratchet or
@@ -304,6 +336,12 @@ class Client {
   // with backoff and reported as kWarning events; a false from `on_event` ends the listen
   // as for sync.
   Status listen(const EventSink& on_event, const std::function<bool()>& keep_going);
+  // The one method that may be called from any thread, while another thread is inside
+  // listen(): the long-poll in flight (or the next one, if none is) returns at once, so
+  // listen checks keep_going again without waiting out the relay's hold (up to 24 s). An
+  // application that runs listen on a worker thread calls it after queueing work for that
+  // thread. Does nothing to a call other than listen's long-poll.
+  void interrupt_listen();
 
  private:
   struct Impl;

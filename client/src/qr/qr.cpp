@@ -344,4 +344,39 @@ Result<SecretString> read_png(const std::filesystem::path& file) {
   }
 }
 
+Result<QrMatrix> encode_matrix(std::string_view text) {
+  SC_ASSIGN_OR_RETURN(Modules modules, encode(text));
+  QrMatrix matrix;
+  matrix.size = modules.size;
+  matrix.dark = std::move(modules.dark);
+  return matrix;
+}
+
+Result<SecretString> decode_gray(std::span<const std::uint8_t> pixels, int width, int height) {
+  if (width <= 0 || height <= 0 || static_cast<std::uint32_t>(width) > kMaxImageSide ||
+      static_cast<std::uint32_t>(height) > kMaxImageSide ||
+      std::uint64_t(width) * std::uint64_t(height) > kMaxImagePixels) {
+    return Error(ErrorCode::kInvalidArgument, "image dimensions out of range");
+  }
+  const std::size_t count = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+  if (pixels.size() != count) {
+    return Error(ErrorCode::kInvalidArgument, "image has " + std::to_string(pixels.size()) +
+                                                  " bytes, expected width x height = " +
+                                                  std::to_string(count));
+  }
+  // decode_gray inverts in place on its later passes; work on a copy that wipes itself.
+  ImageBuffer copy(count, 0);
+  std::memcpy(copy.data(), pixels.data(), count);
+  try {
+    std::optional<std::string> text = decode_gray(copy, width, height);
+    if (!text) return Error(ErrorCode::kNotFound, "no QR code found in the image");
+    SecretString secret(std::move(*text));
+    return secret;
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInternal, std::string("QR decoder failed: ") + e.what());
+  } catch (...) {
+    return Error(ErrorCode::kInternal, "QR decoder failed");
+  }
+}
+
 }  // namespace secchats::qr

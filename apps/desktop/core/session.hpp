@@ -1,0 +1,106 @@
+// The desktop app's one door to libsecchats. Session lives on the GUI thread; every call on it
+// returns at once and the work runs on a worker thread that owns the secchats::Client (and its
+// live sync loop). Results come back as signals, delivered on the GUI thread. The GUI never
+// waits on the network, the store or Argon2id.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <memory>
+
+#include "secchats/client.hpp"
+
+namespace secchats::desktop {
+
+class ChatListModel;
+class TimelineModel;
+class RequestsModel;
+class FriendsModel;
+class ClientWorker;
+
+// What the onboarding screen collects about the relay (ConnectionOptions of libsecchats).
+struct ServerSettings {
+  QString url = QStringLiteral("http://127.0.0.1:8080");  // `make run`'s relay
+  QString pin_sha256;  // optional TLS certificate pin (https:// only)
+  QString ca_file;     // optional PEM file of trusted certificates (https:// only)
+};
+
+// Whether the live sync loop currently reaches the relay.
+enum class Connectivity { kOffline, kConnecting, kOnline };
+
+class Session : public QObject {
+  Q_OBJECT
+ public:
+  // `home`: the account directory (the CLI's --home; default ~/.local/share/secchats).
+  explicit Session(QString home, QObject* parent = nullptr);
+  ~Session() override;  // stops the sync loop and joins the worker thread
+
+  QString home() const;
+  bool accountExists() const;  // a store exists in home: show the unlock screen, else onboarding
+  bool isOpen() const;         // created or unlocked
+  QString userId() const;      // "" until open
+  QString nickname() const;
+  QString serverUrl() const;
+
+  // Live models, owned by the Session, filled once open and kept current by the sync loop.
+  ChatListModel* chats() const;
+  RequestsModel* requests() const;  // incoming friend requests and group invites
+  FriendsModel* friends() const;
+  // The timeline of one chat; the Session keeps it current. Opening another chat reuses it.
+  TimelineModel* timeline() const;
+
+ public slots:
+  // Account. Passwords are wiped from our copies once handed to the worker.
+  void createAccount(const secchats::desktop::ServerSettings& server, const QString& nickname,
+                     const QString& password);
+  void unlock(const QString& password);
+  void changePassword(const QString& old_password, const QString& new_password);
+
+  // Chats. chat_id is a friend's user id or a group id.
+  void openChat(const QString& chat_id);  // loads the newest page into timeline(), marks read
+  void sendText(const QString& chat_id, const QString& text);
+  // Any image Qt can read (PNG, JPEG, GIF, WebP, BMP...), from a file or the clipboard:
+  // scaled down and re-encoded as PNG so it fits a v1 message (384 KiB).
+  void sendImageFile(const QString& chat_id, const QString& path);
+  void sendImageData(const QString& chat_id, const QByteArray& encoded_image);
+  void react(const QString& chat_id, qint64 message_id, const QString& reaction_name);
+
+  // Friends.
+  void addFriend(const QString& user_id);
+  void acceptFriend(const QString& user_id);
+  void declineFriend(const QString& user_id);
+  void requestSafetyNumber(const QString& friend_id);  // -> safetyNumberReady / operationFailed
+  void verifySafetyNumber(const QString& friend_id, const QString& typed_or_scanned);
+
+  // Groups.
+  void createGroup(const QString& name);
+  void inviteToGroup(const QString& group_id, const QString& friend_id);
+  void joinGroup(const QString& group_id);  // accept an invite
+  void createInPersonGroup(const QString& name);  // -> inPersonGroupCreated
+  void joinInPersonGroup(const QString& payload);  // scanned QR text
+
+ signals:
+  void accountOpened();                    // create or unlock succeeded; models are filled
+  void accountFailed(const QString& why);  // create/unlock failed (wrong password, relay down...)
+  void passwordChanged();
+  // Any other operation failed; `what` names it for the user ("Send message"), `why` is the
+  // library's reason. Shown inline near where the user acted.
+  void operationFailed(const QString& what, const QString& why);
+  void friendRequestSent(const QString& user_id);
+  void chatCreated(const QString& chat_id);  // a group was created or joined, a friend accepted
+  void inPersonGroupCreated(const QString& group_id, const QString& payload);
+  void safetyNumberReady(const secchats::SafetyNumberInfo& info);
+  void safetyNumberVerified(const QString& friend_id);
+  // Something new arrived for the user (for the tray notification). `chat_id` to open.
+  void incoming(const QString& chat_id, const QString& title, const QString& preview);
+  void connectivityChanged(secchats::desktop::Connectivity state, const QString& detail);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace secchats::desktop
+
+Q_DECLARE_METATYPE(secchats::desktop::ServerSettings)
+Q_DECLARE_METATYPE(secchats::SafetyNumberInfo)
