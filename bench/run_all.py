@@ -358,6 +358,65 @@ def client_benchmark(args, workdir, results):
     }
 
 
+def desktop_benchmark(args, workdir, results):
+    """The desktop app (apps/desktop/bench/desktop_bench.cpp): cold start, a 10 000-message
+    chat, memory. The chat is prepared once per scratch dir through a real relay."""
+    binary = args.bin / "desktop_bench"
+    if not binary.exists():
+        log("desktop_bench not built (Qt 6 missing?): skipping the desktop figures")
+        return
+    port = free_port()
+    data_dir = workdir / "desktop-relay"
+    data_dir.mkdir()
+    relay = start_relay(args, data_dir, port)
+    try:
+        log(f"desktop app: {args.desktop_messages} messages, {args.desktop_runs} cold starts ...")
+        env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+        result = subprocess.run(
+            [str(binary), "--server", f"http://127.0.0.1:{port}", "--work",
+             str(workdir / "desktop"), "--messages", str(args.desktop_messages), "--runs",
+             str(args.desktop_runs)], capture_output=True, text=True, timeout=1800, env=env)
+        if result.returncode != 0:
+            fail(f"desktop_bench failed:\n{result.stdout}{result.stderr[-3000:]}")
+        lines = [json.loads(l) for l in result.stdout.splitlines() if l.startswith("{")]
+        head, runs = lines[0], lines[1:]
+
+        def median(key):
+            values = sorted(r[key] for r in runs)
+            return values[len(values) // 2]
+
+        results["desktop"] = {"unlock_ms": head["unlock_ms"], "messages": head["messages"],
+                              **{k: median(k) for k in runs[0]}}
+    finally:
+        stop(relay)
+
+
+def desktop_rows(results):
+    d = results.get("desktop")
+    if not d:
+        return [], []
+    start_excl = d["spawn_to_chat_list_ms"] - d["unlock_ms"]
+    rows = [
+        ("desktop: start to unlocked chat list", f"{start_excl:.0f} ms without unlock",
+         f"{d['spawn_to_chat_list_ms']:.0f} ms in all", f"unlock {d['unlock_ms']:.0f} ms"),
+        (f"desktop: open a {d['messages']:,}-message chat", f"{d['open_chat_ms']:.1f} ms",
+         f"RSS {d['rss_chat_open_kib'] / 1024:.0f} MiB open", ""),
+        ("desktop: scroll to its first message", f"{d['scroll_all_ms'] / 1000:.1f} s",
+         f"frame p99 {d['frame_p99_ms']:.1f} ms", f"max {d['frame_max_ms']:.1f} ms"),
+        ("desktop: memory after scrolling all", f"RSS {d['rss_scrolled_kib'] / 1024:.0f} MiB",
+         f"peak {d['hwm_kib'] / 1024:.0f} MiB", f"{d['rows']:,} rows"),
+    ]
+    targets = [
+        ("desktop start to chat list (without unlock) <= 1000 ms", f"{start_excl:.0f} ms",
+         start_excl <= 1000),
+        ("desktop opens a 10 000-message chat <= 200 ms", f"{d['open_chat_ms']:.1f} ms",
+         d["open_chat_ms"] <= 200),
+        ("desktop scroll frame p99 <= 16 ms (no stutter at 60 Hz)",
+         f"{d['frame_p99_ms']:.1f} ms", d["frame_p99_ms"] <= 16),
+    ]
+    return rows, targets
+
+
 def machine_facts(args):
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -503,8 +562,25 @@ def main():
     parser.add_argument("--server-threads", type=int, default=2)
     parser.add_argument("--longpolls", type=int, default=5000)
     parser.add_argument("--wakeups", type=int, default=1000)
+    parser.add_argument("--desktop-messages", type=int, default=10000)
+    parser.add_argument("--desktop-runs", type=int, default=3)
+    parser.add_argument("--desktop-only", action="store_true",
+                        help="only the desktop app's figures (printed; the document is kept)")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite the document")
     args = parser.parse_args()
+
+    if args.desktop_only:
+        results = {}
+        scratch = REPO / "build-release" / "bench-scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+            desktop_benchmark(args, Path(tmp), results)
+        rows, targets = desktop_rows(results)
+        if rows:
+            print(render_table(rows))
+        for target, value, ok in targets:
+            print(f"target {'met   ' if ok else 'MISSED'} {target}: {value}")
+        return
 
     for tool in ("wrk", "nginx", "openssl"):
         if not shutil.which(tool):
@@ -531,8 +607,12 @@ def main():
         http_benchmarks(args, workdir, results)
         longpoll_benchmark(args, workdir, results)
         client_benchmark(args, workdir, results)
+        desktop_benchmark(args, workdir, results)
 
     rows, ratios, targets = evaluate(results)
+    more_rows, more_targets = desktop_rows(results)
+    rows += more_rows
+    targets += more_targets
     print()
     print(f"machine: {facts['cpu']}, {facts['cores']} cores, load {facts['load_average']}; "
           f"{facts['settings']}")
