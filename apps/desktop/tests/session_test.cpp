@@ -181,10 +181,27 @@ TEST(Session, WrongPasswordFailsAndTheRightOneOpens) {
   again.unlock("not the password");
   ASSERT_TRUE(failed.wait(60000));
   EXPECT_FALSE(again.isOpen());
+  QSignalSpy connectivity(&again, &Session::connectivityChanged);
   again.unlock("carol password");
   ASSERT_TRUE(opened.wait(60000));
   EXPECT_TRUE(again.isOpen());
   EXPECT_EQ(again.nickname(), "carol");
+  auto seen = [&](Connectivity state) {
+    for (const auto& args : connectivity) {
+      if (args.at(0).value<Connectivity>() == state) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for([&] { return seen(Connectivity::kOnline); }));
+
+  // The relay goes away: the live loop says offline, with the library's reason.
+  relay.kill_hard();
+  ASSERT_TRUE(wait_for([&] { return seen(Connectivity::kOffline); }, 30000));
+  for (const auto& args : connectivity) {
+    if (args.at(0).value<Connectivity>() == Connectivity::kOffline) {
+      EXPECT_FALSE(args.at(1).toString().isEmpty());
+    }
+  }
 }
 
 }  // namespace
