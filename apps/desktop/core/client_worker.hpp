@@ -89,4 +89,3 @@ bool isNetworkWarning(const std::string& text);
 
 }  // namespace secchats::desktop
 
-Q_DECLARE_METATYPE(secchats::desktop::Connectivity)

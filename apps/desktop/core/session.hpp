@@ -115,3 +115,4 @@ class Session : public QObject {
 
 Q_DECLARE_METATYPE(secchats::desktop::ServerSettings)
 Q_DECLARE_METATYPE(secchats::SafetyNumberInfo)
+Q_DECLARE_METATYPE(secchats::desktop::Connectivity)
