@@ -31,9 +31,12 @@ enum class Connectivity { kOffline, kConnecting, kOnline };
 class Session : public QObject {
   Q_OBJECT
  public:
-  // `home`: the account directory (the CLI's --home; default ~/.local/share/secchats).
+  // `home`: the account directory (the CLI's --home; defaultHome() is the CLI's default, so
+  // the app and the CLI share an account).
   explicit Session(QString home, QObject* parent = nullptr);
   ~Session() override;  // stops the sync loop and joins the worker thread
+
+  static QString defaultHome();  // $HOME/.secchats, as the CLI
 
   QString home() const;
   bool accountExists() const;  // a store exists in home: show the unlock screen, else onboarding
@@ -58,6 +61,9 @@ class Session : public QObject {
 
   // Chats. chat_id is a friend's user id or a group id.
   void openChat(const QString& chat_id);  // loads the newest page into timeline(), marks read
+  // Whether the user can see the open chat (the window is active and not minimized). While
+  // true, messages arriving in the open chat are marked read at once; default true.
+  void setChatVisible(bool visible);
   void sendText(const QString& chat_id, const QString& text);
   // Any image Qt can read (PNG, JPEG, GIF, WebP, BMP...), from a file or the clipboard:
   // scaled down and re-encoded as PNG so it fits a v1 message (384 KiB).
@@ -75,8 +81,8 @@ class Session : public QObject {
   // Groups.
   void createGroup(const QString& name);
   void inviteToGroup(const QString& group_id, const QString& friend_id);
-  void joinGroup(const QString& group_id);  // accept an invite
-  void createInPersonGroup(const QString& name);  // -> inPersonGroupCreated
+  void joinGroup(const QString& group_id);         // accept an invite
+  void createInPersonGroup(const QString& name);   // -> inPersonGroupCreated
   void joinInPersonGroup(const QString& payload);  // scanned QR text
 
  signals:
@@ -94,6 +100,11 @@ class Session : public QObject {
   // Something new arrived for the user (for the tray notification). `chat_id` to open.
   void incoming(const QString& chat_id, const QString& title, const QString& preview);
   void connectivityChanged(secchats::desktop::Connectivity state, const QString& detail);
+  // A friend request or group invite arrived (for the tray notification); it is in requests().
+  // kind "friend" / "group"; title as RequestsModel::kTitleRole.
+  void requestReceived(const QString& kind, const QString& id, const QString& title);
+  // The live sync loop stopped for good (the relay no longer accepts this account's token).
+  void syncStopped(const QString& why);
 
  private:
   struct Impl;
