@@ -154,6 +154,14 @@ class A11yTest : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(widget.get()));
     const QString problem = checkNotBlankNorClipped(widget.get());
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    // For a person to look at: SECCHATS_SCREENSHOT_DIR=/tmp/shots ctest -R a11y_widgets
+    const QString shots = qEnvironmentVariable("SECCHATS_SCREENSHOT_DIR");
+    if (!shots.isEmpty()) {
+      QDir().mkpath(shots);
+      const QString error = renderScreenshot(
+          widget.get(), QDir(shots).filePath(entry.first + QStringLiteral(".png")));
+      QVERIFY2(error.isEmpty(), qPrintable(error));
+    }
     // Dark theme too: the same screen must still render something.
     widget->setPalette(darkPalette());
     QVERIFY2(checkNotBlank(renderImage(widget.get(), 2.0)).isEmpty(), qPrintable(entry.first));
