@@ -1,5 +1,5 @@
 # Secure Chats — the two commands: `make run` and `make test`. Everything else is a helper.
-.PHONY: deps build run test test-asan bench fuzz format clean
+.PHONY: deps build run desktop test test-asan bench fuzz format clean
 
 JOBS ?= 2
 
@@ -12,6 +12,12 @@ build: deps
 
 run: build
 	./build/bin/secchats-server --listen 127.0.0.1:8080 --tls-listen 127.0.0.1:8443 --tls-self-signed --data-dir ./data
+
+# The desktop app (Qt 6 Widgets): builds only its target, then starts it.
+desktop: deps
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS) --target secchats-desktop
+	./build/bin/secchats-desktop
 
 test: build
 	ctest --preset default

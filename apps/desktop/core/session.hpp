@@ -31,9 +31,12 @@ enum class Connectivity { kOffline, kConnecting, kOnline };
 class Session : public QObject {
   Q_OBJECT
  public:
-  // `home`: the account directory (the CLI's --home; default ~/.local/share/secchats).
+  // `home`: the account directory (the CLI's --home; defaultHome() is the CLI's default, so
+  // the app and the CLI share an account).
   explicit Session(QString home, QObject* parent = nullptr);
   ~Session() override;  // stops the sync loop and joins the worker thread
+
+  static QString defaultHome();  // $HOME/.secchats, as the CLI
 
   QString home() const;
   bool accountExists() const;  // a store exists in home: show the unlock screen, else onboarding
