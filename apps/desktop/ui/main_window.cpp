@@ -169,6 +169,12 @@ MainWindow::MainWindow(Session* session, AppSettings* settings, QWidget* parent)
 
 MainWindow::~MainWindow() = default;
 
+AddFriendDialog* MainWindow::addFriendDialog() const { return add_friend_; }
+NewGroupDialog* MainWindow::newGroupDialog() const { return new_group_; }
+InPersonGroupDialog* MainWindow::inPersonDialog() const { return in_person_; }
+SafetyNumberDialog* MainWindow::safetyNumberDialog() const { return safety_; }
+SettingsDialog* MainWindow::settingsDialog() const { return settings_dialog_; }
+
 QWidget* MainWindow::buildMainPage() {
   auto* page = new QWidget(this);
   page->setObjectName(QStringLiteral("mainPage"));

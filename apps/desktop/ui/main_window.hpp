@@ -53,11 +53,11 @@ class MainWindow : public QMainWindow {
   RequestsPanel* requestsPanel() const { return requests_panel_; }
   Notifier* notifier() const { return notifier_; }
   // The dialogs currently open (null when not).
-  AddFriendDialog* addFriendDialog() const { return add_friend_; }
-  NewGroupDialog* newGroupDialog() const { return new_group_; }
-  InPersonGroupDialog* inPersonDialog() const { return in_person_; }
-  SafetyNumberDialog* safetyNumberDialog() const { return safety_; }
-  SettingsDialog* settingsDialog() const { return settings_dialog_; }
+  AddFriendDialog* addFriendDialog() const;
+  NewGroupDialog* newGroupDialog() const;
+  InPersonGroupDialog* inPersonDialog() const;
+  SafetyNumberDialog* safetyNumberDialog() const;
+  SettingsDialog* settingsDialog() const;
 
  public slots:
   void openChat(const QString& chat_id);
