@@ -20,7 +20,9 @@
 namespace secchats::desktop::ui {
 namespace {
 
-std::int64_t msSince(const QDateTime& t) { return t.toMSecsSinceEpoch(); }
+std::int64_t msSince(const QDateTime& t) {
+  return t.toMSecsSinceEpoch();
+}
 
 TEST(UiText, UserIdsAreHexOf32To128Digits) {
   const QString id = QStringLiteral("0123456789abcdef0123456789abcdef");
@@ -61,7 +63,8 @@ TEST(UiText, TimeIsClockTodayAndDateBefore) {
 TEST(UiText, ProtocolBadgesExplainThemselves) {
   EXPECT_EQ(protocolBadge(QStringLiteral("v2")), QStringLiteral("v2"));
   EXPECT_EQ(protocolBadge(QStringLiteral("v1")), QStringLiteral("v1"));
-  EXPECT_TRUE(protocolExplanation(QStringLiteral("v2")).contains(QStringLiteral("forward secrecy")));
+  EXPECT_TRUE(
+      protocolExplanation(QStringLiteral("v2")).contains(QStringLiteral("forward secrecy")));
   EXPECT_TRUE(protocolExplanation(QStringLiteral("v1")).contains(QStringLiteral("no forward")));
   EXPECT_EQ(reactionNames().size(), 7);
   EXPECT_EQ(reactionSymbol(QStringLiteral("EMO_SMILE_PLUS")), QString());
@@ -130,7 +133,8 @@ TEST(ChatListDelegate, RowShowsTitlePreviewTimeBadgesAndUnread) {
   p.end();
   int dark = 0;
   for (int y = 0; y < opt.rect.height(); ++y) {
-    for (int x = 0; x < 400; ++x) dark += qGray(canvas.pixel(x, y)) < 128;
+    for (int x = 0; x < 400; ++x)
+      dark += qGray(canvas.pixel(x, y)) < 128;
   }
   EXPECT_GT(dark, 50) << "the row painted no text";
 }
@@ -143,7 +147,8 @@ TEST(ChatFilterProxy, FiltersByTitleOrIdCaseInsensitively) {
   EXPECT_EQ(proxy.rowCount(), 2);
   proxy.setSearchText(QStringLiteral("book"));
   ASSERT_EQ(proxy.rowCount(), 1);
-  EXPECT_EQ(proxy.index(0, 0).data(ChatListModel::kTitleRole).toString(), QStringLiteral("Book club"));
+  EXPECT_EQ(proxy.index(0, 0).data(ChatListModel::kTitleRole).toString(),
+            QStringLiteral("Book club"));
   proxy.setSearchText(QStringLiteral("AAAA"));
   EXPECT_EQ(proxy.rowCount(), 1);
   proxy.setSearchText(QStringLiteral("nobody"));

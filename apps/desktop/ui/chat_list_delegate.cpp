@@ -11,7 +11,9 @@ namespace secchats::desktop::ui {
 
 namespace {
 // Padding and gaps in units of the font's height, so rows scale with the font (high DPI).
-int pad(const QFontMetrics& fm) { return fm.height() / 3; }
+int pad(const QFontMetrics& fm) {
+  return fm.height() / 3;
+}
 }  // namespace
 
 ChatListDelegate::Texts ChatListDelegate::textsFor(const QModelIndex& index, const QDateTime& now) {

@@ -16,12 +16,12 @@ class ChatListDelegate : public QStyledItemDelegate {
 
   // What a row shows, exactly as painted (tests assert on it).
   struct Texts {
-    QString title;     // display-safe title
-    QString preview;   // display-safe one-line preview ("" in a chat without messages)
-    QString time;      // formatChatTime(last activity, now)
-    QString badge;     // "v1" / "v2"
-    QString unread;    // "" when 0, else the count ("99+" past 99)
-    QString closed;    // "" or "Closed" (a group that removed us)
+    QString title;    // display-safe title
+    QString preview;  // display-safe one-line preview ("" in a chat without messages)
+    QString time;     // formatChatTime(last activity, now)
+    QString badge;    // "v1" / "v2"
+    QString unread;   // "" when 0, else the count ("99+" past 99)
+    QString closed;   // "" or "Closed" (a group that removed us)
   };
   static Texts textsFor(const QModelIndex& index, const QDateTime& now);
 

@@ -85,8 +85,8 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   banner_->hide();
   layout->addWidget(banner_);
 
-  closed_note_ = new QLabel(tr("You were removed from this group: you can read it, not write."),
-                            this);
+  closed_note_ =
+      new QLabel(tr("You were removed from this group: you can read it, not write."), this);
   closed_note_->setObjectName(QStringLiteral("closedNote"));
   closed_note_->setTextFormat(Qt::PlainText);
   closed_note_->hide();
@@ -162,9 +162,8 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   connect(timeline_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           [this](const QModelIndex& current) { react_->setEnabled(current.isValid()); });
   // Enter (activated) or a click on the thumbnail opens the photo.
-  connect(timeline_, &QListView::activated, this, [this](const QModelIndex& index) {
-    openPhoto(index);
-  });
+  connect(timeline_, &QListView::activated, this,
+          [this](const QModelIndex& index) { openPhoto(index); });
   connect(timeline_, &QListView::clicked, this, [this](const QModelIndex& index) {
     const QPoint pos = timeline_->viewport()->mapFromGlobal(QCursor::pos());
     if (delegate_->imageRect(index, timeline_->visualRect(index)).contains(pos)) openPhoto(index);
@@ -186,8 +185,13 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
     at_bottom_ = true;
     prepending_ = false;
     delegate_->clearCache();
-    QMetaObject::invokeMethod(this, [this] { timeline_->scrollToBottom(); maybeFetchOlder(); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+          timeline_->scrollToBottom();
+          maybeFetchOlder();
+        },
+        Qt::QueuedConnection);
   });
   // A delivery mark or a reaction can change a row's height: have the view measure it again.
   connect(proxy_, &QAbstractItemModel::dataChanged, this,
@@ -267,7 +271,9 @@ void ChatView::refreshHeader() {
   attach_->setEnabled(has_chat && !closed && !blocked);
 }
 
-void ChatView::showError(const QString& text) { error_->showError(text); }
+void ChatView::showError(const QString& text) {
+  error_->showError(text);
+}
 
 void ChatView::send() {
   if (chat_id_.isEmpty()) return;
@@ -288,15 +294,15 @@ void ChatView::attachPhoto() {
     filters << QStringLiteral("*.") + QString::fromLatin1(f);
   }
   const QStringList files = QFileDialog::getOpenFileNames(
-      this, tr("Send photos"), QString(),
-      tr("Images (%1)").arg(filters.join(QLatin1Char(' '))));
+      this, tr("Send photos"), QString(), tr("Images (%1)").arg(filters.join(QLatin1Char(' '))));
   sendImageFiles(files);
 }
 
 void ChatView::sendImageFiles(const QStringList& paths) {
   if (chat_id_.isEmpty() || paths.isEmpty()) return;
   error_->clearMessage();
-  for (const QString& p : paths) session_->sendImageFile(chat_id_, p);
+  for (const QString& p : paths)
+    session_->sendImageFile(chat_id_, p);
   at_bottom_ = true;
 }
 
@@ -342,7 +348,9 @@ void ChatView::react(const QString& reaction_name) {
                   reaction_name);
 }
 
-void ChatView::openSelectedPhoto() { openPhoto(timeline_->currentIndex()); }
+void ChatView::openSelectedPhoto() {
+  openPhoto(timeline_->currentIndex());
+}
 
 void ChatView::openPhoto(const QModelIndex& index) {
   if (!index.isValid()) return;

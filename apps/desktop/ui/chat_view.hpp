@@ -55,8 +55,8 @@ class ChatView : public QWidget {
 
  public slots:
   void showError(const QString& text);
-  void send();                      // the composer's text
-  void attachPhoto();               // file dialog
+  void send();         // the composer's text
+  void attachPhoto();  // file dialog
   void sendImageFiles(const QStringList& paths);
   void sendImageData(const QByteArray& encoded);
   // The reaction menu for the selected message (button, Ctrl+E, context menu). Non-blocking.

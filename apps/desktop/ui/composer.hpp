@@ -18,9 +18,9 @@ class Composer : public QPlainTextEdit {
   static QStringList imageFiles(const QList<QUrl>& urls);
 
  signals:
-  void sendRequested();                          // Enter
+  void sendRequested();  // Enter
   void imageFilesPasted(const QStringList& paths);
-  void imageDataPasted(const QByteArray& png);   // clipboard image, encoded as PNG
+  void imageDataPasted(const QByteArray& png);  // clipboard image, encoded as PNG
 
  protected:
   void keyPressEvent(QKeyEvent* event) override;

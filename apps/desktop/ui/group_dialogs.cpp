@@ -99,7 +99,8 @@ InviteDialog::InviteDialog(Session* session, const QString& group_id, QWidget* p
   message_ = new InlineMessage(this);
   message_->setObjectName(QStringLiteral("inviteMessage"));
   layout->addWidget(message_);
-  if (list_->count() == 0) message_->showInfo(tr("Add a friend first: only friends can be invited."));
+  if (list_->count() == 0)
+    message_->showInfo(tr("Add a friend first: only friends can be invited."));
   auto* buttons = new QDialogButtonBox(this);
   invite_ = buttons->addButton(tr("&Invite"), QDialogButtonBox::ActionRole);
   invite_->setObjectName(QStringLiteral("sendInvitesButton"));
@@ -123,7 +124,8 @@ void InviteDialog::submit() {
     message_->showError(tr("Tick at least one friend (Space ticks the selected one)."));
     return;
   }
-  for (const QString& id : chosen) session_->inviteToGroup(group_id_, id);
+  for (const QString& id : chosen)
+    session_->inviteToGroup(group_id_, id);
   accept();
 }
 

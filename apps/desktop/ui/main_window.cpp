@@ -145,8 +145,9 @@ MainWindow::MainWindow(Session* session, AppSettings* settings, QWidget* parent)
             in_person_->setBusy(false);
             const int row = session_->chats()->rowOf(group_id);
             const QString name =
-                row >= 0 ? session_->chats()->index(row, 0).data(ChatListModel::kTitleRole).toString()
-                         : QString();
+                row >= 0
+                    ? session_->chats()->index(row, 0).data(ChatListModel::kTitleRole).toString()
+                    : QString();
             in_person_->showCode(displaySafe(name), payload);
           });
   connect(session_, &Session::chatCreated, this, [this](const QString& chat_id) {
@@ -156,9 +157,10 @@ MainWindow::MainWindow(Session* session, AppSettings* settings, QWidget* parent)
       in_person_->setBusy(false);
       const int row = session_->chats()->rowOf(chat_id);
       in_person_->showJoined(
-          row >= 0 ? displaySafe(
-                         session_->chats()->index(row, 0).data(ChatListModel::kTitleRole).toString())
-                   : chat_id);
+          row >= 0
+              ? displaySafe(
+                    session_->chats()->index(row, 0).data(ChatListModel::kTitleRole).toString())
+              : chat_id);
       openChat(chat_id);
     }
   });
@@ -169,11 +171,21 @@ MainWindow::MainWindow(Session* session, AppSettings* settings, QWidget* parent)
 
 MainWindow::~MainWindow() = default;
 
-AddFriendDialog* MainWindow::addFriendDialog() const { return add_friend_; }
-NewGroupDialog* MainWindow::newGroupDialog() const { return new_group_; }
-InPersonGroupDialog* MainWindow::inPersonDialog() const { return in_person_; }
-SafetyNumberDialog* MainWindow::safetyNumberDialog() const { return safety_; }
-SettingsDialog* MainWindow::settingsDialog() const { return settings_dialog_; }
+AddFriendDialog* MainWindow::addFriendDialog() const {
+  return add_friend_;
+}
+NewGroupDialog* MainWindow::newGroupDialog() const {
+  return new_group_;
+}
+InPersonGroupDialog* MainWindow::inPersonDialog() const {
+  return in_person_;
+}
+SafetyNumberDialog* MainWindow::safetyNumberDialog() const {
+  return safety_;
+}
+SettingsDialog* MainWindow::settingsDialog() const {
+  return settings_dialog_;
+}
 
 QWidget* MainWindow::buildMainPage() {
   auto* page = new QWidget(this);
@@ -320,7 +332,8 @@ void MainWindow::showPage(Page page) {
       break;
   }
   const bool open = page == Page::kMain;
-  for (QAction* a : account_actions_) a->setEnabled(open);
+  for (QAction* a : account_actions_)
+    a->setEnabled(open);
 }
 
 void MainWindow::onAccountOpened() {

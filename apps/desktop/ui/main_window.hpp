@@ -64,8 +64,8 @@ class MainWindow : public QMainWindow {
   void showAddFriend();
   void showNewGroup();
   void showInvite(const QString& group_id);
-  void showInPersonGroup();      // create one and show its QR
-  void joinInPersonGroup();      // scan someone's QR
+  void showInPersonGroup();  // create one and show its QR
+  void joinInPersonGroup();  // scan someone's QR
   void showMyId();
   void showSettings();
   void toggleRequests();

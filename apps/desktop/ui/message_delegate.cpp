@@ -15,7 +15,9 @@ namespace secchats::desktop::ui {
 
 namespace {
 
-QString tr(const char* text) { return QCoreApplication::translate("MessageDelegate", text); }
+QString tr(const char* text) {
+  return QCoreApplication::translate("MessageDelegate", text);
+}
 
 // Lays out `text` wrapped to `width`: at word boundaries, or anywhere for a word longer than
 // the line (a pasted link). Returns the size the text takes.
@@ -129,9 +131,9 @@ QPixmap MessageDelegate::thumbnail(const QModelIndex& index) const {
 MessageDelegate::Layout MessageDelegate::layout(const QModelIndex& index, const QFont& font,
                                                 int width, const Texts& t) const {
   const QFontMetrics fm(font);
-  const int m = fm.height() / 3;      // between rows
-  const int ip = fm.height() / 2;     // inside the bubble
-  const int side = fm.height();       // distance from the view's edge
+  const int m = fm.height() / 3;   // between rows
+  const int ip = fm.height() / 2;  // inside the bubble
+  const int side = fm.height();    // distance from the view's edge
   const int max_content = std::max(fm.averageCharWidth() * 8,
                                    std::min(width * 3 / 4, fm.averageCharWidth() * 70) - 2 * ip);
   Layout l;

@@ -12,10 +12,11 @@ namespace secchats::desktop::ui {
 
 Notifier::Notifier(AppSettings* settings, QObject* parent) : QObject(parent), settings_(settings) {
   if (!QSystemTrayIcon::isSystemTrayAvailable()) return;
-  tray_ = new QSystemTrayIcon(QApplication::windowIcon().isNull()
-                                  ? QApplication::style()->standardIcon(QStyle::SP_MessageBoxInformation)
-                                  : QApplication::windowIcon(),
-                              this);
+  tray_ = new QSystemTrayIcon(
+      QApplication::windowIcon().isNull()
+          ? QApplication::style()->standardIcon(QStyle::SP_MessageBoxInformation)
+          : QApplication::windowIcon(),
+      this);
   tray_->setToolTip(tr("Secure Chats"));
   menu_ = new QMenu;
   menu_->addAction(tr("Show Secure Chats"), this, &Notifier::showWindowRequested);

@@ -38,7 +38,9 @@ RequestsPanel::RequestsPanel(Session* session, QWidget* parent)
   rebuild();
 }
 
-int RequestsPanel::count() const { return session_->requests()->rowCount(); }
+int RequestsPanel::count() const {
+  return session_->requests()->rowCount();
+}
 
 void RequestsPanel::rebuild() {
   // Rows are few (pending requests), so rebuilding them all keeps this simple and correct.
@@ -60,9 +62,9 @@ void RequestsPanel::rebuild() {
     w->setObjectName(QStringLiteral("request_%1_%2").arg(kind, id));
     w->setFrameShape(QFrame::StyledPanel);
     auto* h = new QHBoxLayout(w);
-    auto* text = new QLabel(
-        group ? tr("Group invite: %1\n%2").arg(title, detail) : tr("Friend request from %1").arg(title),
-        w);
+    auto* text = new QLabel(group ? tr("Group invite: %1\n%2").arg(title, detail)
+                                  : tr("Friend request from %1").arg(title),
+                            w);
     text->setTextFormat(Qt::PlainText);
     text->setWordWrap(true);
     h->addWidget(text, 1);

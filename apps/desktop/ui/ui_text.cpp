@@ -8,7 +8,9 @@
 namespace secchats::desktop::ui {
 
 namespace {
-QString tr(const char* text) { return QCoreApplication::translate("UiText", text); }
+QString tr(const char* text) {
+  return QCoreApplication::translate("UiText", text);
+}
 }  // namespace
 
 QString protocolBadge(const QString& protocol) {
@@ -86,7 +88,8 @@ QString displaySafe(const QString& peer_text, bool keep_newlines) {
 
 QStringList reactionNames() {
   QStringList names;
-  for (const auto& n : secchats::reaction_names()) names << QString::fromStdString(n);
+  for (const auto& n : secchats::reaction_names())
+    names << QString::fromStdString(n);
   return names;
 }
 
