@@ -61,6 +61,9 @@ class Session : public QObject {
 
   // Chats. chat_id is a friend's user id or a group id.
   void openChat(const QString& chat_id);  // loads the newest page into timeline(), marks read
+  // Whether the user can see the open chat (the window is active and not minimized). While
+  // true, messages arriving in the open chat are marked read at once; default true.
+  void setChatVisible(bool visible);
   void sendText(const QString& chat_id, const QString& text);
   // Any image Qt can read (PNG, JPEG, GIF, WebP, BMP...), from a file or the clipboard:
   // scaled down and re-encoded as PNG so it fits a v1 message (384 KiB).
@@ -97,6 +100,11 @@ class Session : public QObject {
   // Something new arrived for the user (for the tray notification). `chat_id` to open.
   void incoming(const QString& chat_id, const QString& title, const QString& preview);
   void connectivityChanged(secchats::desktop::Connectivity state, const QString& detail);
+  // A friend request or group invite arrived (for the tray notification); it is in requests().
+  // kind "friend" / "group"; title as RequestsModel::kTitleRole.
+  void requestReceived(const QString& kind, const QString& id, const QString& title);
+  // The live sync loop stopped for good (the relay no longer accepts this account's token).
+  void syncStopped(const QString& why);
 
  private:
   struct Impl;

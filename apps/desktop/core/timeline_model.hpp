@@ -5,6 +5,9 @@
 
 #include <QAbstractListModel>
 #include <QImage>
+#include <map>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "secchats/client.hpp"
@@ -46,13 +49,41 @@ class TimelineModel : public QAbstractListModel {
   void reset(const QString& chat_id, std::vector<MessageInfo> newest_page, bool has_older);
   void prependPage(const QString& chat_id, std::vector<MessageInfo> page, bool has_older);
   void appendOrUpdate(const MessageInfo& message);  // new message, delivery change or reaction
+  // The page fetchMore asked for could not be read: allows fetchMore again.
+  void olderPageFailed(const QString& chat_id);
+
+  // The oldest local_id loaded (rows and folded reactions; 0 if nothing): the next page is
+  // the one before it.
+  qint64 firstLocalId() const;
+  qint64 lastLocalId() const;  // the largest local_id shown (0 if empty)
+  int rowOfLocalId(qint64 local_id) const;  // -1 if absent
+  bool hasOlder() const { return has_older_; }
+  void setOwnUserId(const QString& user_id);  // whose reaction kOwnReactionRole shows
 
  private:
-  struct Row;
+  struct Row {
+    MessageInfo message;  // IMG bytes are dropped once decoded into `image`
+    mutable QImage image;
+    mutable bool image_decoded = false;
+    // Reacting user -> reaction name ("" = they removed theirs), latest wins.
+    std::map<std::string, std::string> reactions;
+  };
+  int findRow(const MessageInfo& m) const;
+  int findReactionTarget(std::int64_t message_id) const;
+  // Applies a reaction to its target row; `older` reactions (from an older page) do not
+  // override a user's newer one. Returns the row changed, -1 if the target is not loaded
+  // (it is then kept for when its page arrives).
+  int foldReaction(const MessageInfo& reaction, bool older);
+  void emitRowChanged(int row);
+
   QString chat_id_;
   std::vector<Row> rows_;
   bool has_older_ = false;
   bool fetching_ = false;
+  std::int64_t oldest_local_id_ = 0;
+  std::string own_user_id_;  // for kOwnReactionRole; also learned from outgoing messages
+  // Reactions whose target is in a page not loaded yet, by target message id.
+  std::unordered_map<std::int64_t, std::map<std::string, std::string>> orphan_reactions_;
 };
 
 }  // namespace secchats::desktop

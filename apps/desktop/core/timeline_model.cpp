@@ -1,0 +1,268 @@
+#include "timeline_model.hpp"
+
+#include <QDateTime>
+#include <algorithm>
+
+namespace secchats::desktop {
+namespace {
+
+bool is_reaction(const MessageInfo& m) { return m.type == "EMOJI"; }
+
+// Latest wins, except that a reaction from an older page never overrides one already known.
+void apply(std::map<std::string, std::string>& reactions, const MessageInfo& r, bool older) {
+  if (older && reactions.count(r.from_user_id)) return;
+  reactions[r.from_user_id] = r.emoji;
+}
+
+}  // namespace
+
+TimelineModel::TimelineModel(QObject* parent) : QAbstractListModel(parent) {}
+
+QString TimelineModel::chatId() const { return chat_id_; }
+
+int TimelineModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : static_cast<int>(rows_.size());
+}
+
+QVariant TimelineModel::data(const QModelIndex& index, int role) const {
+  if (index.parent().isValid() || index.row() < 0 || index.row() >= rowCount()) return {};
+  const Row& row = rows_[static_cast<std::size_t>(index.row())];
+  const MessageInfo& m = row.message;
+  switch (role) {
+    case Qt::DisplayRole:
+    case kTextRole:
+      return QString::fromStdString(m.text);
+    case kMessageIdRole:
+      return qint64{m.message_id};
+    case kLocalIdRole:
+      return qint64{m.local_id};
+    case kTypeRole:
+      return QString::fromStdString(m.type);
+    case kImageRole:
+      if (m.type != "IMG") return {};
+      if (!row.image_decoded) {
+        // Decoded on first paint, once: a page of images costs nothing until shown.
+        row.image.loadFromData(m.image.data(), static_cast<int>(m.image.size()), "PNG");
+        row.image_decoded = true;
+      }
+      return row.image;
+    case kSenderIdRole:
+      return QString::fromStdString(m.from_user_id);
+    case kSenderNameRole:
+      if (m.outgoing) return QString();
+      return m.from_name.empty() ? QString::fromStdString(m.from_user_id).left(8)
+                                 : QString::fromStdString(m.from_name);
+    case kOutgoingRole:
+      return m.outgoing;
+    case kTimeRole:
+      return QDateTime::fromMSecsSinceEpoch(m.sender_timestamp).toLocalTime();
+    case kDeliveryRole:
+      return QString::fromStdString(m.delivery);
+    case kReactionsRole: {
+      QStringList symbols;
+      for (const auto& [user, name] : row.reactions) {
+        if (!name.empty()) symbols << QString::fromStdString(reaction_symbol(name));
+      }
+      return symbols;
+    }
+    case kOwnReactionRole: {
+      auto own = row.reactions.find(own_user_id_);
+      return own == row.reactions.end() ? QString() : QString::fromStdString(own->second);
+    }
+    default:
+      return {};
+  }
+}
+
+QHash<int, QByteArray> TimelineModel::roleNames() const {
+  auto names = QAbstractListModel::roleNames();
+  names[kMessageIdRole] = "messageId";
+  names[kLocalIdRole] = "localId";
+  names[kTypeRole] = "type";
+  names[kTextRole] = "text";
+  names[kImageRole] = "image";
+  names[kSenderIdRole] = "senderId";
+  names[kSenderNameRole] = "senderName";
+  names[kOutgoingRole] = "outgoing";
+  names[kTimeRole] = "time";
+  names[kDeliveryRole] = "delivery";
+  names[kReactionsRole] = "reactions";
+  names[kOwnReactionRole] = "ownReaction";
+  return names;
+}
+
+bool TimelineModel::canFetchMore(const QModelIndex& parent) const {
+  return !parent.isValid() && has_older_ && !fetching_ && !chat_id_.isEmpty();
+}
+
+void TimelineModel::fetchMore(const QModelIndex& parent) {
+  if (!canFetchMore(parent)) return;
+  fetching_ = true;
+  emit olderPageWanted(chat_id_, firstLocalId());
+}
+
+qint64 TimelineModel::firstLocalId() const { return oldest_local_id_; }
+
+qint64 TimelineModel::lastLocalId() const {
+  qint64 last = 0;
+  for (auto it = rows_.rbegin(); it != rows_.rend(); ++it) {
+    if (it->message.local_id != 0) return std::max(last, qint64{it->message.local_id});
+  }
+  return last;
+}
+
+int TimelineModel::rowOfLocalId(qint64 local_id) const {
+  for (int i = static_cast<int>(rows_.size()) - 1; i >= 0; --i) {
+    if (rows_[static_cast<std::size_t>(i)].message.local_id == local_id) return i;
+  }
+  return -1;
+}
+
+void TimelineModel::reset(const QString& chat_id, std::vector<MessageInfo> newest_page,
+                          bool has_older) {
+  beginResetModel();
+  chat_id_ = chat_id;
+  rows_.clear();
+  orphan_reactions_.clear();
+  oldest_local_id_ = 0;
+  has_older_ = has_older;
+  fetching_ = false;
+  endResetModel();
+  // The page goes in as an older page into an empty model: the same folding rules.
+  prependPage(chat_id, std::move(newest_page), has_older);
+}
+
+void TimelineModel::prependPage(const QString& chat_id, std::vector<MessageInfo> page,
+                                bool has_older) {
+  if (chat_id != chat_id_) return;  // an answer for a chat no longer open
+  fetching_ = false;
+  has_older_ = has_older;
+  std::vector<Row> fresh;
+  std::vector<const MessageInfo*> reactions;
+  for (auto& m : page) {
+    if (m.outgoing && own_user_id_.empty()) own_user_id_ = m.from_user_id;
+    if (m.local_id != 0 && (oldest_local_id_ == 0 || m.local_id < oldest_local_id_)) {
+      oldest_local_id_ = m.local_id;
+    }
+    if (is_reaction(m)) {
+      reactions.push_back(&m);
+      continue;
+    }
+    if (findRow(m) >= 0) continue;  // overlaps what is shown (a message that arrived meanwhile)
+    Row row;
+    row.message = std::move(m);
+    fresh.push_back(std::move(row));
+  }
+  // Reactions newest first, each one only where nothing newer is known. Within the page
+  // newer means later; orphans from newer pages are newer than all of them.
+  auto find_fresh = [&](std::int64_t target) -> Row* {
+    for (auto it = fresh.rbegin(); it != fresh.rend(); ++it) {
+      if (it->message.message_id == target) return &*it;
+    }
+    return nullptr;
+  };
+  for (Row& row : fresh) {
+    auto orphan = orphan_reactions_.find(row.message.message_id);
+    if (orphan == orphan_reactions_.end()) continue;
+    row.reactions = std::move(orphan->second);
+    orphan_reactions_.erase(orphan);
+  }
+  std::vector<int> changed_rows;
+  for (auto it = reactions.rbegin(); it != reactions.rend(); ++it) {
+    const MessageInfo& r = **it;
+    if (Row* target = find_fresh(r.reply_to_message_id)) {
+      apply(target->reactions, r, true);
+    } else {
+      const int row = foldReaction(r, true);
+      if (row >= 0) changed_rows.push_back(row + static_cast<int>(fresh.size()));
+    }
+  }
+  if (!fresh.empty()) {
+    beginInsertRows({}, 0, static_cast<int>(fresh.size()) - 1);
+    rows_.insert(rows_.begin(), std::make_move_iterator(fresh.begin()),
+                 std::make_move_iterator(fresh.end()));
+    endInsertRows();
+  }
+  for (int row : changed_rows) emitRowChanged(row);
+}
+
+void TimelineModel::appendOrUpdate(const MessageInfo& message) {
+  if (QString::fromStdString(message.chat_id) != chat_id_ || chat_id_.isEmpty()) return;
+  if (message.outgoing && own_user_id_.empty()) own_user_id_ = message.from_user_id;
+  if (is_reaction(message)) {
+    const int row = foldReaction(message, false);
+    if (row >= 0) emitRowChanged(row);
+    return;
+  }
+  const int existing = findRow(message);
+  if (existing >= 0) {
+    Row& row = rows_[static_cast<std::size_t>(existing)];
+    const bool changed = row.message.delivery != message.delivery ||
+                         (row.message.local_id == 0 && message.local_id != 0);
+    if (!changed) return;
+    row.message.delivery = message.delivery;
+    if (row.message.local_id == 0) row.message.local_id = message.local_id;
+    emitRowChanged(existing);
+    return;
+  }
+  // New rows go after every row with a smaller local_id (normally: at the end).
+  int at = static_cast<int>(rows_.size());
+  if (message.local_id != 0) {
+    while (at > 0) {
+      const auto prev = rows_[static_cast<std::size_t>(at - 1)].message.local_id;
+      if (prev == 0 || prev < message.local_id) break;
+      --at;
+    }
+  }
+  Row row;
+  row.message = message;
+  auto orphan = orphan_reactions_.find(message.message_id);
+  if (orphan != orphan_reactions_.end()) {
+    row.reactions = std::move(orphan->second);
+    orphan_reactions_.erase(orphan);
+  }
+  beginInsertRows({}, at, at);
+  rows_.insert(rows_.begin() + at, std::move(row));
+  endInsertRows();
+}
+
+void TimelineModel::setOwnUserId(const QString& user_id) { own_user_id_ = user_id.toStdString(); }
+
+void TimelineModel::olderPageFailed(const QString& chat_id) {
+  if (chat_id == chat_id_) fetching_ = false;
+}
+
+int TimelineModel::findRow(const MessageInfo& m) const {
+  for (int i = static_cast<int>(rows_.size()) - 1; i >= 0; --i) {
+    const MessageInfo& r = rows_[static_cast<std::size_t>(i)].message;
+    if (m.local_id != 0 && r.local_id != 0) {
+      if (r.local_id == m.local_id) return i;
+      continue;
+    }
+    // A message not read from the store (a send's answer) is known by sender and id.
+    if (r.message_id == m.message_id && r.from_user_id == m.from_user_id) return i;
+  }
+  return -1;
+}
+
+int TimelineModel::findReactionTarget(std::int64_t message_id) const {
+  for (int i = static_cast<int>(rows_.size()) - 1; i >= 0; --i) {
+    if (rows_[static_cast<std::size_t>(i)].message.message_id == message_id) return i;
+  }
+  return -1;
+}
+
+int TimelineModel::foldReaction(const MessageInfo& reaction, bool older) {
+  const int row = findReactionTarget(reaction.reply_to_message_id);
+  if (row < 0) {
+    apply(orphan_reactions_[reaction.reply_to_message_id], reaction, older);
+    return -1;
+  }
+  Row& target = rows_[static_cast<std::size_t>(row)];
+  apply(target.reactions, reaction, older);
+  return row;
+}
+
+void TimelineModel::emitRowChanged(int row) { emit dataChanged(index(row), index(row)); }
+
+}  // namespace secchats::desktop
