@@ -97,7 +97,18 @@ MainWindow::MainWindow(Session* session, AppSettings* settings, QWidget* parent)
   connect(session_, &Session::operationFailed, this, &MainWindow::onOperationFailed);
   connect(session_, &Session::connectivityChanged, this, &MainWindow::onConnectivity);
   connect(session_, &Session::incoming, this, &MainWindow::onIncoming);
+  connect(session_, &Session::requestReceived, this,
+          [this](const QString& kind, const QString&, const QString& title) {
+            notifier_->notifyRequest(kind, title);
+          });
+  connect(session_, &Session::syncStopped, this, [this](const QString& why) {
+    connectivity_->setText(tr("Offline"));
+    status_error_->showError(tr("Syncing stopped: %1").arg(why));
+  });
   connect(notifier_, &Notifier::chatRequested, this, &MainWindow::openChat);
+  connect(notifier_, &Notifier::requestsRequested, this, [this] {
+    if (page() == Page::kMain && !requests_panel_->isVisible()) toggleRequests();
+  });
   connect(notifier_, &Notifier::showWindowRequested, this, [this] {
     showNormal();
     raise();
@@ -544,6 +555,18 @@ void MainWindow::showSettings() {
   }
   settings_dialog_->show();
   settings_dialog_->raise();
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+  QMainWindow::changeEvent(event);
+  if (event->type() == QEvent::ActivationChange || event->type() == QEvent::WindowStateChange) {
+    updateChatVisible();
+  }
+}
+
+void MainWindow::updateChatVisible() {
+  // Messages arriving in the open chat count as read only while the user can see them.
+  session_->setChatVisible(isActiveWindow() && !isMinimized() && page() == Page::kMain);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -72,6 +72,7 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void changeEvent(QEvent* event) override;
 
  private:
   QWidget* buildMainPage();
@@ -83,6 +84,7 @@ class MainWindow : public QMainWindow {
   void onConnectivity(Connectivity state, const QString& detail);
   void onIncoming(const QString& chat_id, const QString& title, const QString& preview);
   void updateUnread();
+  void updateChatVisible();
   void updateRequestsButton(int count);
 
   Session* session_;

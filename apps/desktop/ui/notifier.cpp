@@ -45,6 +45,7 @@ void Notifier::notify(const QString& chat_id, const QString& title, const QStrin
   if (settings_ && !settings_->notificationsEnabled()) return;
   const bool content = settings_ && settings_->notificationContentShown();
   last_chat_ = chat_id;
+  last_is_request_ = false;
   if (content) {
     last_title_ = displaySafe(title);
     last_body_ = displaySafe(preview.isEmpty() ? tr("New message") : preview);
@@ -56,7 +57,24 @@ void Notifier::notify(const QString& chat_id, const QString& title, const QStrin
   if (tray_) tray_->showMessage(last_title_, last_body_, QSystemTrayIcon::Information);
 }
 
+void Notifier::notifyRequest(const QString& kind, const QString& title) {
+  if (settings_ && !settings_->notificationsEnabled()) return;
+  const bool content = settings_ && settings_->notificationContentShown();
+  const bool group = kind == QLatin1String("group");
+  last_chat_.clear();
+  last_is_request_ = true;
+  last_title_ = group ? tr("Group invite") : tr("Friend request");
+  last_body_ = content ? displaySafe(title) : tr("Open Secure Chats to answer it");
+  ++shown_;
+  if (tray_) tray_->showMessage(last_title_, last_body_, QSystemTrayIcon::Information);
+}
+
 void Notifier::activateLast() {
+  if (last_is_request_) {
+    emit showWindowRequested();
+    emit requestsRequested();
+    return;
+  }
   if (last_chat_.isEmpty()) return;
   emit showWindowRequested();
   emit chatRequested(last_chat_);

@@ -34,10 +34,13 @@ class Notifier : public QObject {
   // `window_active_on_chat`: the user is looking at this chat right now.
   void notify(const QString& chat_id, const QString& title, const QString& preview,
               bool window_active_on_chat);
+  // A friend request or group invite (`kind` "friend" / "group"); a click opens the requests.
+  void notifyRequest(const QString& kind, const QString& title);
   void activateLast();  // as if the notification was clicked
 
  signals:
   void chatRequested(const QString& chat_id);
+  void requestsRequested();
   void showWindowRequested();
   void quitRequested();
 
@@ -46,6 +49,7 @@ class Notifier : public QObject {
   QSystemTrayIcon* tray_ = nullptr;
   QMenu* menu_ = nullptr;
   QString last_title_, last_body_, last_chat_;
+  bool last_is_request_ = false;
   int shown_ = 0;
 };
 
