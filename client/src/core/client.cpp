@@ -93,6 +93,7 @@ MessageInfo to_info(const store::StoredMessage& m) {
   i.server_timestamp = m.server_timestamp;
   i.outgoing = m.outgoing;
   i.delivery = m.outgoing ? m.delivery : "received";
+  i.local_id = m.local_id;
   return i;
 }
 
@@ -622,15 +623,6 @@ Result<MessageInfo> Client::send_image(std::string_view friend_id, std::vector<s
 Result<MessageInfo> Client::react(std::string_view friend_id, std::int64_t message_id,
                                   std::string_view reaction) {
   return impl_->react(ChatKind::kFriend, friend_id, message_id, reaction);
-}
-
-Result<std::vector<MessageInfo>> Client::history(std::string_view chat_id, std::size_t limit) {
-  SC_ASSIGN_OR_RETURN(auto stored, impl_->store->messages(chat_id, limit));
-  std::vector<MessageInfo> out;
-  out.reserve(stored.size());
-  for (const auto& m : stored)
-    out.push_back(to_info(m));
-  return out;
 }
 
 }  // namespace secchats

@@ -2,9 +2,11 @@
 // the sync engine (sync.cpp). Internal to libsecchats.
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "group_v2.hpp"
@@ -30,6 +32,13 @@ struct Client::Impl {
   net::Credentials credentials;
   std::unique_ptr<core::PairwiseV2> v2;      // protocol v2 with friends (uses store and cipher)
   std::unique_ptr<core::GroupV2> groups_v2;  // protocol v2 groups (sender keys)
+
+  // interrupt_listen() from another thread: the long-poller in flight and a request flag for
+  // the moments between polls (and the back-off sleep). Guarded by listen_mutex.
+  std::mutex listen_mutex;
+  std::condition_variable listen_wake;
+  net::RelayClient* active_poller = nullptr;
+  bool interrupt_requested = false;
 
   // Wires an unlocked store and its relay client into a ready Impl (create_account and open);
   // makes the account's v2 keys if it has none yet.

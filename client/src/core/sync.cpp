@@ -3,6 +3,7 @@
 // handed out only after their round has committed.
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "client_impl.hpp"
 #include "relay_ids.hpp"
@@ -324,7 +325,12 @@ Status Client::listen(const EventSink& on_event, const std::function<bool()>& ke
   auto backoff = std::chrono::milliseconds(250);
   auto back_off = [&](const Error& e, std::string_view what) -> bool {
     if (!on_event(warning(std::string(what) + " failed, retrying: " + e.message()))) return false;
-    std::this_thread::sleep_for(backoff);
+    {
+      // An interrupt cuts the sleep short: the application has work for this thread.
+      std::unique_lock lock(impl_->listen_mutex);
+      impl_->listen_wake.wait_for(lock, backoff, [&] { return impl_->interrupt_requested; });
+      impl_->interrupt_requested = false;
+    }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
     return true;
   };
@@ -358,7 +364,27 @@ Status Client::listen(const EventSink& on_event, const std::function<bool()>& ke
       hint = std::max(hint, c);
     }
     if (!keep_going()) break;
+    {
+      std::lock_guard lock(impl_->listen_mutex);
+      if (impl_->interrupt_requested) {  // asked before this poll began: skip it
+        impl_->interrupt_requested = false;
+        continue;
+      }
+      impl_->active_poller = poller.get();
+    }
     auto woke = poller->long_poll(impl_->credentials, ids, hint);
+    bool interrupted = false;
+    {
+      std::lock_guard lock(impl_->listen_mutex);
+      impl_->active_poller = nullptr;
+      interrupted = std::exchange(impl_->interrupt_requested, false);
+    }
+    if (interrupted) {
+      // Whatever the poll answered, the application wants the thread: check keep_going,
+      // then sync (a wake-up the cancelled poll would have brought is not lost).
+      need_sync = true;
+      continue;
+    }
     if (!woke.ok()) {
       if (woke.error().code() == ErrorCode::kUnauthenticated) return std::move(woke).error();
       if (!back_off(woke.error(), "long-poll")) return event_not_taken();
@@ -368,6 +394,15 @@ Status Client::listen(const EventSink& on_event, const std::function<bool()>& ke
     need_sync = true;
   }
   return ok_status();
+}
+
+void Client::interrupt_listen() {
+  {
+    std::lock_guard lock(impl_->listen_mutex);
+    impl_->interrupt_requested = true;
+    if (impl_->active_poller != nullptr) impl_->active_poller->cancel();
+  }
+  impl_->listen_wake.notify_all();
 }
 
 }  // namespace secchats

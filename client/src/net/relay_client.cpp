@@ -5,10 +5,13 @@
 // operations, the synchronous ones would ignore them and could hang forever.
 #include "secchats/net/relay_client.hpp"
 
+#include <atomic>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -316,6 +319,11 @@ struct RelayClient::Impl {
   std::optional<beast::tcp_stream> conn;
   std::optional<TlsStream> tls_conn;
   beast::flat_buffer buffer;
+  // cancel() support: which call is in flight (read by other threads) and whether the one in
+  // flight was cancelled (owner thread only, like everything above).
+  std::atomic<std::uint64_t> call_seq{0};
+  bool in_call = false;
+  bool cancelled = false;
 
   bool connected() const { return conn.has_value() || tls_conn.has_value(); }
   // The TCP layer of the open connection (timeouts, close).
@@ -509,6 +517,14 @@ struct RelayClient::Impl {
       ~WipeBody() { wipe(s); }
     } wipe_body{request.body()};
 
+    call_seq.fetch_add(1);
+    in_call = true;
+    cancelled = false;
+    struct EndCall {
+      bool& in_call;
+      ~EndCall() { in_call = false; }
+    } end_call{in_call};
+
     for (int attempt = 0;; ++attempt) {
       const bool reused = connected();
       if (!reused) SC_TRY(open());
@@ -528,9 +544,10 @@ struct RelayClient::Impl {
 
       // Only a kept connection that the server had already closed is worth one more try:
       // nothing of an answer arrived, so the request cannot have been half-answered.
-      const bool stale =
-          reused && attempt == 0 && !parser.got_some() && buffer.size() == 0 && is_closed_error(ec);
+      const bool stale = !cancelled && reused && attempt == 0 && !parser.got_some() &&
+                         buffer.size() == 0 && is_closed_error(ec);
       close();
+      if (cancelled) return Error(ErrorCode::kUnavailable, "request cancelled");
       if (stale) continue;
       if (ec == beast::error::timeout) return Error(ErrorCode::kNetwork, timed_out(timeout));
       if (ec == http::error::body_limit) {
@@ -683,6 +700,20 @@ Result<protocol::GroupNotifications> RelayClient::poll_groups(
   auto notifications = proto::decode_group_notifications(body, proto::UnknownFields::kIgnore);
   if (!notifications.ok()) return bad_response("/pollgroups", notifications.error());
   return notifications;
+}
+
+void RelayClient::cancel() {
+  Impl* impl = impl_.get();
+  const std::uint64_t seq = impl->call_seq.load();
+  // The handler runs on the thread inside call(), between its I/O steps: closing the socket
+  // there ends the pending operation with operation_aborted. A handler that arrives after
+  // the call it was meant for (the sequence moved on) does nothing.
+  asio::post(impl->ioc, [impl, seq] {
+    if (!impl->in_call || impl->call_seq.load() != seq || !impl->connected()) return;
+    impl->cancelled = true;
+    beast::error_code ignored;
+    impl->tcp_layer().socket().close(ignored);
+  });
 }
 
 Result<std::optional<std::string>> RelayClient::long_poll(const Credentials& me,

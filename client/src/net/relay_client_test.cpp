@@ -287,6 +287,29 @@ TEST_F(RelayClientTest, LongPollReturnsNulloptOnServerTimeout) {
   EXPECT_TRUE(client->receive(bob, 0).ok());
 }
 
+TEST_F(RelayClientTest, CancelEndsALongPollInFlightAndOnlyThatOne) {
+  auto client = make_client(url_);
+  ASSERT_TRUE(client);
+  Credentials bob = register_user(*client);
+  // A cancel with no call in flight is dropped: the next call is not affected.
+  client->cancel();
+  ASSERT_TRUE(client->receive(bob, 0).ok());
+
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    client->cancel();
+  });
+  const auto started = Clock::now();
+  auto woke = client->long_poll(bob, {bob.user_id}, 0);
+  const auto took = Clock::now() - started;
+  canceller.join();
+  ASSERT_FALSE(woke.ok());
+  EXPECT_EQ(woke.error().message(), "request cancelled");
+  EXPECT_LT(took, std::chrono::seconds(5));  // the relay would hold it for 24 s
+  // The client reconnects for the next call.
+  EXPECT_TRUE(client->receive(bob, 0).ok());
+}
+
 TEST_F(RelayClientTest, WrongTokenIsUnauthenticated) {
   auto client = make_client(url_);
   ASSERT_TRUE(client);

@@ -360,9 +360,9 @@ Result<SecretString> decode_gray(std::span<const std::uint8_t> pixels, int width
   }
   const std::size_t count = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
   if (pixels.size() != count) {
-    return Error(ErrorCode::kInvalidArgument, "image has " + std::to_string(pixels.size()) +
-                                                  " bytes, expected width x height = " +
-                                                  std::to_string(count));
+    return Error(ErrorCode::kInvalidArgument,
+                 "image has " + std::to_string(pixels.size()) +
+                     " bytes, expected width x height = " + std::to_string(count));
   }
   // decode_gray inverts in place on its later passes; work on a copy that wipes itself.
   ImageBuffer copy(count, 0);

@@ -536,5 +536,42 @@ TEST(RenderTerminal, RejectsWhatCannotBeEncoded) {
   EXPECT_EQ(render_terminal("\xC0\x80").error().code(), ErrorCode::kInvalidArgument);
 }
 
+// What an application does with encode_matrix: paint it (here 3 px per module, 4-module
+// quiet zone) and read it back from grayscale pixels, as from a camera frame.
+TEST(QrMatrix, PaintedMatrixDecodesFromGrayscale) {
+  const std::string text = "SECCHATS-VERIFY:1:" + std::string(60, '7');
+  auto matrix = encode_matrix(text);
+  ASSERT_TRUE(matrix.ok()) << matrix.error().message();
+  ASSERT_GT(matrix->size, 20);
+  ASSERT_EQ(matrix->dark.size(), static_cast<std::size_t>(matrix->size * matrix->size));
+  const int scale = 3;
+  const int side = (matrix->size + 8) * scale;
+  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(side * side), 255);
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x)
+      if (matrix->at(x / scale - 4, y / scale - 4))
+        pixels[static_cast<std::size_t>(y * side + x)] = 0;
+  auto decoded = decode_gray(pixels, side, side);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_EQ(decoded->str(), text);
+
+  // Inverted (light on dark, as a dark-theme screenshot) reads too.
+  for (auto& p : pixels)
+    p = static_cast<std::uint8_t>(255 - p);
+  decoded = decode_gray(pixels, side, side);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_EQ(decoded->str(), text);
+}
+
+TEST(QrMatrix, BadInputIsAClearError) {
+  EXPECT_EQ(encode_matrix("").error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(encode_matrix(std::string(5000, 'a')).error().code(), ErrorCode::kTooLarge);
+  std::vector<std::uint8_t> blank(100 * 100, 255);
+  EXPECT_EQ(decode_gray(blank, 100, 100).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(decode_gray(blank, 100, 99).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(decode_gray(blank, 0, 0).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(decode_gray(blank, -100, -100).error().code(), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace secchats::qr

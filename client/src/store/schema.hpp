@@ -204,6 +204,13 @@ CREATE TABLE seen_ciphertexts (
   PRIMARY KEY (chat_id, digest)
 );
 )sql"},
+    // Version 7: read marks for the chat list's unread counts (Client::chats, mark_read).
+    Migration{7, R"sql(
+CREATE TABLE chat_reads (
+  chat_id    TEXT PRIMARY KEY,
+  read_up_to INTEGER NOT NULL
+);
+)sql"},
 };
 
 inline constexpr int kLatestVersion = kMigrations.back().version;
@@ -380,6 +387,30 @@ inline constexpr std::string_view kSelectMessages =
     "outgoing, delivery FROM (SELECT * FROM messages WHERE chat_id = ? ORDER BY local_id DESC "
     "LIMIT ?) "
     "ORDER BY local_id ASC;";
+
+inline constexpr std::string_view kSelectMessagesBefore =
+    "SELECT local_id, chat_id, chat_kind, from_user_id, from_name, message_id, type, text, "
+    "image, reply_to_message_id, new_emoji, old_emoji, sender_timestamp, server_timestamp, "
+    "outgoing, delivery FROM (SELECT * FROM messages WHERE chat_id = ? AND local_id < ? "
+    "ORDER BY local_id DESC LIMIT ?) "
+    "ORDER BY local_id ASC;";
+// The newest message of a chat that is not a reaction (the chat list's preview).
+inline constexpr std::string_view kSelectLastMessage =
+    "SELECT local_id, chat_id, chat_kind, from_user_id, from_name, message_id, type, text, "
+    "image, reply_to_message_id, new_emoji, old_emoji, sender_timestamp, server_timestamp, "
+    "outgoing, delivery FROM messages WHERE chat_id = ? AND type <> 'EMOJI' "
+    "ORDER BY local_id DESC LIMIT 1;";
+// Message count and incoming messages after the read mark; ?1 is the chat id.
+inline constexpr std::string_view kChatCounts =
+    "SELECT COUNT(*), COALESCE(SUM(outgoing = 0 AND local_id > "
+    "COALESCE((SELECT read_up_to FROM chat_reads WHERE chat_id = ?1), 0)), 0) "
+    "FROM messages WHERE chat_id = ?1;";
+// Moves the read mark to the chat's newest message (never backwards); ?1 is the chat id.
+// No UPSERT: SQLCipher's SQLite predates it.
+inline constexpr std::string_view kMarkChatRead =
+    "INSERT OR REPLACE INTO chat_reads (chat_id, read_up_to) SELECT ?1, max("
+    "COALESCE((SELECT read_up_to FROM chat_reads WHERE chat_id = ?1), 0), "
+    "COALESCE((SELECT MAX(local_id) FROM messages WHERE chat_id = ?1), 0));";
 
 inline constexpr std::string_view kSetMessageDelivery =
     "UPDATE messages SET delivery = ? WHERE chat_id = ? AND from_user_id = ? AND message_id = ?;";

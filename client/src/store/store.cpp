@@ -1260,14 +1260,47 @@ Result<bool> Store::insert_message(const StoredMessage& m) {
   });
 }
 
-Result<std::vector<StoredMessage>> Store::messages(std::string_view chat_id, std::size_t limit) {
+Result<std::vector<StoredMessage>> Store::messages(std::string_view chat_id, std::size_t limit,
+                                                   std::int64_t before_local_id) {
   return locked("list messages", impl_->db, [&](Db& db) -> Result<std::vector<StoredMessage>> {
-    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectMessages));
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(before_local_id > 0 ? schema::kSelectMessagesBefore
+                                                                  : schema::kSelectMessages));
     const std::int64_t sql_limit = limit == 0 ? -1
                                               : static_cast<std::int64_t>(std::min<std::size_t>(
                                                     limit, static_cast<std::size_t>(INT64_MAX)));
-    stmt.text(chat_id).integer(sql_limit);
+    stmt.text(chat_id);
+    if (before_local_id > 0) stmt.integer(before_local_id);
+    stmt.integer(sql_limit);
     return read_all<StoredMessage>(stmt, "list messages", read_message);
+  });
+}
+
+Result<Store::ChatStats> Store::chat_stats(std::string_view chat_id) {
+  return locked("read chat summary", impl_->db, [&](Db& db) -> Result<ChatStats> {
+    ChatStats stats;
+    {
+      SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kChatCounts));
+      stmt.text(chat_id);
+      SC_ASSIGN_OR_RETURN(bool row, stmt.step("read chat summary"));
+      if (row) {
+        stats.message_count = stmt.col_int(0);
+        stats.unread = stmt.col_int(1);
+      }
+    }
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectLastMessage));
+    stmt.text(chat_id);
+    SC_ASSIGN_OR_RETURN(stats.last_message,
+                        read_one<StoredMessage>(stmt, "read chat summary", read_message));
+    return stats;
+  });
+}
+
+Status Store::mark_read(std::string_view chat_id) {
+  return locked("mark chat read", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kMarkChatRead));
+    stmt.text(chat_id);
+    SC_TRY(stmt.run("mark chat read"));
+    return ok_status();
   });
 }
 

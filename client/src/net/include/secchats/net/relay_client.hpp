@@ -90,6 +90,12 @@ class RelayClient {
                                                    std::int64_t after);
   // Holds until traffic for any of `ids` (our own user id = our queue) newer than `after`, or
   // the server's timeout. Returns the id the server named, or nullopt on an empty answer.
+  // The one method that may be called from another thread: the call in flight on this
+  // client ends at once with kUnavailable "request cancelled" (its connection is closed; the
+  // next call opens a new one). A cancel that arrives when no call is in flight, or after the
+  // call it raced has ended, does nothing — the caller keeps its own flag for that window.
+  void cancel();
+
   Result<std::optional<std::string>> long_poll(const Credentials& me,
                                                const std::vector<std::string>& ids,
                                                std::int64_t after);

@@ -266,7 +266,18 @@ class Store {
   // Returns false (and stores nothing) if (chat_id, from_user_id, message_id) is known.
   Result<bool> insert_message(const StoredMessage& m);
   // The newest `limit` messages of a chat, oldest first (0 = all).
-  Result<std::vector<StoredMessage>> messages(std::string_view chat_id, std::size_t limit = 0);
+  // With before_local_id > 0: only messages older than that one (a page of a long chat).
+  Result<std::vector<StoredMessage>> messages(std::string_view chat_id, std::size_t limit = 0,
+                                              std::int64_t before_local_id = 0);
+  // What a chat list shows of a chat (schema version 7).
+  struct ChatStats {
+    std::int64_t message_count = 0;             // reactions included
+    std::int64_t unread = 0;                    // incoming messages after the read mark
+    std::optional<StoredMessage> last_message;  // newest that is not a reaction
+  };
+  Result<ChatStats> chat_stats(std::string_view chat_id);
+  // Moves the chat's read mark to its newest stored message (never backwards).
+  Status mark_read(std::string_view chat_id);
 
   // Sets the delivery state ("sent", "pending", "failed") of a stored message; deletes one.
   // Both answer false when no such message is stored.
