@@ -314,6 +314,7 @@ void MainWindow::buildActions() {
   for (QAction* a : bar->actions()) {
     if (QWidget* w = bar->widgetForAction(a)) {
       w->setAccessibleName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
+      w->setFocusPolicy(Qt::TabFocus);  // tool buttons take no focus by default
     }
   }
 }

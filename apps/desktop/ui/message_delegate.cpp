@@ -15,10 +15,6 @@ namespace secchats::desktop::ui {
 
 namespace {
 
-QString tr(const char* text) {
-  return QCoreApplication::translate("MessageDelegate", text);
-}
-
 // Lays out `text` wrapped to `width`: at word boundaries, or anywhere for a word longer than
 // the line (a pasted link). Returns the size the text takes.
 QSizeF layoutText(QTextLayout& tl, int width) {
