@@ -26,6 +26,7 @@
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 #include "testing/a11y_audit.hpp"
+#include "testing/screenshot.hpp"
 #include "ui/add_friend_dialog.hpp"
 #include "ui/chat_view.hpp"
 #include "ui/composer.hpp"
@@ -340,7 +341,21 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
   EXPECT_TRUE(QTest::qWaitFor([&] { return chat->chatId() == park_id; }, 5000));
   in_person->close();
 
-  // The window title counts unread messages; every screen so far is accessible.
+  // The main window renders (not blank); SECCHATS_SCREENSHOT_DIR keeps a picture to look at.
+  w.openChat(team_id);
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] { return rowWithText(timeline, QStringLiteral("hi team")).isValid(); }, kNetworkMs));
+  const QImage shot = secchats::desktop::testing::renderImage(&w, 1);
+  EXPECT_EQ(secchats::desktop::testing::checkNotBlank(shot), QString());
+  if (const QString dir = qEnvironmentVariable("SECCHATS_SCREENSHOT_DIR"); !dir.isEmpty()) {
+    shot.save(QDir(dir).filePath(QStringLiteral("ui_main_window.png")));
+    w.openChat(bob_id);
+    QTest::qWait(300);
+    secchats::desktop::testing::renderImage(&w, 1).save(
+        QDir(dir).filePath(QStringLiteral("ui_direct_chat.png")));
+  }
+
+  // Every screen so far is accessible.
   const QStringList problems = secchats::desktop::testing::auditAccessibility(&w);
   EXPECT_TRUE(problems.isEmpty()) << problems.join(QLatin1Char('\n')).toStdString();
 }
