@@ -14,11 +14,13 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QTest>
 #include <memory>
 
 #include "core/app_settings.hpp"
 #include "core/chat_list_model.hpp"
+#include "core/friends_model.hpp"
 #include "core/requests_model.hpp"
 #include "core/session.hpp"
 #include "core/timeline_model.hpp"
@@ -42,6 +44,7 @@
 #include "widgets/inline_message.hpp"
 #include "widgets/onboarding_page.hpp"
 #include "widgets/qr_scanner.hpp"
+#include "widgets/safety_number_dialog.hpp"
 #include "widgets/unlock_page.hpp"
 
 namespace secchats::desktop::ui {
@@ -189,6 +192,10 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
   ASSERT_TRUE(QTest::qWaitFor(
       [&] { return add_message->text().contains(QStringLiteral("Request sent")); }, kNetworkMs))
       << add_message->text().toStdString();
+  {
+    const QStringList problems = secchats::desktop::testing::auditAccessibility(add);
+    EXPECT_TRUE(problems.isEmpty()) << problems.join(QLatin1Char('\n')).toStdString();
+  }
   add->close();
 
   ASSERT_FALSE(syncUntil(bob, [&](const QJsonObject& e) {
@@ -294,6 +301,32 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
       },
       kNetworkMs));
 
+  // --- Safety number: the header button opens the dialog with the digits Bob's CLI shows;
+  // confirming them marks Bob verified.
+  {
+    auto* safety_button = chat->findChild<QPushButton*>(QStringLiteral("safetyNumberButton"));
+    ASSERT_TRUE(safety_button->isVisible());
+    EXPECT_EQ(chat->findChild<QLabel*>(QStringLiteral("protocolBadge"))->text(), "v2");
+    safety_button->click();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w.safetyNumberDialog() != nullptr; }, kNetworkMs));
+    SafetyNumberDialog* safety = w.safetyNumberDialog();
+    const auto bob_view = ok(bob, {"verify", alice_id.toStdString()});
+    ASSERT_EQ(bob_view.size(), 1u);
+    const QString digits = bob_view.front().value("digits").toString();
+    ASSERT_EQ(digits.size(), 60);
+    EXPECT_EQ(safety->formattedDigits().remove(QRegularExpression(QStringLiteral("\\s"))), digits)
+        << "both sides show the same number";
+    EXPECT_FALSE(safety->isVerified());
+    emit safety->verifyRequested(bob_id, digits);  // what "They match" / typing them sends
+    ASSERT_TRUE(QTest::qWaitFor([&] { return safety->isVerified(); }, kNetworkMs));
+    const int row = session.friends()->rowOf(bob_id);
+    EXPECT_TRUE(QTest::qWaitFor(
+        [&] { return session.friends()->index(row, 0).data(FriendsModel::kVerifiedRole).toBool(); },
+        kNetworkMs));
+    EXPECT_FALSE(chat->findChild<QFrame*>(QStringLiteral("identityBanner"))->isVisible());
+    safety->close();
+  }
+
   // --- A group: create it, invite Bob from the checklist, read his message in it.
   w.findChild<QAction*>(QStringLiteral("newGroupAction"))->trigger();
   NewGroupDialog* new_group = w.newGroupDialog();
@@ -310,6 +343,10 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
   QListWidget* friends = invite->friendList();
   ASSERT_EQ(friends->count(), 1);
   EXPECT_EQ(friends->item(0)->data(Qt::UserRole).toString(), bob_id);
+  {
+    const QStringList problems = secchats::desktop::testing::auditAccessibility(invite);
+    EXPECT_TRUE(problems.isEmpty()) << problems.join(QLatin1Char('\n')).toStdString();
+  }
   friends->item(0)->setCheckState(Qt::Checked);
   invite->findChild<QPushButton*>(QStringLiteral("sendInvitesButton"))->click();
   ASSERT_FALSE(syncUntil(bob,
@@ -392,6 +429,10 @@ TEST_F(UiE2eTest, RequestsPanelAcceptsAndUnlockReopens) {
         w.requestsPanel()->findChild<QPushButton*>(QStringLiteral("acceptRequest_") + carol_id);
     ASSERT_NE(accept, nullptr);
     EXPECT_TRUE(accept->hasFocus()) << "the keyboard lands on the first Accept";
+    {
+      const QStringList problems = secchats::desktop::testing::auditAccessibility(&w);
+      EXPECT_TRUE(problems.isEmpty()) << problems.join(QLatin1Char('\n')).toStdString();
+    }
     accept->click();
     EXPECT_TRUE(
         QTest::qWaitFor([&] { return requests->text() == QStringLiteral("Requests (0)"); }, 5000));
