@@ -1,18 +1,36 @@
-// secchats-desktop: only wiring. The window comes from ui/ (MainWindow); until that part is
-// built this shows a placeholder so the executable and its Session can be started.
+// secchats-desktop: only wiring. Parses --home, applies the saved theme, shows the MainWindow.
 #include <QApplication>
-#include <QLabel>
+#include <QCommandLineParser>
+#include <QDir>
 
+#include "core/app_settings.hpp"
 #include "core/session.hpp"
+#include "ui/main_window.hpp"
+#include "widgets/theme.hpp"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
-  QApplication::setOrganizationName(QStringLiteral("SecureChats"));
-  QApplication::setApplicationName(QStringLiteral("secchats-desktop"));
-  secchats::desktop::Session session(secchats::desktop::Session::defaultHome());
-  QLabel placeholder(QObject::tr("Secure Chats: the main window is not built yet."));
-  placeholder.setTextFormat(Qt::PlainText);
-  placeholder.setAccessibleName(QObject::tr("Placeholder"));
-  placeholder.show();
+  QApplication::setApplicationName(QStringLiteral("Secure Chats"));
+  QApplication::setOrganizationName(QStringLiteral("secchats"));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      QApplication::translate("main", "Secure Chats: end-to-end encrypted messenger"));
+  parser.addHelpOption();
+  const QCommandLineOption home_option(
+      QStringLiteral("home"),
+      QApplication::translate("main", "Account directory (default %1, as the CLI's).")
+          .arg(QDir::toNativeSeparators(secchats::desktop::Session::defaultHome())),
+      QApplication::translate("main", "DIR"), secchats::desktop::Session::defaultHome());
+  parser.addOption(home_option);
+  parser.process(app);
+
+  secchats::desktop::AppSettings settings;
+  // Before any palette change, so that "System" can later return to the platform's look.
+  secchats::desktop::applyTheme(app, secchats::desktop::themeChoiceFromName(settings.theme()));
+
+  secchats::desktop::Session session(parser.value(home_option));
+  secchats::desktop::ui::MainWindow window(&session, &settings);
+  window.show();
   return app.exec();
 }

@@ -1,0 +1,66 @@
+// One message of the timeline as a bubble: our own on the right, others on the left (with the
+// sender's name in groups). Text wraps; a photo is an inline thumbnail (cached scaled pixmap);
+// our own messages carry their delivery mark ("Sending…", "Sent", "Failed" — "Sent" only when
+// the library says the relay took it); reactions sit in a row under the bubble.
+#pragma once
+
+#include <QCache>
+#include <QPixmap>
+#include <QStyledItemDelegate>
+
+class QListView;
+class QTextLayout;
+
+namespace secchats::desktop::ui {
+
+class MessageDelegate : public QStyledItemDelegate {
+  Q_OBJECT
+ public:
+  // What a row renders as. kAttachment is the placeholder for types this build does not show
+  // yet (files and voice notes come next): "Attachment" and the type, never the raw payload.
+  enum class Kind { kText, kImage, kAttachment };
+  static Kind kindOf(const QString& type);
+
+  // What a row shows, exactly as painted (tests assert on it).
+  struct Texts {
+    Kind kind = Kind::kText;
+    QString sender;     // display-safe sender name; "" for our own or in a direct chat
+    QString body;       // text (display-safe, line breaks kept); "Photo"; "Attachment (TYPE)"
+    QString time;       // hh:mm or date
+    QString delivery;   // deliveryText(): only for our own messages
+    QString reactions;  // "❤ 2  👍" (each emoji once, with its count when > 1); "" if none
+    bool outgoing = false;
+  };
+  static Texts textsFor(const QModelIndex& index);
+
+  // `view`: the timeline, whose viewport width the bubbles wrap to.
+  explicit MessageDelegate(QListView* view);
+
+  // The photo's rectangle inside an item's rectangle (empty for non-photos), for clicks.
+  QRect imageRect(const QModelIndex& index, const QRect& item_rect) const;
+  // The thumbnail shown for a photo (cached; null for non-photos).
+  QPixmap thumbnail(const QModelIndex& index) const;
+  void clearCache() { thumbs_.clear(); }
+
+  // Whether sender names are shown (group chats).
+  void setShowSenders(bool show) { show_senders_ = show; }
+
+  void paint(QPainter* painter, const QStyleOptionViewItem& option,
+             const QModelIndex& index) const override;
+  QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override;
+
+ private:
+  struct Layout {
+    QRect bubble, sender, body, image, footer, reactions;
+    int height = 0;
+  };
+  Layout layout(const QModelIndex& index, const QFont& font, int width, const Texts& t) const;
+  QSize thumbnailSize(const QModelIndex& index, const QFont& font) const;
+  int availableWidth() const;
+
+  QListView* view_;
+  bool show_senders_ = false;
+  mutable QCache<qint64, QPixmap> thumbs_;
+};
+
+}  // namespace secchats::desktop::ui

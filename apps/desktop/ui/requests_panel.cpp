@@ -1,0 +1,101 @@
+#include "requests_panel.hpp"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QVBoxLayout>
+
+#include "core/requests_model.hpp"
+#include "core/session.hpp"
+#include "ui_text.hpp"
+
+namespace secchats::desktop::ui {
+
+RequestsPanel::RequestsPanel(Session* session, QWidget* parent)
+    : QWidget(parent), session_(session) {
+  setObjectName(QStringLiteral("requestsPanel"));
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  rows_ = new QWidget(scroll);
+  rows_layout_ = new QVBoxLayout(rows_);
+  empty_ = new QLabel(tr("No requests."), rows_);
+  empty_->setObjectName(QStringLiteral("noRequestsLabel"));
+  rows_layout_->addWidget(empty_);
+  rows_layout_->addStretch(1);
+  scroll->setWidget(rows_);
+  outer->addWidget(scroll);
+
+  RequestsModel* model = session_->requests();
+  for (auto sig : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved}) {
+    connect(model, sig, this, &RequestsPanel::rebuild);
+  }
+  connect(model, &QAbstractItemModel::modelReset, this, &RequestsPanel::rebuild);
+  connect(model, &QAbstractItemModel::dataChanged, this, &RequestsPanel::rebuild);
+  rebuild();
+}
+
+int RequestsPanel::count() const {
+  return session_->requests()->rowCount();
+}
+
+void RequestsPanel::rebuild() {
+  // Rows are few (pending requests), so rebuilding them all keeps this simple and correct.
+  while (rows_layout_->count() > 2) {
+    QLayoutItem* item = rows_layout_->takeAt(0);
+    if (item->widget() && item->widget() != empty_) item->widget()->deleteLater();
+    delete item;
+  }
+  RequestsModel* model = session_->requests();
+  for (int row = 0; row < model->rowCount(); ++row) {
+    const QModelIndex i = model->index(row, 0);
+    const QString kind = i.data(RequestsModel::kKindRole).toString();
+    const QString id = i.data(RequestsModel::kIdRole).toString();
+    const QString title = displaySafe(i.data(RequestsModel::kTitleRole).toString());
+    const QString detail = displaySafe(i.data(RequestsModel::kDetailRole).toString());
+    const bool group = kind == QLatin1String("group");
+
+    auto* w = new QFrame(rows_);
+    w->setObjectName(QStringLiteral("request_%1_%2").arg(kind, id));
+    w->setFrameShape(QFrame::StyledPanel);
+    auto* h = new QHBoxLayout(w);
+    auto* text = new QLabel(group ? tr("Group invite: %1\n%2").arg(title, detail)
+                                  : tr("Friend request from %1").arg(title),
+                            w);
+    text->setTextFormat(Qt::PlainText);
+    text->setWordWrap(true);
+    h->addWidget(text, 1);
+    auto* accept = new QPushButton(group ? tr("Join") : tr("Accept"), w);
+    accept->setObjectName(QStringLiteral("acceptRequest_%1").arg(id));
+    accept->setAccessibleName(group ? tr("Join group %1").arg(title)
+                                    : tr("Accept friend request from %1").arg(title));
+    h->addWidget(accept);
+    connect(accept, &QPushButton::clicked, this, [this, kind, id, group] {
+      if (group) {
+        session_->joinGroup(id);
+      } else {
+        session_->acceptFriend(id);
+      }
+      session_->requests()->remove(kind, id);
+    });
+    if (!group) {
+      // The library has no "decline" for group invites; friend requests can be declined.
+      auto* decline = new QPushButton(tr("Decline"), w);
+      decline->setObjectName(QStringLiteral("declineRequest_%1").arg(id));
+      decline->setAccessibleName(tr("Decline friend request from %1").arg(title));
+      h->addWidget(decline);
+      connect(decline, &QPushButton::clicked, this, [this, kind, id] {
+        session_->declineFriend(id);
+        session_->requests()->remove(kind, id);
+      });
+    }
+    rows_layout_->insertWidget(rows_layout_->count() - 2, w);
+  }
+  empty_->setVisible(model->rowCount() == 0);
+  emit countChanged(model->rowCount());
+}
+
+}  // namespace secchats::desktop::ui
