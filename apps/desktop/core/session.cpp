@@ -111,9 +111,11 @@ struct Session::Impl {
     if (chat_visible) (void)c.mark_read(chat);
   }
   // After our own change to a chat (a send, a reaction).
+  // The chat list goes first: by the time the timeline shows the message, the list's preview
+  // says the same (both are queued to the GUI thread in this order).
   void afterChatChange(Client& c, const std::string& chat_id) {
-    if (chat_id == w_open_chat) refreshOpenChat(c, 1);
     refreshChats(c);
+    if (chat_id == w_open_chat) refreshOpenChat(c, 1);
   }
 
   void onBatch(Client& c, const std::vector<Event>& events) {
