@@ -35,7 +35,8 @@ void ClientWorker::stop() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
-    jobs_.clear();
+    // Jobs already queued still run (a send the composer has already cleared must reach the
+    // store's outbox, or it would be lost); nothing new is accepted.
     if (listening_client_) listening_client_->interrupt_listen();
   }
   cv_.notify_all();
@@ -64,7 +65,7 @@ void ClientWorker::adoptClient(std::unique_ptr<Client> client) {
 
 void ClientWorker::run() {
   std::unique_lock lock(mu_);
-  while (!stop_) {
+  while (!stop_ || !jobs_.empty()) {
     if (!jobs_.empty()) {
       Job job = std::move(jobs_.front());
       jobs_.pop_front();

@@ -36,7 +36,8 @@ class ClientWorker : public QObject {
   void setBatchHandler(BatchHandler handler);  // before start()
   void start();
   // Stops the loop (interrupting a long-poll), joins the thread and closes the client there.
-  // Idempotent. Jobs still queued are dropped.
+  // Idempotent. Jobs already queued run first (a send waiting behind a slow job is stored,
+  // not dropped); posts after stop() are ignored.
   void stop();
   // Any thread. Runs `job` on the worker thread, in posting order.
   void post(Job job);
@@ -88,4 +89,3 @@ class ClientWorker : public QObject {
 bool isNetworkWarning(const std::string& text);
 
 }  // namespace secchats::desktop
-
