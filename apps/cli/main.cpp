@@ -259,6 +259,29 @@ void cmd_friends(Command& c) {
   }
 }
 
+// The chat list the desktop app shows: newest activity first, with unread counts.
+void cmd_chats(Command& c) {
+  for (const auto& chat : c.value_or_fail(c.client().chats())) {
+    const bool group = chat.kind == ChatKind::kGroup;
+    std::string human =
+        group ? "group " + render_name(chat.title) : render_person(chat.title, chat.chat_id);
+    human += "  " + chat.chat_id + "  " + chat.protocol;
+    if (chat.unread > 0) human += "  " + std::to_string(chat.unread) + " unread";
+    if (chat.closed) human += "  (closed)";
+    JsonLine json;
+    json.add("chat", chat.chat_id)
+        .add("kind", group ? "group" : "friend")
+        .add("title", chat.title)
+        .add("protocol", chat.protocol)
+        .add("unread", chat.unread)
+        .add("messages", chat.message_count)
+        .add("lastActivity", chat.last_activity_ms)
+        .add("closed", chat.closed);
+    if (chat.last_message) json.add_id("lastMessageId", chat.last_message->message_id);
+    c.out().line(human, json.str());
+  }
+}
+
 void cmd_verify(Command& c) {
   const auto& a = c.args();
   Client& client = c.client();
@@ -499,6 +522,8 @@ void cmd_history(Command& c) {
       if (!png) throw Failure{"cannot write " + file.string(), kExitFailure};
     }
   }
+  // Shown in full (no --limit): the chat is read, as in the desktop app.
+  if (c.args().limit == 0) c.ok_or_fail(client.mark_read(chat_id));
 }
 
 void print_group(Command& c, const GroupInfo& g, std::string_view event) {
@@ -702,6 +727,7 @@ int main(int argc, char** argv) {
   sub(&app, "accept", "accept a friend request", cmd_accept)->add_option("ID", a.id)->required();
   sub(&app, "decline", "decline a friend request", cmd_decline)->add_option("ID", a.id)->required();
   sub(&app, "friends", "list friends", cmd_friends);
+  sub(&app, "chats", "list chats, newest activity first, with unread counts", cmd_chats);
   auto* verify =
       sub(&app, "verify", "show or confirm the safety number with a friend (v2)", cmd_verify);
   verify->add_option("FRIEND", a.id)->required();

@@ -204,6 +204,39 @@ TEST_F(Journeys, EveryHowtoJourneyWithThreePeople) {
   }
 }
 
+TEST_F(Journeys, ChatsListUnreadCountsUntilHistoryIsRead) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_user("Alice", &alice_id);
+  CliUser bob = make_user("Bob", &bob_id);
+  befriend(alice, alice_id, bob, bob_id);
+  ok(alice, {"group", "create", "Book club"});
+  ok(alice, {"send", bob_id, "one"});
+  ok(alice, {"send", bob_id, "two"});
+  ok(bob, {"sync"});
+
+  auto chats = ok(bob, {"chats"});
+  ASSERT_EQ(chats.size(), 1u) << dump(chats);
+  EXPECT_EQ(str(chats[0], "chat"), alice_id);
+  EXPECT_EQ(str(chats[0], "kind"), "friend");
+  EXPECT_EQ(str(chats[0], "title"), "Alice");
+  EXPECT_EQ(num(chats[0], "unread"), 2);
+  EXPECT_GE(num(chats[0], "messages"), 2);
+
+  // A partial look (--limit) is not reading the chat; the full history is.
+  ok(bob, {"history", alice_id, "--limit", "1"});
+  EXPECT_EQ(num(ok(bob, {"chats"})[0], "unread"), 2);
+  ok(bob, {"history", alice_id});
+  EXPECT_EQ(num(ok(bob, {"chats"})[0], "unread"), 0);
+
+  // Alice's list: the chat with the newest message first, then the group (no messages).
+  auto hers = ok(alice, {"chats"});
+  ASSERT_EQ(hers.size(), 2u) << dump(hers);
+  EXPECT_EQ(str(hers[0], "chat"), bob_id);
+  EXPECT_EQ(str(hers[1], "kind"), "group");
+  EXPECT_EQ(str(hers[1], "title"), "Book club");
+  EXPECT_EQ(hers[1].if_contains("lastMessageId"), nullptr);
+}
+
 TEST_F(Journeys, ListenShowsANewMessageWithinOneSecond) {
   std::string alice_id, bob_id;
   CliUser alice = make_user("Alice", &alice_id);

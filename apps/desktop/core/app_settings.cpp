@@ -32,7 +32,9 @@ void AppSettings::setTheme(const QString& theme) {
 bool AppSettings::notificationsEnabled() const {
   return settings_->value(kNotifications, true).toBool();
 }
-void AppSettings::setNotificationsEnabled(bool on) { settings_->setValue(kNotifications, on); }
+void AppSettings::setNotificationsEnabled(bool on) {
+  settings_->setValue(kNotifications, on);
+}
 
 bool AppSettings::notificationContentShown() const {
   return settings_->value(kNotificationContent, false).toBool();
@@ -41,17 +43,29 @@ void AppSettings::setNotificationContentShown(bool shown) {
   settings_->setValue(kNotificationContent, shown);
 }
 
-QByteArray AppSettings::windowGeometry() const { return settings_->value(kGeometry).toByteArray(); }
+QByteArray AppSettings::windowGeometry() const {
+  return settings_->value(kGeometry).toByteArray();
+}
 void AppSettings::setWindowGeometry(const QByteArray& geometry) {
   settings_->setValue(kGeometry, geometry);
 }
 
-QByteArray AppSettings::windowState() const { return settings_->value(kState).toByteArray(); }
-void AppSettings::setWindowState(const QByteArray& state) { settings_->setValue(kState, state); }
+QByteArray AppSettings::windowState() const {
+  return settings_->value(kState).toByteArray();
+}
+void AppSettings::setWindowState(const QByteArray& state) {
+  settings_->setValue(kState, state);
+}
 
-QString AppSettings::home() const { return settings_->value(kHome).toString(); }
-void AppSettings::setHome(const QString& home) { settings_->setValue(kHome, home); }
+QString AppSettings::home() const {
+  return settings_->value(kHome).toString();
+}
+void AppSettings::setHome(const QString& home) {
+  settings_->setValue(kHome, home);
+}
 
-void AppSettings::sync() { settings_->sync(); }
+void AppSettings::sync() {
+  settings_->sync();
+}
 
 }  // namespace secchats::desktop

@@ -97,7 +97,8 @@ QHash<int, QByteArray> ChatListModel::roleNames() const {
 // inserted where they belong, and rows whose content changed get dataChanged.
 void ChatListModel::setChats(std::vector<ChatSummary> chats) {
   std::unordered_set<std::string> incoming_ids;
-  for (const auto& c : chats) incoming_ids.insert(c.chat_id);
+  for (const auto& c : chats)
+    incoming_ids.insert(c.chat_id);
 
   // 1. Removals, back to front so the row numbers stay right.
   for (int row = static_cast<int>(chats_.size()) - 1; row >= 0; --row) {
@@ -111,7 +112,8 @@ void ChatListModel::setChats(std::vector<ChatSummary> chats) {
   std::unordered_map<std::string, int> new_position;  // among the rows that stay
   {
     std::unordered_set<std::string> staying;
-    for (const auto& c : chats_) staying.insert(c.chat_id);
+    for (const auto& c : chats_)
+      staying.insert(c.chat_id);
     int pos = 0;
     for (const auto& c : chats) {
       if (staying.count(c.chat_id)) new_position[c.chat_id] = pos++;

@@ -14,9 +14,13 @@ ClientWorker::ClientWorker() {
   home_thread_ = QThread::currentThread();
 }
 
-ClientWorker::~ClientWorker() { stop(); }
+ClientWorker::~ClientWorker() {
+  stop();
+}
 
-void ClientWorker::setBatchHandler(BatchHandler handler) { batch_handler_ = std::move(handler); }
+void ClientWorker::setBatchHandler(BatchHandler handler) {
+  batch_handler_ = std::move(handler);
+}
 
 void ClientWorker::start() {
   if (thread_) return;

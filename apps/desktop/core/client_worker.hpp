@@ -69,9 +69,9 @@ class ClientWorker : public QObject {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> jobs_;                 // guarded by mu_
-  bool stop_ = false;                    // guarded by mu_
-  Client* listening_client_ = nullptr;   // guarded by mu_: set while inside listen()
+  std::deque<Job> jobs_;                // guarded by mu_
+  bool stop_ = false;                   // guarded by mu_
+  Client* listening_client_ = nullptr;  // guarded by mu_: set while inside listen()
 
   // Worker thread only.
   std::unique_ptr<Client> client_;
@@ -89,4 +89,3 @@ bool isNetworkWarning(const std::string& text);
 
 }  // namespace secchats::desktop
 
-Q_DECLARE_METATYPE(secchats::desktop::Connectivity)

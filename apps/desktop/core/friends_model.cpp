@@ -85,6 +85,8 @@ const FriendInfo* FriendsModel::at(int row) const {
   return &friends_[static_cast<std::size_t>(row)];
 }
 
-const FriendInfo* FriendsModel::find(const QString& user_id) const { return at(rowOf(user_id)); }
+const FriendInfo* FriendsModel::find(const QString& user_id) const {
+  return at(rowOf(user_id));
+}
 
 }  // namespace secchats::desktop

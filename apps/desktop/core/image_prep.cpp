@@ -15,8 +15,11 @@ constexpr int kMaxSide = 8192;
 constexpr double kMaxPixels = 4096.0 * 4096.0;
 constexpr qint64 kMaxFileBytes = 64ll * 1024 * 1024;
 constexpr int kMinLongEdge = 16;
+constexpr int kProbeEdge = 512;
 
-QString tr_(const char* text) { return QCoreApplication::translate("ImagePreparation", text); }
+QString tr_(const char* text) {
+  return QCoreApplication::translate("ImagePreparation", text);
+}
 
 PreparedImage failure(QString why) {
   PreparedImage out;
@@ -50,8 +53,18 @@ PreparedImage prepareImage(const QImage& input, std::size_t max_bytes) {
   int long_edge = std::min(std::max(image.width(), image.height()), kMaxSide);
   const double pixels = double(image.width()) * double(image.height());
   if (pixels > kMaxPixels) {
-    long_edge = std::min(long_edge, int(std::max(image.width(), image.height()) *
-                                        std::sqrt(kMaxPixels / pixels)));
+    long_edge = std::min(
+        long_edge, int(std::max(image.width(), image.height()) * std::sqrt(kMaxPixels / pixels)));
+  }
+  // PNG size grows roughly with the pixel count. Encoding a 12 Mpx photo takes seconds, so a
+  // cheap probe at a bounded size estimates where to start; then the long edge steps down
+  // until the PNG fits.
+  const int full_edge = long_edge;
+  if (full_edge > kProbeEdge) {
+    const QByteArray probe = encode_png(scaled_to(image, kProbeEdge));
+    if (probe.isEmpty()) return failure(tr_("The image could not be converted to PNG."));
+    const double estimate = kProbeEdge * std::sqrt(0.9 * double(max_bytes) / double(probe.size()));
+    long_edge = std::clamp(int(estimate), kMinLongEdge, full_edge);
   }
   while (long_edge >= kMinLongEdge) {
     const QImage candidate = scaled_to(image, long_edge);
@@ -63,11 +76,9 @@ PreparedImage prepareImage(const QImage& input, std::size_t max_bytes) {
       out.size = candidate.size();
       return out;
     }
-    // PNG size grows roughly with the pixel count: jump close to the size that fits (aiming
-    // a little under), and at least a step down so the loop always ends.
-    const double ratio = std::sqrt(0.85 * double(max_bytes) / double(png.size()));
-    const int next = std::min(int(long_edge * ratio), int(long_edge * 0.9));
-    long_edge = std::min(next, long_edge - 1);
+    // Aim a little under the limit, and at least a step down so the loop always ends.
+    const double ratio = std::sqrt(0.9 * double(max_bytes) / double(png.size()));
+    long_edge = std::min(int(long_edge * ratio), int(long_edge * 0.9));
   }
   return failure(tr_("The image could not be made small enough to send."));
 }

@@ -13,9 +13,9 @@ namespace secchats::desktop {
 inline constexpr std::size_t kMaxImageMessageBytes = 384 * 1024;
 
 struct PreparedImage {
-  QByteArray png;      // empty on error
-  QString error;       // "" on success; a sentence for the user otherwise
-  QSize size;          // pixel size of the PNG
+  QByteArray png;  // empty on error
+  QString error;   // "" on success; a sentence for the user otherwise
+  QSize size;      // pixel size of the PNG
   bool ok() const { return error.isEmpty(); }
 };
 

@@ -46,8 +46,8 @@ void RequestsModel::setContent(const std::vector<PendingRequest>& requests,
   for (const auto& inv : invites) {
     const QString from = inv.from_nickname.empty() ? QString::fromStdString(inv.from_user_id)
                                                    : QString::fromStdString(inv.from_nickname);
-    const QString name = inv.name.empty() ? QString::fromStdString(inv.group_id)
-                                          : QString::fromStdString(inv.name);
+    const QString name =
+        inv.name.empty() ? QString::fromStdString(inv.group_id) : QString::fromStdString(inv.name);
     rows.push_back({QStringLiteral("group"), QString::fromStdString(inv.group_id), name,
                     tr("from %1").arg(from)});
   }

@@ -17,8 +17,12 @@ namespace {
 
 constexpr std::size_t kPageSize = 50;
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
-QString why(const Error& e) { return qs(e.message()); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
+QString why(const Error& e) {
+  return qs(e.message());
+}
 
 // What a notification may say about a message: one line, a bounded length.
 QString preview_of(const MessageInfo& m) {
@@ -101,7 +105,8 @@ struct Session::Impl {
     if (!page.ok()) return;
     toGui([this, id = qs(chat), messages = std::move(page).value()] {
       if (timeline.chatId() != id) return;
-      for (const auto& m : messages) timeline.appendOrUpdate(m);
+      for (const auto& m : messages)
+        timeline.appendOrUpdate(m);
     });
     if (chat_visible) (void)c.mark_read(chat);
   }
@@ -141,7 +146,7 @@ struct Session::Impl {
       }
     }
     if (in_open_chat > 0) refreshOpenChat(c, in_open_chat);  // marks read first, so ...
-    const auto summaries = refreshChats(c);                   // ... the unread count is right
+    const auto summaries = refreshChats(c);                  // ... the unread count is right
     refreshFriends(c);
     if (requests_changed) refreshRequests(c);
 
@@ -221,8 +226,7 @@ Session::Session(QString home, QObject* parent)
   Impl* d = impl_.get();
   d->worker->setBatchHandler(
       [d](Client& c, const std::vector<Event>& events) { d->onBatch(c, events); });
-  connect(d->worker.get(), &ClientWorker::connectivityChanged, this,
-          &Session::connectivityChanged);
+  connect(d->worker.get(), &ClientWorker::connectivityChanged, this, &Session::connectivityChanged);
   connect(d->worker.get(), &ClientWorker::syncStopped, this, &Session::syncStopped);
   connect(&d->timeline, &TimelineModel::olderPageWanted, this,
           [d](const QString& chat_id, qint64 before) {
@@ -243,25 +247,45 @@ Session::Session(QString home, QObject* parent)
   d->worker->start();
 }
 
-Session::~Session() { impl_->worker->stop(); }
+Session::~Session() {
+  impl_->worker->stop();
+}
 
 QString Session::defaultHome() {
   const QByteArray h = qgetenv("HOME");
   return h.isEmpty() ? QStringLiteral(".secchats") : QString::fromLocal8Bit(h) + "/.secchats";
 }
 
-QString Session::home() const { return impl_->home; }
+QString Session::home() const {
+  return impl_->home;
+}
 bool Session::accountExists() const {
   return Client::exists(std::filesystem::path(impl_->home.toStdString()));
 }
-bool Session::isOpen() const { return impl_->open; }
-QString Session::userId() const { return impl_->user_id; }
-QString Session::nickname() const { return impl_->nickname; }
-QString Session::serverUrl() const { return impl_->server_url; }
-ChatListModel* Session::chats() const { return &impl_->chats; }
-RequestsModel* Session::requests() const { return &impl_->requests; }
-FriendsModel* Session::friends() const { return &impl_->friends; }
-TimelineModel* Session::timeline() const { return &impl_->timeline; }
+bool Session::isOpen() const {
+  return impl_->open;
+}
+QString Session::userId() const {
+  return impl_->user_id;
+}
+QString Session::nickname() const {
+  return impl_->nickname;
+}
+QString Session::serverUrl() const {
+  return impl_->server_url;
+}
+ChatListModel* Session::chats() const {
+  return &impl_->chats;
+}
+RequestsModel* Session::requests() const {
+  return &impl_->requests;
+}
+FriendsModel* Session::friends() const {
+  return &impl_->friends;
+}
+TimelineModel* Session::timeline() const {
+  return &impl_->timeline;
+}
 
 void Session::createAccount(const ServerSettings& server, const QString& nickname,
                             const QString& password) {
@@ -270,21 +294,21 @@ void Session::createAccount(const ServerSettings& server, const QString& nicknam
   ConnectionOptions options;
   options.ca_file = server.ca_file.toStdString();
   options.pin_sha256 = server.pin_sha256.toStdString();
-  d->worker->post([d, pw, options, url = server.url.toStdString(),
-                   nick = nickname.toStdString()](Client* c) {
-    if (c) {
-      d->toGui([d] { emit d->q->accountFailed(tr("An account is already open.")); });
-      return;
-    }
-    d->worker->setConnectivity(Connectivity::kConnecting, {});
-    auto created = Client::create_account(d->home.toStdString(), pw, url, nick, options);
-    if (!created.ok()) {
-      d->worker->setConnectivity(Connectivity::kOffline, why(created.error()));
-      d->toGui([d, reason = why(created.error())] { emit d->q->accountFailed(reason); });
-      return;
-    }
-    d->adopt(std::move(created).value());
-  });
+  d->worker->post(
+      [d, pw, options, url = server.url.toStdString(), nick = nickname.toStdString()](Client* c) {
+        if (c) {
+          d->toGui([d] { emit d->q->accountFailed(tr("An account is already open.")); });
+          return;
+        }
+        d->worker->setConnectivity(Connectivity::kConnecting, {});
+        auto created = Client::create_account(d->home.toStdString(), pw, url, nick, options);
+        if (!created.ok()) {
+          d->worker->setConnectivity(Connectivity::kOffline, why(created.error()));
+          d->toGui([d, reason = why(created.error())] { emit d->q->accountFailed(reason); });
+          return;
+        }
+        d->adopt(std::move(created).value());
+      });
 }
 
 void Session::unlock(const QString& password) {
@@ -356,16 +380,16 @@ void Session::setChatVisible(bool visible) {
 void Session::sendText(const QString& chat_id, const QString& text) {
   Impl* d = impl_.get();
   const auto known = d->knownIsGroup(chat_id);
-  d->withClient(tr("Send message"), [d, known, id = chat_id.toStdString(),
-                                     body = text.toStdString()](Client& c) {
-    auto group = Impl::isGroup(c, known, id);
-    if (!group.ok()) return d->fail(tr("Send message"), why(group.error()));
-    auto sent = *group ? c.send_group_text(id, body) : c.send_text(id, body);
-    // A send that failed may still have queued the message (delivery "pending"): the
-    // timeline shows what the store has either way.
-    if (!sent.ok()) d->fail(tr("Send message"), why(sent.error()));
-    d->afterChatChange(c, id);
-  });
+  d->withClient(tr("Send message"),
+                [d, known, id = chat_id.toStdString(), body = text.toStdString()](Client& c) {
+                  auto group = Impl::isGroup(c, known, id);
+                  if (!group.ok()) return d->fail(tr("Send message"), why(group.error()));
+                  auto sent = *group ? c.send_group_text(id, body) : c.send_text(id, body);
+                  // A send that failed may still have queued the message (delivery "pending"): the
+                  // timeline shows what the store has either way.
+                  if (!sent.ok()) d->fail(tr("Send message"), why(sent.error()));
+                  d->afterChatChange(c, id);
+                });
 }
 
 void Session::sendImageFile(const QString& chat_id, const QString& path) {
@@ -379,10 +403,9 @@ void Session::sendImageFile(const QString& chat_id, const QString& path) {
 void Session::sendImageData(const QString& chat_id, const QByteArray& encoded_image) {
   Impl* d = impl_.get();
   const auto known = d->knownIsGroup(chat_id);
-  d->withClient(tr("Send image"),
-                [d, known, id = chat_id.toStdString(), encoded_image](Client& c) {
-                  d->sendPrepared(c, known, id, prepareImageData(encoded_image));
-                });
+  d->withClient(tr("Send image"), [d, known, id = chat_id.toStdString(), encoded_image](Client& c) {
+    d->sendPrepared(c, known, id, prepareImageData(encoded_image));
+  });
 }
 
 void Session::react(const QString& chat_id, qint64 message_id, const QString& reaction_name) {

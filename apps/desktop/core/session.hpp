@@ -81,8 +81,8 @@ class Session : public QObject {
   // Groups.
   void createGroup(const QString& name);
   void inviteToGroup(const QString& group_id, const QString& friend_id);
-  void joinGroup(const QString& group_id);  // accept an invite
-  void createInPersonGroup(const QString& name);  // -> inPersonGroupCreated
+  void joinGroup(const QString& group_id);         // accept an invite
+  void createInPersonGroup(const QString& name);   // -> inPersonGroupCreated
   void joinInPersonGroup(const QString& payload);  // scanned QR text
 
  signals:
@@ -115,3 +115,4 @@ class Session : public QObject {
 
 Q_DECLARE_METATYPE(secchats::desktop::ServerSettings)
 Q_DECLARE_METATYPE(secchats::SafetyNumberInfo)
+Q_DECLARE_METATYPE(secchats::desktop::Connectivity)

@@ -6,7 +6,9 @@
 namespace secchats::desktop {
 namespace {
 
-bool is_reaction(const MessageInfo& m) { return m.type == "EMOJI"; }
+bool is_reaction(const MessageInfo& m) {
+  return m.type == "EMOJI";
+}
 
 // Latest wins, except that a reaction from an older page never overrides one already known.
 void apply(std::map<std::string, std::string>& reactions, const MessageInfo& r, bool older) {
@@ -18,7 +20,9 @@ void apply(std::map<std::string, std::string>& reactions, const MessageInfo& r, 
 
 TimelineModel::TimelineModel(QObject* parent) : QAbstractListModel(parent) {}
 
-QString TimelineModel::chatId() const { return chat_id_; }
+QString TimelineModel::chatId() const {
+  return chat_id_;
+}
 
 int TimelineModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(rows_.size());
@@ -101,7 +105,9 @@ void TimelineModel::fetchMore(const QModelIndex& parent) {
   emit olderPageWanted(chat_id_, firstLocalId());
 }
 
-qint64 TimelineModel::firstLocalId() const { return oldest_local_id_; }
+qint64 TimelineModel::firstLocalId() const {
+  return oldest_local_id_;
+}
 
 qint64 TimelineModel::lastLocalId() const {
   qint64 last = 0;
@@ -183,7 +189,8 @@ void TimelineModel::prependPage(const QString& chat_id, std::vector<MessageInfo>
                  std::make_move_iterator(fresh.end()));
     endInsertRows();
   }
-  for (int row : changed_rows) emitRowChanged(row);
+  for (int row : changed_rows)
+    emitRowChanged(row);
 }
 
 void TimelineModel::appendOrUpdate(const MessageInfo& message) {
@@ -226,7 +233,9 @@ void TimelineModel::appendOrUpdate(const MessageInfo& message) {
   endInsertRows();
 }
 
-void TimelineModel::setOwnUserId(const QString& user_id) { own_user_id_ = user_id.toStdString(); }
+void TimelineModel::setOwnUserId(const QString& user_id) {
+  own_user_id_ = user_id.toStdString();
+}
 
 void TimelineModel::olderPageFailed(const QString& chat_id) {
   if (chat_id == chat_id_) fetching_ = false;
@@ -263,6 +272,8 @@ int TimelineModel::foldReaction(const MessageInfo& reaction, bool older) {
   return row;
 }
 
-void TimelineModel::emitRowChanged(int row) { emit dataChanged(index(row), index(row)); }
+void TimelineModel::emitRowChanged(int row) {
+  emit dataChanged(index(row), index(row));
+}
 
 }  // namespace secchats::desktop

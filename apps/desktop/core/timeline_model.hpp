@@ -55,7 +55,7 @@ class TimelineModel : public QAbstractListModel {
   // The oldest local_id loaded (rows and folded reactions; 0 if nothing): the next page is
   // the one before it.
   qint64 firstLocalId() const;
-  qint64 lastLocalId() const;  // the largest local_id shown (0 if empty)
+  qint64 lastLocalId() const;               // the largest local_id shown (0 if empty)
   int rowOfLocalId(qint64 local_id) const;  // -1 if absent
   bool hasOlder() const { return has_older_; }
   void setOwnUserId(const QString& user_id);  // whose reaction kOwnReactionRole shows

@@ -45,8 +45,7 @@ int row_with_text(const TimelineModel& t, const QString& text) {
 
 TEST(Session, LiveAccountFriendMessagesAndPromptSends) {
   TempDir dir("secchats-desktop-session");
-  ServerProcess relay({dir.path() / "relay",
-                       {"--longpoll-timeout-ms", std::to_string(kHoldMs)}});
+  ServerProcess relay({dir.path() / "relay", {"--longpoll-timeout-ms", std::to_string(kHoldMs)}});
   const QString url = QString::fromStdString(relay.base_url());
 
   Session session(QString::fromStdString((dir.path() / "alice").string()));
@@ -60,8 +59,9 @@ TEST(Session, LiveAccountFriendMessagesAndPromptSends) {
   ServerSettings server;
   server.url = url;
   session.createAccount(server, "alice", "alice password 1");
-  ASSERT_TRUE(opened.wait(60000)) << (failed.isEmpty() ? std::string("timeout")
-                                                       : failed.at(0).at(0).toString().toStdString());
+  ASSERT_TRUE(opened.wait(60000)) << (failed.isEmpty()
+                                          ? std::string("timeout")
+                                          : failed.at(0).at(0).toString().toStdString());
   EXPECT_TRUE(session.isOpen());
   EXPECT_TRUE(session.accountExists());
   const std::string alice_id = session.userId().toStdString();
@@ -136,11 +136,14 @@ TEST(Session, LiveAccountFriendMessagesAndPromptSends) {
   QElapsedTimer timer;
   timer.start();
   session.sendText(bob_q, "hi bob");
-  ASSERT_TRUE(wait_for([&] {
-    const int row = row_with_text(*timeline, "hi bob");
-    return row >= 0 &&
-           timeline->index(row).data(TimelineModel::kDeliveryRole).toString() == "sent";
-  }, kHoldMs)) << "the sent message never showed as sent";
+  ASSERT_TRUE(wait_for(
+      [&] {
+        const int row = row_with_text(*timeline, "hi bob");
+        return row >= 0 &&
+               timeline->index(row).data(TimelineModel::kDeliveryRole).toString() == "sent";
+      },
+      kHoldMs))
+      << "the sent message never showed as sent";
   const qint64 elapsed = timer.elapsed();
   EXPECT_LT(elapsed, 5000) << "the send waited for the long-poll (" << elapsed << " ms)";
   EXPECT_TRUE(operation_failed.isEmpty());
@@ -178,10 +181,27 @@ TEST(Session, WrongPasswordFailsAndTheRightOneOpens) {
   again.unlock("not the password");
   ASSERT_TRUE(failed.wait(60000));
   EXPECT_FALSE(again.isOpen());
+  QSignalSpy connectivity(&again, &Session::connectivityChanged);
   again.unlock("carol password");
   ASSERT_TRUE(opened.wait(60000));
   EXPECT_TRUE(again.isOpen());
   EXPECT_EQ(again.nickname(), "carol");
+  auto seen = [&](Connectivity state) {
+    for (const auto& args : connectivity) {
+      if (args.at(0).value<Connectivity>() == state) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for([&] { return seen(Connectivity::kOnline); }));
+
+  // The relay goes away: the live loop says offline, with the library's reason.
+  relay.kill_hard();
+  ASSERT_TRUE(wait_for([&] { return seen(Connectivity::kOffline); }, 30000));
+  for (const auto& args : connectivity) {
+    if (args.at(0).value<Connectivity>() == Connectivity::kOffline) {
+      EXPECT_FALSE(args.at(1).toString().isEmpty());
+    }
+  }
 }
 
 }  // namespace

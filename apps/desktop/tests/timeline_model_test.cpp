@@ -40,7 +40,8 @@ MessageInfo reaction(std::int64_t local_id, std::int64_t target, const std::stri
 
 QStringList texts(const TimelineModel& m) {
   QStringList out;
-  for (int r = 0; r < m.rowCount(); ++r) out << m.index(r).data(TimelineModel::kTextRole).toString();
+  for (int r = 0; r < m.rowCount(); ++r)
+    out << m.index(r).data(TimelineModel::kTextRole).toString();
   return out;
 }
 
@@ -157,7 +158,8 @@ TEST(TimelineModel, TenThousandMessagesLoadPageByPage) {
   constexpr int kTotal = 10000;
   constexpr int kPage = 50;
   std::vector<MessageInfo> store;
-  for (int i = 1; i <= kTotal; ++i) store.push_back(text(i, 100000 + i, std::to_string(i)));
+  for (int i = 1; i <= kTotal; ++i)
+    store.push_back(text(i, 100000 + i, std::to_string(i)));
   // One reaction in the newest page to the very first message.
   store.push_back(reaction(kTotal + 1, 100001, "EMO_HEART"));
   auto page_before = [&](std::int64_t before) {

@@ -14,11 +14,13 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QTest>
 #include <memory>
 
 #include "core/app_settings.hpp"
 #include "core/chat_list_model.hpp"
+#include "core/friends_model.hpp"
 #include "core/requests_model.hpp"
 #include "core/session.hpp"
 #include "core/timeline_model.hpp"
@@ -26,6 +28,7 @@
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 #include "testing/a11y_audit.hpp"
+#include "testing/screenshot.hpp"
 #include "ui/add_friend_dialog.hpp"
 #include "ui/chat_view.hpp"
 #include "ui/composer.hpp"
@@ -41,6 +44,7 @@
 #include "widgets/inline_message.hpp"
 #include "widgets/onboarding_page.hpp"
 #include "widgets/qr_scanner.hpp"
+#include "widgets/safety_number_dialog.hpp"
 #include "widgets/unlock_page.hpp"
 
 namespace secchats::desktop::ui {
@@ -188,6 +192,10 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
   ASSERT_TRUE(QTest::qWaitFor(
       [&] { return add_message->text().contains(QStringLiteral("Request sent")); }, kNetworkMs))
       << add_message->text().toStdString();
+  {
+    const QStringList problems = secchats::desktop::testing::auditAccessibility(add);
+    EXPECT_TRUE(problems.isEmpty()) << problems.join(QLatin1Char('\n')).toStdString();
+  }
   add->close();
 
   ASSERT_FALSE(syncUntil(bob, [&](const QJsonObject& e) {
@@ -293,6 +301,32 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
       },
       kNetworkMs));
 
+  // --- Safety number: the header button opens the dialog with the digits Bob's CLI shows;
+  // confirming them marks Bob verified.
+  {
+    auto* safety_button = chat->findChild<QPushButton*>(QStringLiteral("safetyNumberButton"));
+    ASSERT_TRUE(safety_button->isVisible());
+    EXPECT_EQ(chat->findChild<QLabel*>(QStringLiteral("protocolBadge"))->text(), "v2");
+    safety_button->click();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w.safetyNumberDialog() != nullptr; }, kNetworkMs));
+    SafetyNumberDialog* safety = w.safetyNumberDialog();
+    const auto bob_view = ok(bob, {"verify", alice_id.toStdString()});
+    ASSERT_EQ(bob_view.size(), 1u);
+    const QString digits = bob_view.front().value("digits").toString();
+    ASSERT_EQ(digits.size(), 60);
+    EXPECT_EQ(safety->formattedDigits().remove(QRegularExpression(QStringLiteral("\\s"))), digits)
+        << "both sides show the same number";
+    EXPECT_FALSE(safety->isVerified());
+    emit safety->verifyRequested(bob_id, digits);  // what "They match" / typing them sends
+    ASSERT_TRUE(QTest::qWaitFor([&] { return safety->isVerified(); }, kNetworkMs));
+    const int row = session.friends()->rowOf(bob_id);
+    EXPECT_TRUE(QTest::qWaitFor(
+        [&] { return session.friends()->index(row, 0).data(FriendsModel::kVerifiedRole).toBool(); },
+        kNetworkMs));
+    EXPECT_FALSE(chat->findChild<QFrame*>(QStringLiteral("identityBanner"))->isVisible());
+    safety->close();
+  }
+
   // --- A group: create it, invite Bob from the checklist, read his message in it.
   w.findChild<QAction*>(QStringLiteral("newGroupAction"))->trigger();
   NewGroupDialog* new_group = w.newGroupDialog();
@@ -309,6 +343,10 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
   QListWidget* friends = invite->friendList();
   ASSERT_EQ(friends->count(), 1);
   EXPECT_EQ(friends->item(0)->data(Qt::UserRole).toString(), bob_id);
+  {
+    const QStringList problems = secchats::desktop::testing::auditAccessibility(invite);
+    EXPECT_TRUE(problems.isEmpty()) << problems.join(QLatin1Char('\n')).toStdString();
+  }
   friends->item(0)->setCheckState(Qt::Checked);
   invite->findChild<QPushButton*>(QStringLiteral("sendInvitesButton"))->click();
   ASSERT_FALSE(syncUntil(bob,
@@ -340,7 +378,21 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
   EXPECT_TRUE(QTest::qWaitFor([&] { return chat->chatId() == park_id; }, 5000));
   in_person->close();
 
-  // The window title counts unread messages; every screen so far is accessible.
+  // The main window renders (not blank); SECCHATS_SCREENSHOT_DIR keeps a picture to look at.
+  w.openChat(team_id);
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] { return rowWithText(timeline, QStringLiteral("hi team")).isValid(); }, kNetworkMs));
+  const QImage shot = secchats::desktop::testing::renderImage(&w, 1);
+  EXPECT_EQ(secchats::desktop::testing::checkNotBlank(shot), QString());
+  if (const QString dir = qEnvironmentVariable("SECCHATS_SCREENSHOT_DIR"); !dir.isEmpty()) {
+    shot.save(QDir(dir).filePath(QStringLiteral("ui_main_window.png")));
+    w.openChat(bob_id);
+    QTest::qWait(300);
+    secchats::desktop::testing::renderImage(&w, 1).save(
+        QDir(dir).filePath(QStringLiteral("ui_direct_chat.png")));
+  }
+
+  // Every screen so far is accessible.
   const QStringList problems = secchats::desktop::testing::auditAccessibility(&w);
   EXPECT_TRUE(problems.isEmpty()) << problems.join(QLatin1Char('\n')).toStdString();
 }
@@ -377,6 +429,10 @@ TEST_F(UiE2eTest, RequestsPanelAcceptsAndUnlockReopens) {
         w.requestsPanel()->findChild<QPushButton*>(QStringLiteral("acceptRequest_") + carol_id);
     ASSERT_NE(accept, nullptr);
     EXPECT_TRUE(accept->hasFocus()) << "the keyboard lands on the first Accept";
+    {
+      const QStringList problems = secchats::desktop::testing::auditAccessibility(&w);
+      EXPECT_TRUE(problems.isEmpty()) << problems.join(QLatin1Char('\n')).toStdString();
+    }
     accept->click();
     EXPECT_TRUE(
         QTest::qWaitFor([&] { return requests->text() == QStringLiteral("Requests (0)"); }, 5000));

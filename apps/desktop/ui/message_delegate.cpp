@@ -139,7 +139,8 @@ MessageDelegate::Layout MessageDelegate::layout(const QModelIndex& index, const 
     QFont bold = font;
     bold.setBold(true);
     const QFontMetrics bfm(bold);
-    const int w = std::min(bfm.horizontalAdvance(t.sender), max_content);
+    // +2: elidedText() at exactly the advance width can still elide (sub-pixel rounding).
+    const int w = std::min(bfm.horizontalAdvance(t.sender) + 2, max_content);
     l.sender = QRect(ip, y, w, bfm.height());
     y += bfm.height() + m / 2;
     content_w = std::max(content_w, w);

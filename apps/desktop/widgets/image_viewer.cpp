@@ -151,6 +151,8 @@ void ImageViewer::resizeEvent(QResizeEvent* event) {
 }
 
 bool ImageViewer::eventFilter(QObject* watched, QEvent* event) {
+  // The viewport learns its size after the dialog's own resize: fit again then.
+  if (watched == scroll_->viewport() && event->type() == QEvent::Resize && fit_) render();
   if (watched == scroll_->viewport() && event->type() == QEvent::Wheel) {
     auto* wheel = static_cast<QWheelEvent*>(event);
     if (wheel->modifiers() & Qt::ControlModifier) {

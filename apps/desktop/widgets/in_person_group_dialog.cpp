@@ -64,6 +64,9 @@ InPersonGroupDialog::InPersonGroupDialog(Mode mode, QWidget* parent)
     layout->addWidget(name_row_);
 
     qr_ = new QrCodeWidget(this);
+    // Large, so phones across a table can read it (about 5 px per module at 96 dpi).
+    const int em = fontMetrics().height();
+    qr_->setMinimumSize(em * 20, em * 20);
     qr_->hide();
     layout->addWidget(qr_, 1);
     warning_ = new QLabel(
@@ -141,6 +144,7 @@ void InPersonGroupDialog::showCode(const QString& group_name, const QString& pay
   full_screen_->show();
   full_screen_->setFocus();
   error_->clearMessage();
+  if (!isFullScreen()) adjustSize();
 }
 
 void InPersonGroupDialog::showJoined(const QString& group_name) {

@@ -55,7 +55,11 @@ OnboardingPage::OnboardingPage(QWidget* parent) : QWidget(parent) {
   browse_->setAccessibleName(tr("Choose a CA certificate file"));
   ca_row->addWidget(ca_file_, 1);
   ca_row->addWidget(browse_);
-  advanced_form->addRow(tr("CA &file:"), ca_row);
+  // A label made here: QFormLayout gives a label a buddy only for a widget field, and without a
+  // buddy the "&" would show.
+  auto* ca_label = new QLabel(tr("CA &file:"), advanced_);
+  ca_label->setBuddy(ca_file_);
+  advanced_form->addRow(ca_label, ca_row);
   advanced_->hide();
   form->addRow(advanced_);
 

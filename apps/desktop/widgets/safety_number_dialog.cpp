@@ -208,7 +208,7 @@ void SafetyNumberDialog::confirm_digits() {
   rest.remove(QRegularExpression(QStringLiteral("[0-9\\s]")));
   if (digits.size() != 60 || !rest.isEmpty()) {
     error_->showError(
-        tr("Type all 60 digits (spaces are fine); you typed %n digit(s).", "", int(digits.size())));
+        tr("Type all 60 digits (spaces are fine). Digits typed: %1.").arg(digits.size()));
     typed_->setFocus();
     return;
   }
