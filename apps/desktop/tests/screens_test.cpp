@@ -24,6 +24,8 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollArea>
 #include <QTest>
 #include <functional>
 #include <memory>
@@ -62,6 +64,7 @@ namespace {
 using secchats::desktop::testing::auditAccessibility;
 using secchats::desktop::testing::checkNotBlank;
 using secchats::desktop::testing::checkNotBlankNorClipped;
+using secchats::desktop::testing::checkNotClipped;
 using secchats::desktop::testing::findByAccessibleName;
 using secchats::desktop::testing::findTopLevel;
 using secchats::desktop::testing::renderImage;
@@ -182,6 +185,9 @@ class ScreensTest : public ::testing::Test {
     if (size.isValid()) widget->resize(size);
     widget->show();
     ASSERT_TRUE(QTest::qWaitForWindowExposed(widget));
+    // Active, as in front of a user: the open chat's messages count as read.
+    widget->activateWindow();
+    EXPECT_TRUE(QTest::qWaitForWindowActive(widget));
     QTest::qWait(50);  // queued layout requests and model updates land
     checked_ << name;
 
@@ -429,6 +435,22 @@ TEST_F(ScreensTest, EveryMainScreenIsAccessibleAndRendersWhole) {
   w.toggleRequests();
   ASSERT_TRUE(w.requestsPanel()->isVisible());
   checkScreen(QStringLiteral("requests"), &w, kWindowSize);
+  {
+    // The panel scrolls, which the generic check leaves out: with two requests, both must be
+    // in view whole, their texts uncut.
+    auto* scroll = w.requestsPanel()->findChild<QScrollArea*>();
+    ASSERT_NE(scroll, nullptr);
+    const QRect viewport = scroll->viewport()->rect();
+    const auto rows = scroll->widget()->findChildren<QFrame*>(
+        QRegularExpression(QStringLiteral("^request_")), Qt::FindDirectChildrenOnly);
+    EXPECT_EQ(rows.size(), 2);
+    for (QFrame* row : rows) {
+      EXPECT_TRUE(viewport.contains(QRect(row->mapTo(scroll->viewport(), QPoint()), row->size())))
+          << row->objectName().toStdString() << " is not wholly in view";
+    }
+    const QString cut = checkNotClipped(scroll->widget());
+    EXPECT_TRUE(cut.isEmpty()) << cut.toStdString();
+  }
   w.toggleRequests();
 
   // --- In-person group: named, created, its QR shown.
