@@ -3,12 +3,20 @@
 // appendOrUpdate) to check lazy loading and where the view keeps the user.
 #include <gtest/gtest.h>
 
+#include <QApplication>
+#include <QDragEnterEvent>
+#include <QFile>
+#include <QLabel>
 #include <QListView>
+#include <QMimeData>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
 #include <memory>
 
+#include "core/chat_list_model.hpp"
+#include "core/friends_model.hpp"
 #include "core/session.hpp"
 #include "core/timeline_model.hpp"
 #include "support/temp_dir.hpp"
@@ -102,6 +110,68 @@ TEST_F(ChatViewTest, NewMessagesFollowOnlyWhenAtTheBottom) {
   model()->appendOrUpdate(next[1]);
   QTest::qWait(50);
   EXPECT_EQ(bar()->value(), reading) << "reading older messages: not yanked down";
+}
+
+TEST_F(ChatViewTest, KeyChangeShowsARedBannerAndABlockStopsTheComposer) {
+  ChatSummary summary;
+  summary.chat_id = kChat.toStdString();
+  summary.title = "bob";
+  summary.protocol = "v2";
+  session_->chats()->setChats({summary});
+  FriendInfo bob;
+  bob.user_id = kChat.toStdString();
+  bob.nickname = "bob";
+  bob.protocol = "v2";
+  session_->friends()->setFriends({bob});
+  auto* banner = view_->findChild<QFrame*>(QStringLiteral("identityBanner"));
+  EXPECT_FALSE(banner->isVisible());
+  EXPECT_TRUE(view_->composer()->isEnabled());
+  EXPECT_EQ(view_->findChild<QLabel*>(QStringLiteral("chatTitle"))->text(), QStringLiteral("bob"));
+
+  bob.identity_changed = true;
+  session_->friends()->setFriends({bob});
+  EXPECT_TRUE(banner->isVisible());
+  EXPECT_TRUE(view_->findChild<QPushButton*>(QStringLiteral("verifyButton"))->isVisible());
+  EXPECT_TRUE(view_->composer()->isEnabled()) << "a change alone does not block sending";
+
+  bob.sending_blocked = true;
+  session_->friends()->setFriends({bob});
+  EXPECT_TRUE(banner->isVisible());
+  EXPECT_FALSE(view_->composer()->isEnabled());
+  EXPECT_TRUE(view_->findChild<QLabel*>(QStringLiteral("identityBannerText"))
+                  ->text()
+                  .contains(QStringLiteral("blocked")));
+  QSignalSpy verify(view_.get(), &ChatView::safetyNumberRequested);
+  view_->findChild<QPushButton*>(QStringLiteral("verifyButton"))->click();
+  ASSERT_EQ(verify.count(), 1);
+  EXPECT_EQ(verify.at(0).at(0).toString(), kChat);
+}
+
+TEST_F(ChatViewTest, DroppedImageFilesGoToTheSessionOtherFilesDoNot) {
+  const QString png = QString::fromStdString((dir_->path() / "drop.png").string());
+  const QString txt = QString::fromStdString((dir_->path() / "notes.txt").string());
+  QImage picture(8, 8, QImage::Format_RGB32);
+  picture.fill(Qt::red);
+  ASSERT_TRUE(picture.save(png, "PNG"));
+  QFile(txt).open(QIODevice::WriteOnly);
+
+  QMimeData text_only;
+  text_only.setUrls({QUrl::fromLocalFile(txt)});
+  QDragEnterEvent refused(QPoint(5, 5), Qt::CopyAction, &text_only, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(view_.get(), &refused);
+  EXPECT_FALSE(refused.isAccepted());
+
+  QMimeData images;
+  images.setUrls({QUrl::fromLocalFile(txt), QUrl::fromLocalFile(png)});
+  QDragEnterEvent enter(QPoint(5, 5), Qt::CopyAction, &images, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(view_.get(), &enter);
+  EXPECT_TRUE(enter.isAccepted());
+  // The Session gets the image (and, with no account open here, says so: proof it arrived).
+  QSignalSpy failed(session_.get(), &Session::operationFailed);
+  QDropEvent drop(QPointF(5, 5), Qt::CopyAction, &images, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(view_.get(), &drop);
+  ASSERT_TRUE(failed.wait(5000));
+  EXPECT_EQ(failed.count(), 1) << "one image file, one send";
 }
 
 TEST_F(ChatViewTest, EmptyMessageIsRefusedInline) {

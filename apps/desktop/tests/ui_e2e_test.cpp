@@ -40,9 +40,11 @@
 #include "ui/ui_text.hpp"
 #include "ui_test_env.hpp"
 #include "widgets/identity_card.hpp"
+#include "widgets/image_viewer.hpp"
 #include "widgets/in_person_group_dialog.hpp"
 #include "widgets/inline_message.hpp"
 #include "widgets/onboarding_page.hpp"
+#include "widgets/qr_code_widget.hpp"
 #include "widgets/qr_scanner.hpp"
 #include "widgets/safety_number_dialog.hpp"
 #include "widgets/unlock_page.hpp"
@@ -261,6 +263,15 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
       return r.data(TimelineModel::kTypeRole).toString() == "IMG";
     });
     EXPECT_EQ(chat->delegate()->thumbnail(img).deviceIndependentSize().toSize(), QSize(64, 48));
+    // Enter on the photo opens it full size in the viewer (which offers Save).
+    chat->timelineView()->setCurrentIndex(img);
+    chat->timelineView()->setFocus();
+    QTest::keyClick(chat->timelineView(), Qt::Key_Return);
+    ImageViewer* viewer = chat->findChild<ImageViewer*>();
+    ASSERT_NE(viewer, nullptr);
+    EXPECT_TRUE(viewer->isVisible());
+    EXPECT_EQ(viewer->image().size(), QSize(64, 48));
+    viewer->close();
   }
   ASSERT_FALSE(syncUntil(bob,
                          [&](const QJsonObject& e) {
@@ -439,6 +450,27 @@ TEST_F(UiE2eTest, RequestsPanelAcceptsAndUnlockReopens) {
     ASSERT_TRUE(QTest::qWaitFor([&] { return session.chats()->rowOf(carol_id) >= 0; }, kNetworkMs));
     ASSERT_FALSE(syncUntil(carol, [&](const QJsonObject& e) {
                    return e.value("event") == "friendAccepted" && e.value("userId") == alice_id;
+                 }).isEmpty());
+
+    // Adding a friend by scanning the QR code of their ID (as their identity card shows it).
+    QString dave_id;
+    CliUser dave = cliUser("dave", &dave_id);
+    QrCodeWidget code;
+    ASSERT_TRUE(code.setText(dave_id));
+    w.findChild<QAction*>(QStringLiteral("addFriendAction"))->trigger();
+    AddFriendDialog* add = w.addFriendDialog();
+    add->findChild<QPushButton*>(QStringLiteral("scanFriendQrButton"))->click();
+    auto* scanner = add->findChild<QrScanner*>(QStringLiteral("friendQrScanner"));
+    ASSERT_NE(scanner, nullptr);
+    scanner->scanImage(code.toImage(8));
+    auto* add_message = add->findChild<InlineMessage*>(QStringLiteral("addFriendMessage"));
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return add_message->text().contains(QStringLiteral("Request sent")); }, kNetworkMs))
+        << add_message->text().toStdString();
+    EXPECT_EQ(add->findChild<QLineEdit*>(QStringLiteral("friendIdEdit"))->text(), dave_id);
+    add->close();
+    EXPECT_FALSE(syncUntil(dave, [&](const QJsonObject& e) {
+                   return e.value("event") == "friendRequest" && e.value("userId") == alice_id;
                  }).isEmpty());
 
     // A message from Carol while another chat (none) is open: a notification, content hidden.

@@ -251,6 +251,12 @@ QWidget* MainWindow::buildMainPage() {
   layout->addWidget(split);
 
   connect(search_, &QLineEdit::textChanged, chat_filter_, &ChatFilterProxy::setSearchText);
+  // Enter in the search box opens the first match; the keyboard then continues in the list.
+  connect(search_, &QLineEdit::returnPressed, this, [this] {
+    if (chat_filter_->rowCount() == 0) return;
+    chat_list_->setCurrentIndex(chat_filter_->index(0, 0));
+    chat_list_->setFocus();
+  });
   connect(requests_button_, &QPushButton::clicked, this, &MainWindow::toggleRequests);
   connect(requests_panel_, &RequestsPanel::countChanged, this, &MainWindow::updateRequestsButton);
   connect(chat_list_->selectionModel(), &QItemSelectionModel::currentChanged, this,
