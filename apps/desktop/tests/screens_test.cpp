@@ -478,6 +478,27 @@ TEST_F(ScreensTest, EveryMainScreenIsAccessibleAndRendersWhole) {
   checkScreen(QStringLiteral("my-id"), findTopLevel<QDialog>(QStringLiteral("myIdDialog")));
   findTopLevel<QDialog>(QStringLiteral("myIdDialog"))->close();
 
+  // --- The red banner of a friend whose identity key changed. Provoking a real change needs a
+  // key-swapping relay between two friends (tests/support/key_swap_attacker.hpp), so the live
+  // friends model is told what the library would report for Carol; the view is the real one.
+  {
+    std::vector<FriendInfo> friends;
+    for (int r = 0; r < session.friends()->rowCount(); ++r) {
+      const QString id = session.friends()->index(r, 0).data(FriendsModel::kUserIdRole).toString();
+      const FriendInfo* f = session.friends()->find(id);
+      ASSERT_NE(f, nullptr);
+      friends.push_back(*f);
+      if (id == carol_id) friends.back().identity_changed = true;
+    }
+    session.friends()->setFriends(friends);
+    w.openChat(carol_id);
+    ASSERT_TRUE(w.findChild<QFrame*>(QStringLiteral("identityBanner"))->isVisible());
+    checkScreen(QStringLiteral("chat-key-changed"), &w, kWindowSize);
+    for (FriendInfo& f : friends)
+      f.identity_changed = false;
+    session.friends()->setFriends(friends);
+  }
+
   // --- Dark theme: the chat with Bob.
   applyTheme(*qApp, ThemeChoice::kDark);
   w.openChat(bob_id);
@@ -496,9 +517,7 @@ TEST_F(ScreensTest, EveryMainScreenIsAccessibleAndRendersWhole) {
     checkScreen(QStringLiteral("unlock"), &w2, kWindowSize);
   }
 
-  // The identity-changed banner needs a friend whose identity key changes under an existing
-  // v2 friendship (tests/support/key_swap_attacker.hpp territory): not provoked here.
-  EXPECT_EQ(checked_.size(), 17) << checked_.join(QLatin1Char(' ')).toStdString();
+  EXPECT_EQ(checked_.size(), 18) << checked_.join(QLatin1Char(' ')).toStdString();
 }
 
 }  // namespace
