@@ -1,5 +1,5 @@
 # Secure Chats — the two commands: `make run` and `make test`. Everything else is a helper.
-.PHONY: deps build run desktop test test-asan bench fuzz format clean
+.PHONY: deps build run desktop screenshots test test-asan bench fuzz format clean
 
 JOBS ?= 2
 
@@ -18,6 +18,14 @@ desktop: deps
 	@cmake --preset default >/dev/null
 	@cmake --build --preset default -j $(JOBS) --target secchats-desktop
 	./build/bin/secchats-desktop
+
+# Every main screen of the desktop app as a PNG in docs/screenshots/ (headless, against a real
+# relay, with the accessibility and clipping checks of desktop_screens_test).
+screenshots: deps
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS) --target desktop_screens_test secchats secchats-server
+	rm -f docs/screenshots/*.png
+	QT_QPA_PLATFORM=offscreen SECCHATS_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots ./build/bin/desktop_screens_test
 
 test: build
 	ctest --preset default

@@ -220,7 +220,7 @@ QWidget* MainWindow::buildMainPage() {
   left_layout->addWidget(requests_button_);
   requests_panel_ = new RequestsPanel(session_, left);
   requests_panel_->hide();
-  left_layout->addWidget(requests_panel_);
+  left_layout->addWidget(requests_panel_, 1);  // when open, it shares the column with the list
   chat_list_ = new QListView(left);
   chat_list_->setObjectName(QStringLiteral("chatList"));
   chat_list_->setAccessibleName(tr("Chats"));

@@ -20,6 +20,8 @@ RequestsPanel::RequestsPanel(Session* session, QWidget* parent)
   auto* scroll = new QScrollArea(this);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
+  // Rows wrap to the column's width (a sideways scroll bar hid the buttons).
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   rows_ = new QWidget(scroll);
   rows_layout_ = new QVBoxLayout(rows_);
   empty_ = new QLabel(tr("No requests."), rows_);
@@ -54,20 +56,31 @@ void RequestsPanel::rebuild() {
     const QModelIndex i = model->index(row, 0);
     const QString kind = i.data(RequestsModel::kKindRole).toString();
     const QString id = i.data(RequestsModel::kIdRole).toString();
-    const QString title = displaySafe(i.data(RequestsModel::kTitleRole).toString());
+    QString title = displaySafe(i.data(RequestsModel::kTitleRole).toString());
+    if (title == id) {
+      // No nickname yet: the ID in groups of four, so that it wraps in the narrow column
+      // instead of running off it (and is easier to compare, and to hear, group by group).
+      for (qsizetype at = title.size() - 4; at > 0; at -= 4)
+        title.insert(at, QLatin1Char(' '));
+    }
     const QString detail = displaySafe(i.data(RequestsModel::kDetailRole).toString());
     const bool group = kind == QLatin1String("group");
 
     auto* w = new QFrame(rows_);
     w->setObjectName(QStringLiteral("request_%1_%2").arg(kind, id));
     w->setFrameShape(QFrame::StyledPanel);
-    auto* h = new QHBoxLayout(w);
+    // The text above its buttons: side by side, the narrow column left the text a few letters
+    // wide.
+    auto* v = new QVBoxLayout(w);
+    auto* h = new QHBoxLayout;
+    h->addStretch(1);
     auto* text = new QLabel(group ? tr("Group invite: %1\n%2").arg(title, detail)
                                   : tr("Friend request from %1").arg(title),
                             w);
     text->setTextFormat(Qt::PlainText);
     text->setWordWrap(true);
-    h->addWidget(text, 1);
+    v->addWidget(text);
+    v->addLayout(h);
     auto* accept = new QPushButton(group ? tr("Join") : tr("Accept"), w);
     accept->setObjectName(QStringLiteral("acceptRequest_%1").arg(id));
     accept->setAccessibleName(group ? tr("Join group %1").arg(title)

@@ -2,6 +2,8 @@
 
 #include <QAccessible>
 #include <QAccessibleWidget>
+#include <QDialog>
+#include <QLayout>
 #include <QPalette>
 
 namespace secchats::desktop {
@@ -73,10 +75,27 @@ void InlineMessage::show_message(const QString& text, Kind kind) {
   }
   setText(text);
   setVisible(!text.isEmpty());
+  grow_dialog_to_fit();
   if (!text.isEmpty()) {
     QAccessibleEvent event(this, QAccessible::Alert);
     QAccessible::updateAccessibility(&event);
   }
+}
+
+// A dialog that is already on screen does not grow by itself when a message appears or wraps
+// onto another line (a window's minimum size ignores height-for-width), so the message's last
+// lines would be cut off: grow it to what its layout needs at its current width, never shrink.
+void InlineMessage::grow_dialog_to_fit() {
+  auto* dialog = qobject_cast<QDialog*>(window());
+  if (!dialog || !dialog->isVisible() || !dialog->layout() || dialog->isMaximized() ||
+      dialog->isFullScreen()) {
+    return;
+  }
+  QLayout* layout = dialog->layout();
+  layout->activate();
+  const int needed = layout->hasHeightForWidth() ? layout->totalHeightForWidth(dialog->width())
+                                                 : layout->totalSizeHint().height();
+  if (needed > dialog->height()) dialog->resize(dialog->width(), needed);
 }
 
 }  // namespace secchats::desktop

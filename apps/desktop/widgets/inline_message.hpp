@@ -23,6 +23,7 @@ class InlineMessage : public QLabel {
 
  private:
   void show_message(const QString& text, Kind kind);
+  void grow_dialog_to_fit();
   Kind kind_ = Kind::kError;
 };
 
