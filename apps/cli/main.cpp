@@ -602,6 +602,12 @@ void cmd_group_join(Command& c) {
   print_group(c, c.value_or_fail(c.client().join_group(c.args().group)), "joined");
 }
 
+void cmd_group_decline(Command& c) {
+  c.ok_or_fail(c.client().decline_group_invite(c.args().group));
+  c.out().line("invite declined (the inviter is not told)",
+               JsonLine().add("event", "inviteDeclined").add("group", c.args().group).str());
+}
+
 void cmd_groups(Command& c) {
   for (const auto& g : c.value_or_fail(c.client().groups()))
     print_group(c, g, "");
@@ -777,6 +783,9 @@ int main(int argc, char** argv) {
   gremove->add_option("GROUP", a.group)->required();
   gremove->add_option("MEMBER", a.id, "member id or friend nickname")->required();
   sub(group, "invites", "list group invites", cmd_group_invites);
+  sub(group, "decline", "forget a group invite without joining", cmd_group_decline)
+      ->add_option("GROUP", a.group)
+      ->required();
   sub(group, "join", "join a group you were invited to", cmd_group_join)
       ->add_option("GROUP", a.group)
       ->required();

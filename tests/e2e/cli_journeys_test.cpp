@@ -237,6 +237,29 @@ TEST_F(Journeys, ChatsListUnreadCountsUntilHistoryIsRead) {
   EXPECT_EQ(hers[1].if_contains("lastMessageId"), nullptr);
 }
 
+TEST_F(Journeys, ADeclinedInviteIsGoneAndCannotBeJoined) {
+  std::string alice_id, bob_id;
+  CliUser alice = make_user("Alice", &alice_id);
+  CliUser bob = make_user("Bob", &bob_id);
+  befriend(alice, alice_id, bob, bob_id);
+  const std::string group_id = str(only_json(alice.run({"group", "create", "Chess"})), "groupId");
+  ASSERT_FALSE(group_id.empty());
+  ok(alice, {"group", "invite", group_id, bob_id});
+  ok(bob, {"sync"});
+  ASSERT_EQ(ok(bob, {"group", "invites"}).size(), 1u);
+
+  auto declined = ok(bob, {"group", "decline", "Chess"});
+  ASSERT_EQ(declined.size(), 1u);
+  EXPECT_EQ(str(declined[0], "event"), "inviteDeclined");
+  EXPECT_TRUE(ok(bob, {"group", "invites"}).empty());
+  EXPECT_TRUE(ok(bob, {"groups"}).empty());
+  const auto again = bob.run({"--json", "group", "join", group_id});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE((again.out + again.err).find("no invite to that group"), std::string::npos)
+      << again.out << again.err;
+  EXPECT_NE(bob.run({"group", "decline", group_id}).exit_code, 0);
+}
+
 TEST_F(Journeys, ListenShowsANewMessageWithinOneSecond) {
   std::string alice_id, bob_id;
   CliUser alice = make_user("Alice", &alice_id);

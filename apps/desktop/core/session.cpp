@@ -490,6 +490,15 @@ void Session::inviteToGroup(const QString& group_id, const QString& friend_id) {
   });
 }
 
+void Session::declineGroupInvite(const QString& group_id) {
+  Impl* d = impl_.get();
+  d->withClient(tr("Decline group invite"), [d, group_id](Client& c) {
+    auto declined = c.decline_group_invite(group_id.toStdString());
+    if (!declined.ok()) return d->fail(tr("Decline group invite"), why(declined.error()));
+    d->refreshRequests(c);
+  });
+}
+
 void Session::joinGroup(const QString& group_id) {
   Impl* d = impl_.get();
   d->withClient(tr("Join group"), [d, group_id](Client& c) {

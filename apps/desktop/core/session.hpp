@@ -81,9 +81,10 @@ class Session : public QObject {
   // Groups.
   void createGroup(const QString& name);
   void inviteToGroup(const QString& group_id, const QString& friend_id);
-  void joinGroup(const QString& group_id);         // accept an invite
-  void createInPersonGroup(const QString& name);   // -> inPersonGroupCreated
-  void joinInPersonGroup(const QString& payload);  // scanned QR text
+  void declineGroupInvite(const QString& group_id);  // forgets it; the inviter is not told
+  void joinGroup(const QString& group_id);           // accept an invite
+  void createInPersonGroup(const QString& name);     // -> inPersonGroupCreated
+  void joinInPersonGroup(const QString& payload);    // scanned QR text
 
  signals:
   void accountOpened();                    // create or unlock succeeded; models are filled

@@ -94,17 +94,19 @@ void RequestsPanel::rebuild() {
       }
       session_->requests()->remove(kind, id);
     });
-    if (!group) {
-      // The library has no "decline" for group invites; friend requests can be declined.
-      auto* decline = new QPushButton(tr("Decline"), w);
-      decline->setObjectName(QStringLiteral("declineRequest_%1").arg(id));
-      decline->setAccessibleName(tr("Decline friend request from %1").arg(title));
-      h->addWidget(decline);
-      connect(decline, &QPushButton::clicked, this, [this, kind, id] {
+    auto* decline = new QPushButton(tr("Decline"), w);
+    decline->setObjectName(QStringLiteral("declineRequest_%1").arg(id));
+    decline->setAccessibleName(group ? tr("Decline invite to group %1").arg(title)
+                                     : tr("Decline friend request from %1").arg(title));
+    h->addWidget(decline);
+    connect(decline, &QPushButton::clicked, this, [this, kind, id, group] {
+      if (group) {
+        session_->declineGroupInvite(id);
+      } else {
         session_->declineFriend(id);
-        session_->requests()->remove(kind, id);
-      });
-    }
+      }
+      session_->requests()->remove(kind, id);
+    });
     rows_layout_->insertWidget(rows_layout_->count() - 2, w);
   }
   empty_->setVisible(model->rowCount() == 0);

@@ -1,5 +1,5 @@
 // Incoming friend requests and group invites (RequestsModel), one row each with real buttons
-// (Accept/Decline for a friend, Join for an invite) so Tab reaches every one of them.
+// (Accept/Decline for a friend, Join/Decline for an invite) so Tab reaches every one of them.
 #pragma once
 
 #include <QWidget>

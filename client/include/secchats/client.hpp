@@ -258,6 +258,9 @@ class Client {
   Status invite_to_group(std::string_view group_id, std::string_view friend_id);
   Result<std::vector<GroupInviteInfo>> group_invites();
   Result<GroupInfo> join_group(std::string_view group_id);
+  // Forgets an invite (an id or a unique group name) without joining. Local only: v1 has no
+  // message for it, so the inviter is not told. kNotFound if there is no such invite.
+  Status decline_group_invite(std::string_view group_id);
   Result<std::vector<GroupInfo>> groups();
   // Removes a member (an id, or a friend's nickname) from our view of the group: their sender
   // keys are deleted, ours is replaced by a new epoch given to the remaining members only, and

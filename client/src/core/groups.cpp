@@ -157,8 +157,11 @@ Result<std::vector<GroupInviteInfo>> Client::group_invites() {
   return out;
 }
 
-Result<GroupInfo> Client::join_group(std::string_view id_or_name) {
-  SC_ASSIGN_OR_RETURN(auto invites, impl_->store->group_invites());
+namespace {
+
+// The invite a person means by "an id or a unique group name".
+Result<store::GroupInviteRecord> find_invite(store::Store& store, std::string_view id_or_name) {
+  SC_ASSIGN_OR_RETURN(auto invites, store.group_invites());
   const store::GroupInviteRecord* match = nullptr;
   for (const auto& i : invites) {
     if (i.group_id == id_or_name) match = &i;
@@ -175,6 +178,19 @@ Result<GroupInfo> Client::join_group(std::string_view id_or_name) {
     }
   }
   if (!match) return Error(ErrorCode::kNotFound, "no invite to that group");
+  return *match;
+}
+
+}  // namespace
+
+Status Client::decline_group_invite(std::string_view id_or_name) {
+  SC_ASSIGN_OR_RETURN(auto invite, find_invite(*impl_->store, id_or_name));
+  return impl_->store->delete_group_invite(invite.group_id);
+}
+
+Result<GroupInfo> Client::join_group(std::string_view id_or_name) {
+  SC_ASSIGN_OR_RETURN(auto found, find_invite(*impl_->store, id_or_name));
+  const store::GroupInviteRecord* match = &found;
   store::GroupRecord g;
   g.group_id = match->group_id;
   g.name = match->name;
