@@ -17,7 +17,7 @@ run: build
 desktop: deps
 	@cmake --preset default >/dev/null
 	@cmake --build --preset default -j $(JOBS) --target secchats-desktop
-	./build/bin/secchats-desktop
+	./build/bin/secchats-desktop $(ARGS)
 
 # Every main screen of the desktop app as a PNG in docs/screenshots/ (headless, against a real
 # relay, with the accessibility and clipping checks of desktop_screens_test).
