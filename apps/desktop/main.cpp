@@ -2,6 +2,9 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "core/app_settings.hpp"
 #include "core/session.hpp"
@@ -9,6 +12,18 @@
 #include "widgets/theme.hpp"
 
 int main(int argc, char** argv) {
+  // Without a display Qt aborts with a page about platform plugins; say it in one line instead
+  // (exit 2, as for a usage error). QT_QPA_PLATFORM=offscreen still runs it headless.
+  const bool help =
+      argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0);
+  if (!help && std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr &&
+      std::getenv("QT_QPA_PLATFORM") == nullptr) {
+    std::fputs(
+        "secchats-desktop: no display (DISPLAY and WAYLAND_DISPLAY are unset); start it "
+        "from a desktop session, or use the secchats CLI\n",
+        stderr);
+    return 2;
+  }
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("Secure Chats"));
   QApplication::setOrganizationName(QStringLiteral("secchats"));
