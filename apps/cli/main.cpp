@@ -34,6 +34,7 @@ namespace {
 struct Args {
   std::string home;
   bool json = false;
+  bool clear_tls = false;  // connection --clear
   std::optional<std::string> password_file;
   std::optional<std::string> new_password_file;
   // Per-command values.
@@ -280,6 +281,38 @@ void cmd_chats(Command& c) {
     if (chat.last_message) json.add_id("lastMessageId", chat.last_message->message_id);
     c.out().line(human, json.str());
   }
+}
+
+// Shows the TLS settings, or replaces them (after the library tried them on the relay): for a
+// renewed certificate with a new pin, or a new private CA.
+void cmd_connection(Command& c) {
+  const auto& a = c.args();
+  Client& client = c.client();
+  const bool change = !a.ca_file.empty() || !a.pin_sha256.empty() || a.allow_insecure_http ||
+                      a.clear_tls;
+  if (change) {
+    ConnectionOptions connection;
+    if (!a.ca_file.empty()) {
+      check_input_or_fail(a.ca_file);
+      connection.ca_file = fs::absolute(a.ca_file).string();
+    }
+    connection.pin_sha256 = a.pin_sha256;
+    connection.allow_insecure_http = a.allow_insecure_http;
+    c.ok_or_fail(client.set_connection(connection));
+  }
+  const ConnectionOptions now = client.connection();
+  std::string human = "relay " + client.server_url();
+  if (!now.pin_sha256.empty()) human += "  pin " + now.pin_sha256;
+  if (!now.ca_file.empty()) human += "  CA file " + now.ca_file;
+  if (now.allow_insecure_http) human += "  plain http allowed";
+  if (change) human = "connection updated (tried on the relay): " + human;
+  c.out().line(human, JsonLine()
+                          .add("event", change ? "connectionUpdated" : "connection")
+                          .add("server", client.server_url())
+                          .add("pinSha256", now.pin_sha256)
+                          .add("caFile", now.ca_file)
+                          .add("allowInsecureHttp", now.allow_insecure_http)
+                          .str());
 }
 
 void cmd_verify(Command& c) {
@@ -727,6 +760,15 @@ int main(int argc, char** argv) {
                    "secchats-server prints it)");
   init->add_flag("--allow-insecure-http", a.allow_insecure_http,
                  "allow plain http:// to a relay that is not on this machine");
+  auto* connection =
+      sub(&app, "connection", "show the relay's TLS settings, or replace them", cmd_connection);
+  connection->add_option("--ca-file", a.ca_file, "https: trust the certificates in this PEM file");
+  connection->add_option("--pin-sha256", a.pin_sha256,
+                         "https: accept only the certificate with this SHA-256 (a renewed "
+                         "certificate's new pin)");
+  connection->add_flag("--allow-insecure-http", a.allow_insecure_http,
+                       "allow plain http:// to a relay that is not on this machine");
+  connection->add_flag("--clear", a.clear_tls, "drop the pin and CA file (system CAs again)");
   sub(&app, "id", "print your ID", cmd_id)->add_flag("--qr", a.qr, "also draw it as a QR code");
   sub(&app, "add", "send a friend request", cmd_add)->add_option("ID", a.id)->required();
   sub(&app, "requests", "list pending friend requests", cmd_requests);

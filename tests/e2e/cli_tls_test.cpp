@@ -5,6 +5,8 @@
 namespace secchats::testing {
 namespace {
 
+namespace fs = std::filesystem;
+
 class CliTls : public E2eTest {
  protected:
   void SetUp() override {
@@ -87,6 +89,43 @@ TEST_F(CliTls, CertificateProblemsExitWith5AndCreateNothing) {
   r = plain.run({"init", "--server", "http://relay.example.com", "--nick", "P"}, false);
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_NE(r.err.find("refusing plain http://"), std::string::npos) << r.err;
+}
+
+// The relay's certificate is renewed (a new key, so a new pin): the old pin refuses it, a
+// wrong new pin changes nothing, and `connection --pin-sha256` with the right one carries on.
+TEST_F(CliTls, ARenewedCertificateIsTakenWithItsNewPin) {
+  std::string alice_id;
+  CliUser alice = init_user("Alice", {"--pin-sha256", server_->tls_pin()}, &alice_id);
+  const std::string old_pin = server_->tls_pin();
+  auto shown = ok(alice, {"connection"});
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(str(shown[0], "pinSha256"), old_pin);
+
+  const unsigned short https_port = server_->https_port();
+  ASSERT_EQ(server_->terminate(), 0);
+  server_.reset();
+  fs::remove_all(dir_->path() / "relay" / "tls");
+  server_ = std::make_unique<ServerProcess>(ServerProcess::Options{
+      dir_->path() / "relay",
+      {"--tls-listen", "127.0.0.1:" + std::to_string(https_port), "--tls-self-signed"}});
+  const std::string new_pin = server_->tls_pin();
+  ASSERT_FALSE(new_pin.empty());
+  ASSERT_NE(new_pin, old_pin);
+
+  auto r = alice.run({"sync"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("certificate pin mismatch"), std::string::npos) << r.err;
+
+  // A wrong pin is tried and refused; the stored one stays.
+  r = alice.run({"connection", "--pin-sha256", std::string(64, 'a')});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(str(ok(alice, {"connection"})[0], "pinSha256"), old_pin);
+
+  auto updated = ok(alice, {"connection", "--pin-sha256", new_pin});
+  ASSERT_EQ(updated.size(), 1u);
+  EXPECT_EQ(str(updated[0], "event"), "connectionUpdated");
+  EXPECT_EQ(str(updated[0], "pinSha256"), new_pin);
+  ok(alice, {"sync"});
 }
 
 }  // namespace

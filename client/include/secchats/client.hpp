@@ -219,6 +219,14 @@ class Client {
   const std::string& user_id() const;
   const std::string& nickname() const;
   const std::string& server_url() const;
+  // The TLS settings in use (as given to create_account or set_connection).
+  ConnectionOptions connection() const;
+  // Replaces the TLS settings — say, the relay's certificate was renewed and has a new pin —
+  // after trying them: one authenticated request must succeed with the new settings, else
+  // nothing changes and the error says why (kInvalidArgument for a malformed pin or a CA
+  // file given for http://, kNetwork/kInsecure-style messages from the TLS handshake). The
+  // relay URL itself cannot change: the account lives on that relay.
+  Status set_connection(const ConnectionOptions& connection);
 
   // Friends and requests.
   Status add_friend(std::string_view user_id);  // sends our ECDH half (P-521)

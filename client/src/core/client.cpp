@@ -1,5 +1,6 @@
 // Account, friends and direct messages. Groups are in groups.cpp, the sync engine in sync.cpp.
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "client_impl.hpp"
@@ -326,6 +327,31 @@ Result<std::unique_ptr<Client>> Client::open(const std::filesystem::path& home,
                       net::RelayClient::create(identity.server_url, relay_options_of(identity)));
   SC_ASSIGN_OR_RETURN(auto impl, Impl::make(home, std::move(st), std::move(relay), identity));
   return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+ConnectionOptions Client::connection() const {
+  ConnectionOptions c;
+  c.ca_file = impl_->relay_options.ca_file;
+  c.pin_sha256 = impl_->relay_options.pin_sha256;
+  c.allow_insecure_http = impl_->relay_options.allow_insecure_http;
+  return c;
+}
+
+Status Client::set_connection(const ConnectionOptions& connection) {
+  store::Identity probe;
+  probe.ca_file = connection.ca_file;
+  probe.pin_sha256 = connection.pin_sha256;
+  probe.allow_insecure_http = connection.allow_insecure_http;
+  const net::RelayOptions options = relay_options_of(probe);
+  SC_ASSIGN_OR_RETURN(auto relay, net::RelayClient::create(impl_->server_url, options));
+  // One authenticated round trip proves the settings: a cursor past any timestamp returns
+  // nothing, so no item is served (and no long-poll mark moves) for it.
+  SC_TRY(relay->receive(impl_->credentials, std::numeric_limits<std::int64_t>::max() / 2));
+  SC_TRY(impl_->store->set_connection(connection.ca_file, connection.pin_sha256,
+                                      connection.allow_insecure_http));
+  impl_->relay = std::move(relay);
+  impl_->relay_options = options;
+  return ok_status();
 }
 
 Status Client::change_password(const std::filesystem::path& home, const SecretString& old_password,

@@ -245,6 +245,8 @@ inline constexpr std::string_view kSelectIdentity =
     "allow_insecure_http FROM identity WHERE id = 1;";
 inline constexpr std::string_view kUpdateNickname =
     "UPDATE identity SET nickname = ? WHERE id = 1;";
+inline constexpr std::string_view kUpdateConnection =
+    "UPDATE identity SET ca_file = ?, pin_sha256 = ?, allow_insecure_http = ? WHERE id = 1;";
 inline constexpr std::string_view kSelectOwnV2Keys =
     "SELECT v2_identity_key, v2_signed_prekey FROM identity WHERE id = 1;";
 // Set once: friends hold the public halves, so the keys are never replaced.

@@ -844,6 +844,17 @@ Status Store::set_nickname(std::string_view nickname) {
   });
 }
 
+Status Store::set_connection(std::string_view ca_file, std::string_view pin_sha256,
+                             bool allow_insecure_http) {
+  return locked("set connection", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kUpdateConnection));
+    stmt.text(ca_file).text(pin_sha256).integer(allow_insecure_http ? 1 : 0);
+    SC_ASSIGN_OR_RETURN(int changed, stmt.run("set connection"));
+    if (changed == 0) return Error(ErrorCode::kCorrupt, "store: the identity is missing");
+    return ok_status();
+  });
+}
+
 Result<std::optional<OwnV2Keys>> Store::own_v2_keys() {
   return locked("read v2 keys", impl_->db, [&](Db& db) -> Result<std::optional<OwnV2Keys>> {
     SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectOwnV2Keys));

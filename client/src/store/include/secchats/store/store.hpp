@@ -202,6 +202,9 @@ class Store {
 
   Result<Identity> identity();
   Status set_nickname(std::string_view nickname);
+  // The TLS settings kept with the identity (Identity::ca_file, pin_sha256, allow_insecure_http).
+  Status set_connection(std::string_view ca_file, std::string_view pin_sha256,
+                        bool allow_insecure_http);
 
   // Our v2 keys; nullopt until set (stores created before schema version 3).
   Result<std::optional<OwnV2Keys>> own_v2_keys();
