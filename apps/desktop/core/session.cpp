@@ -46,7 +46,7 @@ struct Session::Impl {
 
   // GUI thread.
   bool open = false;
-  QString user_id, nickname, server_url;
+  QString user_id, nickname, server_url, server_pin, server_ca_file;
   QString open_chat;
 
   // Shared: read by the worker when events arrive.
@@ -186,11 +186,15 @@ struct Session::Impl {
     refreshChats(c);
     refreshFriends(c);
     refreshRequests(c);
-    toGui([this, id = qs(c.user_id()), nick = qs(c.nickname()), url = qs(c.server_url())] {
+    const ConnectionOptions tls = c.connection();
+    toGui([this, id = qs(c.user_id()), nick = qs(c.nickname()), url = qs(c.server_url()),
+           pin = qs(tls.pin_sha256), ca = qs(tls.ca_file)] {
       open = true;
       user_id = id;
       nickname = nick;
       server_url = url;
+      server_pin = pin;
+      server_ca_file = ca;
       timeline.setOwnUserId(id);
       emit q->accountOpened();
     });
@@ -342,6 +346,30 @@ void Session::changePassword(const QString& old_password, const QString& new_pas
       return;
     }
     d->toGui([d] { emit d->q->passwordChanged(); });
+  });
+}
+
+ServerSettings Session::serverSettings() const {
+  ServerSettings settings;
+  settings.url = impl_->server_url;
+  settings.pin_sha256 = impl_->server_pin;
+  settings.ca_file = impl_->server_ca_file;
+  return settings;
+}
+
+void Session::setConnection(const QString& pin_sha256, const QString& ca_file) {
+  Impl* d = impl_.get();
+  d->withClient(tr("Save TLS settings"), [d, pin_sha256, ca_file](Client& c) {
+    ConnectionOptions connection = c.connection();
+    connection.pin_sha256 = pin_sha256.trimmed().toStdString();
+    connection.ca_file = ca_file.trimmed().toStdString();
+    auto changed = c.set_connection(connection);  // tried on the relay before it is kept
+    if (!changed.ok()) return d->fail(tr("Save TLS settings"), why(changed.error()));
+    d->toGui([d, pin = pin_sha256.trimmed(), ca = ca_file.trimmed()] {
+      d->server_pin = pin;
+      d->server_ca_file = ca;
+      emit d->q->connectionChanged();
+    });
   });
 }
 

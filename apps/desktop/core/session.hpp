@@ -44,6 +44,7 @@ class Session : public QObject {
   QString userId() const;      // "" until open
   QString nickname() const;
   QString serverUrl() const;
+  ServerSettings serverSettings() const;  // the relay URL and the TLS settings in use
 
   // Live models, owned by the Session, filled once open and kept current by the sync loop.
   ChatListModel* chats() const;
@@ -58,6 +59,9 @@ class Session : public QObject {
                      const QString& password);
   void unlock(const QString& password);
   void changePassword(const QString& old_password, const QString& new_password);
+  // New TLS settings for the same relay (a renewed certificate's pin, a private CA): tried
+  // on the relay first; -> connectionChanged, or operationFailed and nothing changes.
+  void setConnection(const QString& pin_sha256, const QString& ca_file);
 
   // Chats. chat_id is a friend's user id or a group id.
   void openChat(const QString& chat_id);  // loads the newest page into timeline(), marks read
@@ -90,6 +94,7 @@ class Session : public QObject {
   void accountOpened();                    // create or unlock succeeded; models are filled
   void accountFailed(const QString& why);  // create/unlock failed (wrong password, relay down...)
   void passwordChanged();
+  void connectionChanged();  // setConnection succeeded; serverSettings() has the new values
   // Any other operation failed; `what` names it for the user ("Send message"), `why` is the
   // library's reason. Shown inline near where the user acted.
   void operationFailed(const QString& what, const QString& why);

@@ -142,6 +142,10 @@ MainWindow::MainWindow(Session* session, AppSettings* settings, QWidget* parent)
     safety_waiting_ = false;
     if (safety_ && safety_->friendId() == friend_id) safety_->showVerified();
   });
+  connect(session_, &Session::connectionChanged, this, [this] {
+    connection_waiting_ = false;
+    if (settings_dialog_) settings_dialog_->showConnectionSaved();
+  });
   connect(session_, &Session::passwordChanged, this, [this] {
     password_waiting_ = false;
     if (settings_dialog_) {
@@ -388,6 +392,11 @@ void MainWindow::onOperationFailed(const QString& what, const QString& why) {
     safety_->showError(why);
     return;
   }
+  if (settings_dialog_ && connection_waiting_) {
+    connection_waiting_ = false;
+    settings_dialog_->showConnectionError(why);
+    return;
+  }
   if (settings_dialog_ && password_waiting_) {
     password_waiting_ = false;
     settings_dialog_->setBusy(false);
@@ -540,7 +549,13 @@ void MainWindow::showSettings() {
     settings_dialog_ = new SettingsDialog(this);
     settings_dialog_->setObjectName(QStringLiteral("settingsDialog"));
     settings_dialog_->setAttribute(Qt::WA_DeleteOnClose);
-    settings_dialog_->setServer(session_->serverUrl(), QString());
+    const ServerSettings server = session_->serverSettings();
+    settings_dialog_->setServer(server.url, server.pin_sha256, server.ca_file);
+    connect(settings_dialog_, &SettingsDialog::connectionChangeRequested, this,
+            [this](const QString& pin, const QString& ca_file) {
+              connection_waiting_ = true;
+              session_->setConnection(pin, ca_file);
+            });
     settings_dialog_->setNotificationsEnabled(settings_->notificationsEnabled());
     settings_dialog_->setShowMessageContent(settings_->notificationContentShown());
     settings_dialog_->setTheme(themeChoiceFromName(settings_->theme()));

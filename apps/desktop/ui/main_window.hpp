@@ -116,6 +116,7 @@ class MainWindow : public QMainWindow {
   bool safety_waiting_ = false;
   QPointer<SettingsDialog> settings_dialog_;
   bool password_waiting_ = false;
+  bool connection_waiting_ = false;  // Settings' "Save TLS settings" awaits the Session
 };
 
 }  // namespace ui

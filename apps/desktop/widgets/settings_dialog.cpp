@@ -55,14 +55,24 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
   server_url_->setAccessibleName(tr("Server address"));
   server_form->addRow(tr("Address:"), server_url_);
   server_pin_ = new QLineEdit(server_box);
-  server_pin_->setReadOnly(true);
   server_pin_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-  server_pin_->setAccessibleName(tr("Certificate pin"));
+  server_pin_->setAccessibleName(tr("Certificate pin (SHA-256)"));
   server_pin_->setPlaceholderText(tr("none"));
-  server_form->addRow(tr("Certificate pin:"), server_pin_);
+  server_form->addRow(tr("Certificate &pin:"), server_pin_);
+  server_ca_ = new QLineEdit(server_box);
+  server_ca_->setAccessibleName(tr("Trusted certificates file (PEM)"));
+  server_ca_->setPlaceholderText(tr("the system's certificate authorities"));
+  server_form->addRow(tr("CA &file:"), server_ca_);
+  connection_message_ = new InlineMessage(server_box);
+  server_form->addRow(connection_message_);
+  save_connection_ = new QPushButton(tr("&Save TLS settings"), server_box);
+  save_connection_->setAccessibleName(tr("Save TLS settings"));
+  save_connection_->setAutoDefault(false);
+  server_form->addRow(save_connection_);
   auto* server_note = new QLabel(
-      tr("Your account lives on this relay. Moving it to another server is not supported; create "
-         "a new account in another folder instead."),
+      tr("Your account lives on this relay; moving it to another server is not supported. When "
+         "the relay's certificate is renewed, enter its new pin here: it is tried on the relay "
+         "before it is saved."),
       server_box);
   server_note->setWordWrap(true);
   server_form->addRow(server_note);
@@ -98,6 +108,7 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
 
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   connect(change_, &QPushButton::clicked, this, &SettingsDialog::submitPasswordChange);
+  connect(save_connection_, &QPushButton::clicked, this, &SettingsDialog::submitConnection);
   for (QLineEdit* edit : {old_password_, new_password_, confirm_}) {
     connect(edit, &QLineEdit::returnPressed, this, &SettingsDialog::submitPasswordChange);
   }
@@ -109,11 +120,40 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
   connect(theme_, &QComboBox::currentIndexChanged, this, [this] { emit themeChanged(theme()); });
 }
 
-void SettingsDialog::setServer(const QString& url, const QString& pin) {
+void SettingsDialog::setServer(const QString& url, const QString& pin, const QString& ca_file) {
   server_url_->setText(url);
   server_pin_->setText(pin);
+  server_ca_->setText(ca_file);
   server_url_->setCursorPosition(0);
   server_pin_->setCursorPosition(0);
+  server_ca_->setCursorPosition(0);
+  // TLS settings mean nothing for plain http:// (loopback); the library would refuse them.
+  const bool https = url.startsWith(QLatin1String("https://"), Qt::CaseInsensitive);
+  for (QWidget* w : std::initializer_list<QWidget*>{server_pin_, server_ca_, save_connection_})
+    w->setEnabled(https);
+}
+
+void SettingsDialog::submitConnection() {
+  const QString url = server_url_->text();
+  QString problem = validatePin(server_pin_->text().trimmed(), url);
+  if (problem.isEmpty()) problem = validateCaFile(server_ca_->text().trimmed(), url);
+  if (!problem.isEmpty()) {
+    connection_message_->showError(problem);
+    return;
+  }
+  connection_message_->showInfo(tr("Trying the new settings on the relay…"));
+  save_connection_->setEnabled(false);
+  emit connectionChangeRequested(server_pin_->text().trimmed(), server_ca_->text().trimmed());
+}
+
+void SettingsDialog::showConnectionSaved() {
+  save_connection_->setEnabled(true);
+  connection_message_->showInfo(tr("TLS settings saved: the relay accepted them."));
+}
+
+void SettingsDialog::showConnectionError(const QString& text) {
+  save_connection_->setEnabled(true);
+  connection_message_->showError(text);
 }
 
 void SettingsDialog::setNotificationsEnabled(bool enabled) {
