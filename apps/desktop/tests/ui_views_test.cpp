@@ -260,6 +260,25 @@ TEST(MessageDelegate, ReactionsAreGroupedUnderTheBubble) {
   const auto t = MessageDelegate::textsFor(model.index(0, 0));
   const QString heart = reactionSymbol(QStringLiteral("EMO_HEART"));
   EXPECT_EQ(t.reactions, heart + QStringLiteral(" 2"));
+
+  // The chip is at least as tall as a line of the message text: emoji readable at a glance.
+  QListView view;
+  view.resize(700, 500);
+  view.setModel(&model);
+  MessageDelegate delegate(&view);
+  view.setItemDelegate(&delegate);
+  const QRect item(0, 0, view.viewport()->width(), 400);
+  const QRect chip = delegate.reactionsRect(model.index(0, 0), item);
+  ASSERT_FALSE(chip.isEmpty());
+  EXPECT_GE(chip.height(), QFontMetrics(view.font()).height());
+  EXPECT_GT(MessageDelegate::reactionFont(view.font()).pointSizeF(), view.font().pointSizeF());
+  EXPECT_GE(
+      chip.width(),
+      QFontMetrics(MessageDelegate::reactionFont(view.font())).horizontalAdvance(t.reactions));
+  QStyleOptionViewItem opt;
+  opt.initFrom(&view);
+  EXPECT_GE(delegate.sizeHint(opt, model.index(0, 0)).height(), chip.bottom())
+      << "the row makes room for the chip";
 }
 
 TEST(Composer, EnterSendsShiftEnterBreaksTheLine) {
