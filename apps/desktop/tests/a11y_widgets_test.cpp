@@ -66,7 +66,7 @@ std::vector<std::pair<QString, std::function<std::unique_ptr<QWidget>()>>> scree
        [] {
          auto w = std::make_unique<UnlockPage>();
          w->setOtherFolderVisible(true);
-         w->setAccountDescription(QStringLiteral("Account in ~/.local/share/secchats"));
+         w->setAccountFolder(QStringLiteral("~/.local/share/secchats"));
          w->showWrongPassword();
          return std::unique_ptr<QWidget>(std::move(w));
        }},

@@ -1,6 +1,7 @@
 // OnboardingPage, IdentityCard and UnlockPage driven like a user: typing, Enter, clicks.
 #include <QApplication>
 #include <QClipboard>
+#include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -221,6 +222,32 @@ class AccountTest : public QObject {
     QSignalSpy spy(&page, &UnlockPage::otherFolderRequested);
     QTest::mouseClick(other, Qt::LeftButton);
     QCOMPARE(spy.count(), 1);
+  }
+
+  void unlockElidesALongFolderInTheMiddle() {
+    UnlockPage page;
+    const QString folder = QStringLiteral("/home/someone/") +
+                           QStringLiteral("a-very-long-folder-name/").repeated(20) +
+                           QStringLiteral("secchats");
+    page.setAccountFolder(folder);
+    auto* label = page.findChild<QLabel*>(QStringLiteral("accountFolderLabel"));
+    QVERIFY(label);
+    const int narrow = page.fontMetrics().averageCharWidth() * 60;
+    QVERIFY(page.minimumSizeHint().width() < narrow);  // the path asks for no width
+    page.resize(narrow, page.sizeHint().height());
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QCOMPARE(page.width(), narrow);
+    QVERIFY(label->fontMetrics().horizontalAdvance(label->text()) <= label->width());
+    QVERIFY(label->text().startsWith(QStringLiteral("Account in /home/someone/")));
+    QVERIFY(label->text().endsWith(QStringLiteral("/secchats")));  // both ends stay readable
+    QVERIFY(label->text().contains(QStringLiteral("…")));
+    QCOMPARE(label->toolTip(), folder);
+    QCOMPARE(page.accountFolder(), folder);
+    // Wider: more of the path shows; wide enough, all of it.
+    page.resize(label->fontMetrics().horizontalAdvance(folder) * 2, page.height());
+    QApplication::processEvents();
+    QCOMPARE(label->text(), QStringLiteral("Account in ") + folder);
   }
 };
 

@@ -1,11 +1,15 @@
 #include "widgets/unlock_page.hpp"
 
+#include <QEvent>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 #include "widgets/inline_message.hpp"
 
@@ -20,8 +24,10 @@ UnlockPage::UnlockPage(QWidget* parent) : QWidget(parent) {
   title->setFont(title_font);
   layout->addWidget(title);
   account_ = new QLabel(this);
+  account_->setObjectName(QStringLiteral("accountFolderLabel"));
   account_->setTextFormat(Qt::PlainText);
-  account_->setWordWrap(true);
+  // Elided to whatever width it gets (updateAccountText), so it asks for none.
+  account_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   account_->hide();
   layout->addWidget(account_);
 
@@ -61,9 +67,32 @@ UnlockPage::UnlockPage(QWidget* parent) : QWidget(parent) {
   setFocusProxy(password_);
 }
 
-void UnlockPage::setAccountDescription(const QString& text) {
-  account_->setText(text);
-  account_->setVisible(!text.isEmpty());
+void UnlockPage::setAccountFolder(const QString& path) {
+  folder_ = path;
+  account_->setToolTip(path);
+  account_->setAccessibleDescription(path);
+  account_->setVisible(!path.isEmpty());
+  updateAccountText();
+}
+
+void UnlockPage::updateAccountText() {
+  if (folder_.isEmpty()) return;
+  const QString format = tr("Account in %1");
+  const QFontMetrics fm(account_->font());
+  // The label's own width once laid out; before that, the page's contents width.
+  const int width = account_->width() > 0 ? account_->width() : contentsRect().width();
+  const int room = width - fm.horizontalAdvance(format.arg(QString()));
+  account_->setText(format.arg(fm.elidedText(folder_, Qt::ElideMiddle, std::max(room, 0))));
+}
+
+void UnlockPage::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  updateAccountText();
+}
+
+void UnlockPage::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::FontChange) updateAccountText();
 }
 
 void UnlockPage::setOtherFolderVisible(bool visible) {
