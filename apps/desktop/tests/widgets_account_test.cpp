@@ -239,15 +239,23 @@ class AccountTest : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(&page));
     QCOMPARE(page.width(), narrow);
     QVERIFY(label->fontMetrics().horizontalAdvance(label->text()) <= label->width());
-    QVERIFY(label->text().startsWith(QStringLiteral("Account in /home/someone/")));
+    QVERIFY2(label->text().startsWith(QStringLiteral("Account in /home/someone/")),
+             qPrintable(label->text()));
     QVERIFY(label->text().endsWith(QStringLiteral("/secchats")));  // both ends stay readable
     QVERIFY(label->text().contains(QStringLiteral("…")));
     QCOMPARE(label->toolTip(), folder);
     QCOMPARE(page.accountFolder(), folder);
-    // Wider: more of the path shows; wide enough, all of it.
-    page.resize(label->fontMetrics().horizontalAdvance(folder) * 2, page.height());
+    // A short folder shows whole.
+    page.setAccountFolder(QStringLiteral("/home/someone/secchats"));
+    QCOMPARE(label->text(), QStringLiteral("Account in /home/someone/secchats"));
+    // On a wide window the page keeps a readable, centred column.
+    page.resize(page.fontMetrics().averageCharWidth() * 200, page.height());
     QApplication::processEvents();
-    QCOMPARE(label->text(), QStringLiteral("Account in ") + folder);
+    auto* password = byName<QLineEdit>(&page, QStringLiteral("Password"));
+    QVERIFY(password);
+    QVERIFY(password->width() < page.fontMetrics().averageCharWidth() * 80);
+    const QPoint left = password->mapTo(&page, QPoint(0, 0));
+    QVERIFY(left.x() > page.width() / 4);
   }
 };
 

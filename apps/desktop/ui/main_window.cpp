@@ -15,7 +15,10 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 #include "add_friend_dialog.hpp"
 #include "chat_list_delegate.hpp"
@@ -220,7 +223,9 @@ QWidget* MainWindow::buildMainPage() {
   left_layout->addWidget(requests_button_);
   requests_panel_ = new RequestsPanel(session_, left);
   requests_panel_->hide();
-  left_layout->addWidget(requests_panel_, 1);  // when open, it shares the column with the list
+  // When open, it takes the height of its requests (up to a cap, then it scrolls); the list
+  // keeps the rest.
+  left_layout->addWidget(requests_panel_);
   chat_list_ = new QListView(left);
   chat_list_->setObjectName(QStringLiteral("chatList"));
   chat_list_->setAccessibleName(tr("Chats"));
@@ -341,6 +346,15 @@ void MainWindow::buildActions() {
       w->setFocusPolicy(Qt::TabFocus);  // tool buttons take no focus by default
     }
   }
+  // A window narrower than the toolbar (large fonts) folds the last actions into Qt's
+  // extension button: it must be named and reachable too.
+  if (auto* more = bar->findChild<QToolButton*>(QStringLiteral("qt_toolbar_ext_button"))) {
+    more->setAccessibleName(tr("More actions"));
+    more->setToolTip(tr("More actions"));
+    more->setFocusPolicy(Qt::TabFocus);
+  }
+  // At the usual font the whole toolbar fits the smallest window.
+  setMinimumWidth(std::max(minimumWidth(), bar->sizeHint().width()));
 }
 
 MainWindow::Page MainWindow::page() const {

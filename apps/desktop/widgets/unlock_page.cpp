@@ -12,11 +12,12 @@
 #include <algorithm>
 
 #include "widgets/inline_message.hpp"
+#include "widgets/readable_column.hpp"
 
 namespace secchats::desktop {
 
 UnlockPage::UnlockPage(QWidget* parent) : QWidget(parent) {
-  auto* layout = new QVBoxLayout(this);
+  auto* layout = readableColumn(this, 72);
   layout->addStretch(1);
   auto* title = new QLabel(tr("Unlock Secure Chats"), this);
   QFont title_font = title->font();
@@ -29,6 +30,7 @@ UnlockPage::UnlockPage(QWidget* parent) : QWidget(parent) {
   // Elided to whatever width it gets (updateAccountText), so it asks for none.
   account_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   account_->hide();
+  account_->installEventFilter(this);
   layout->addWidget(account_);
 
   auto* label = new QLabel(tr("&Password:"), this);
@@ -85,14 +87,13 @@ void UnlockPage::updateAccountText() {
   account_->setText(format.arg(fm.elidedText(folder_, Qt::ElideMiddle, std::max(room, 0))));
 }
 
-void UnlockPage::resizeEvent(QResizeEvent* event) {
-  QWidget::resizeEvent(event);
-  updateAccountText();
-}
-
-void UnlockPage::changeEvent(QEvent* event) {
-  QWidget::changeEvent(event);
-  if (event->type() == QEvent::FontChange) updateAccountText();
+bool UnlockPage::eventFilter(QObject* watched, QEvent* event) {
+  // The label's own resize (after the layout placed it), so the text fits the final width.
+  if (watched == account_ &&
+      (event->type() == QEvent::Resize || event->type() == QEvent::FontChange)) {
+    updateAccountText();
+  }
+  return QWidget::eventFilter(watched, event);
 }
 
 void UnlockPage::setOtherFolderVisible(bool visible) {

@@ -41,8 +41,7 @@ class UnlockPage : public QWidget {
   void submit();
 
  protected:
-  void resizeEvent(QResizeEvent* event) override;
-  void changeEvent(QEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void updateAccountText();
