@@ -66,7 +66,7 @@ std::vector<std::pair<QString, std::function<std::unique_ptr<QWidget>()>>> scree
        [] {
          auto w = std::make_unique<UnlockPage>();
          w->setOtherFolderVisible(true);
-         w->setAccountDescription(QStringLiteral("Account in ~/.local/share/secchats"));
+         w->setAccountFolder(QStringLiteral("~/.local/share/secchats"));
          w->showWrongPassword();
          return std::unique_ptr<QWidget>(std::move(w));
        }},
@@ -209,9 +209,9 @@ class A11yTest : public QObject {
     hidden_gem->show();
     const QStringList problems = auditAccessibility(&page);
     QCOMPARE(problems.size(), 1);
-    QVERIFY2(
-        problems.first().contains(QStringLiteral("OnboardingPage > QWidget > QPushButton#deep")),
-        qPrintable(problems.first()));
+    QVERIFY2(problems.first().contains(QStringLiteral(
+                 "OnboardingPage > QWidget#readableColumn > QWidget > QPushButton#deep")),
+             qPrintable(problems.first()));
   }
 
   void inlineErrorsAreAlerts() {

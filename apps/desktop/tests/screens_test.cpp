@@ -27,6 +27,7 @@
 #include <QRegularExpression>
 #include <QScrollArea>
 #include <QTest>
+#include <QToolBar>
 #include <functional>
 #include <memory>
 
@@ -260,6 +261,25 @@ TEST_F(ScreensTest, EveryMainScreenIsAccessibleAndRendersWhole) {
                QStringLiteral("Online");
       },
       kNetworkMs));
+
+  // --- The toolbar: every journey of the Chats menu but Quit is one Tab away, with a short
+  // label that is also its accessible name.
+  {
+    auto* bar = w.findChild<QToolBar*>(QStringLiteral("mainToolBar"));
+    ASSERT_NE(bar, nullptr);
+    for (const char* name : {"addFriendAction", "newGroupAction", "inPersonGroupAction",
+                             "joinInPersonGroupAction", "myIdAction", "settingsAction"}) {
+      auto* action = w.findChild<QAction*>(QString::fromLatin1(name));
+      ASSERT_NE(action, nullptr) << name;
+      QWidget* button = bar->widgetForAction(action);
+      ASSERT_NE(button, nullptr) << name << " is not on the toolbar";
+      EXPECT_TRUE(button->isVisible()) << name;
+      EXPECT_TRUE(button->focusPolicy() & Qt::TabFocus) << name;
+      EXPECT_FALSE(button->accessibleName().isEmpty()) << name;
+      EXPECT_TRUE(action->iconText().startsWith(button->accessibleName())) << name;
+      EXPECT_LE(action->iconText().size(), 16) << name << ": toolbar labels stay short";
+    }
+  }
 
   // --- Add friend: Bob's ID typed, the request sent (the dialog says so once the relay has it).
   w.findChild<QAction*>(QStringLiteral("addFriendAction"))->trigger();

@@ -7,8 +7,10 @@
 #include <QListView>
 #include <QMimeData>
 #include <QPainter>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
+#include <QVBoxLayout>
 
 #include "core/chat_list_model.hpp"
 #include "core/timeline_model.hpp"
@@ -258,6 +260,25 @@ TEST(MessageDelegate, ReactionsAreGroupedUnderTheBubble) {
   const auto t = MessageDelegate::textsFor(model.index(0, 0));
   const QString heart = reactionSymbol(QStringLiteral("EMO_HEART"));
   EXPECT_EQ(t.reactions, heart + QStringLiteral(" 2"));
+
+  // The chip is at least as tall as a line of the message text: emoji readable at a glance.
+  QListView view;
+  view.resize(700, 500);
+  view.setModel(&model);
+  MessageDelegate delegate(&view);
+  view.setItemDelegate(&delegate);
+  const QRect item(0, 0, view.viewport()->width(), 400);
+  const QRect chip = delegate.reactionsRect(model.index(0, 0), item);
+  ASSERT_FALSE(chip.isEmpty());
+  EXPECT_GE(chip.height(), QFontMetrics(view.font()).height());
+  EXPECT_GT(MessageDelegate::reactionFont(view.font()).pointSizeF(), view.font().pointSizeF());
+  EXPECT_GE(
+      chip.width(),
+      QFontMetrics(MessageDelegate::reactionFont(view.font())).horizontalAdvance(t.reactions));
+  QStyleOptionViewItem opt;
+  opt.initFrom(&view);
+  EXPECT_GE(delegate.sizeHint(opt, model.index(0, 0)).height(), chip.bottom())
+      << "the row makes room for the chip";
 }
 
 TEST(Composer, EnterSendsShiftEnterBreaksTheLine) {
@@ -273,6 +294,46 @@ TEST(Composer, EnterSendsShiftEnterBreaksTheLine) {
   EXPECT_EQ(send.count(), 1);
   EXPECT_EQ(composer.toPlainText(), QStringLiteral("one\ntwo")) << "the chat clears it once sent";
   EXPECT_FALSE(composer.accessibleName().isEmpty());
+}
+
+TEST(Composer, GrowsWithItsTextFromTwoToEightLinesThenScrolls) {
+  // In a layout, as in the chat: the layout gives it the height of its size hint.
+  QWidget host;
+  auto* layout = new QVBoxLayout(&host);
+  auto* composer = new Composer(&host);
+  layout->addWidget(composer);
+  layout->addStretch(1);
+  const int line = composer->fontMetrics().lineSpacing();
+  host.resize(composer->fontMetrics().averageCharWidth() * 60, line * 40);
+  host.show();
+  QApplication::processEvents();
+  const int empty = composer->height();
+  EXPECT_EQ(empty, composer->heightForLines(Composer::kMinLines));
+  EXPECT_LT(empty, line * 4) << "an empty box is not a tall empty area";
+
+  composer->setPlainText(QStringLiteral("one\ntwo"));
+  QApplication::processEvents();
+  EXPECT_EQ(composer->height(), empty) << "two lines fit the initial height";
+
+  composer->setPlainText(QStringLiteral("1\n2\n3\n4\n5"));
+  QApplication::processEvents();
+  EXPECT_EQ(composer->height(), composer->heightForLines(5));
+  EXPECT_GT(composer->height(), empty);
+
+  // One long paragraph wraps: its visual lines count too.
+  composer->setPlainText(QString(QStringLiteral("word ")).repeated(60));
+  QApplication::processEvents();
+  EXPECT_GT(composer->visualLineCount(), 2);
+  EXPECT_GT(composer->height(), empty);
+
+  composer->setPlainText(QStringLiteral("x\n").repeated(30));
+  QApplication::processEvents();
+  EXPECT_EQ(composer->height(), composer->heightForLines(Composer::kMaxLines)) << "then it scrolls";
+  EXPECT_TRUE(composer->verticalScrollBar()->isVisible());
+
+  composer->clear();
+  QApplication::processEvents();
+  EXPECT_EQ(composer->height(), empty) << "sent (cleared): back to the small box";
 }
 
 struct PasteComposer : Composer {

@@ -1,6 +1,7 @@
 // OnboardingPage, IdentityCard and UnlockPage driven like a user: typing, Enter, clicks.
 #include <QApplication>
 #include <QClipboard>
+#include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -221,6 +222,40 @@ class AccountTest : public QObject {
     QSignalSpy spy(&page, &UnlockPage::otherFolderRequested);
     QTest::mouseClick(other, Qt::LeftButton);
     QCOMPARE(spy.count(), 1);
+  }
+
+  void unlockElidesALongFolderInTheMiddle() {
+    UnlockPage page;
+    const QString folder = QStringLiteral("/home/someone/") +
+                           QStringLiteral("a-very-long-folder-name/").repeated(20) +
+                           QStringLiteral("secchats");
+    page.setAccountFolder(folder);
+    auto* label = page.findChild<QLabel*>(QStringLiteral("accountFolderLabel"));
+    QVERIFY(label);
+    const int narrow = page.fontMetrics().averageCharWidth() * 60;
+    QVERIFY(page.minimumSizeHint().width() < narrow);  // the path asks for no width
+    page.resize(narrow, page.sizeHint().height());
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QCOMPARE(page.width(), narrow);
+    QVERIFY(label->fontMetrics().horizontalAdvance(label->text()) <= label->width());
+    QVERIFY2(label->text().startsWith(QStringLiteral("Account in /home/someone/")),
+             qPrintable(label->text()));
+    QVERIFY(label->text().endsWith(QStringLiteral("/secchats")));  // both ends stay readable
+    QVERIFY(label->text().contains(QStringLiteral("…")));
+    QCOMPARE(label->toolTip(), folder);
+    QCOMPARE(page.accountFolder(), folder);
+    // A short folder shows whole.
+    page.setAccountFolder(QStringLiteral("/home/someone/secchats"));
+    QCOMPARE(label->text(), QStringLiteral("Account in /home/someone/secchats"));
+    // On a wide window the page keeps a readable, centred column.
+    page.resize(page.fontMetrics().averageCharWidth() * 200, page.height());
+    QApplication::processEvents();
+    auto* password = byName<QLineEdit>(&page, QStringLiteral("Password"));
+    QVERIFY(password);
+    QVERIFY(password->width() < page.fontMetrics().averageCharWidth() * 80);
+    const QPoint left = password->mapTo(&page, QPoint(0, 0));
+    QVERIFY(left.x() > page.width() / 4);
   }
 };
 

@@ -126,10 +126,12 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   send_ = new QPushButton(tr("&Send"), this);
   send_->setObjectName(QStringLiteral("sendButton"));
   send_->setAccessibleName(tr("Send message"));
-  row->addWidget(attach_);
+  // The composer grows upwards with its text; the buttons stay on its last line, where the
+  // cursor usually is.
+  row->addWidget(attach_, 0, Qt::AlignBottom);
   row->addWidget(composer_, 1);
-  row->addWidget(react_);
-  row->addWidget(send_);
+  row->addWidget(react_, 0, Qt::AlignBottom);
+  row->addWidget(send_, 0, Qt::AlignBottom);
   layout->addLayout(row);
   error_ = new InlineMessage(this);
   error_->setObjectName(QStringLiteral("composerError"));

@@ -15,7 +15,10 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 #include "add_friend_dialog.hpp"
 #include "chat_list_delegate.hpp"
@@ -54,7 +57,7 @@ MainWindow::MainWindow(Session* session, AppSettings* settings, QWidget* parent)
   identity_->setObjectName(QStringLiteral("identityCard"));
   unlock_ = new UnlockPage(pages_);
   unlock_->setObjectName(QStringLiteral("unlockPage"));
-  unlock_->setAccountDescription(tr("Account in %1").arg(session_->home()));
+  unlock_->setAccountFolder(session_->home());
   main_ = buildMainPage();
   pages_->addWidget(onboarding_);
   pages_->addWidget(identity_);
@@ -224,7 +227,9 @@ QWidget* MainWindow::buildMainPage() {
   left_layout->addWidget(requests_button_);
   requests_panel_ = new RequestsPanel(session_, left);
   requests_panel_->hide();
-  left_layout->addWidget(requests_panel_, 1);  // when open, it shares the column with the list
+  // When open, it takes the height of its requests (up to a cap, then it scrolls); the list
+  // keeps the rest.
+  left_layout->addWidget(requests_panel_);
   chat_list_ = new QListView(left);
   chat_list_->setObjectName(QStringLiteral("chatList"));
   chat_list_->setAccessibleName(tr("Chats"));
@@ -290,43 +295,70 @@ void MainWindow::buildActions() {
   QToolBar* bar = addToolBar(tr("Actions"));
   bar->setObjectName(QStringLiteral("mainToolBar"));
   bar->setMovable(false);
-  auto add = [&](const QString& name, const QString& text, const QKeySequence& key, auto slot,
-                 bool on_toolbar) {
+  // The menu says what each action does in full; the toolbar shows the short label
+  // (`toolbar_text`, empty: not on the toolbar) and the full sentence as its tooltip.
+  auto add = [&](const QString& name, const QString& text, const QString& toolbar_text,
+                 const QKeySequence& key, auto slot) {
     auto* a = new QAction(text, this);
     a->setObjectName(name);
     if (!key.isEmpty()) a->setShortcut(key);
     connect(a, &QAction::triggered, this, slot);
     chats->addAction(a);
-    if (on_toolbar) bar->addAction(a);
+    if (!toolbar_text.isEmpty()) {
+      a->setIconText(toolbar_text);
+      QString tip = text;
+      tip.remove(QLatin1Char('&'));
+      if (!key.isEmpty())
+        tip += QStringLiteral(" (%1)").arg(key.toString(QKeySequence::NativeText));
+      a->setToolTip(tip);
+      bar->addAction(a);
+    }
     account_actions_ << a;
     return a;
   };
-  add(QStringLiteral("addFriendAction"), tr("&Add friend…"), QKeySequence(tr("Ctrl+N")),
-      &MainWindow::showAddFriend, true);
-  add(QStringLiteral("newGroupAction"), tr("New &group…"), QKeySequence(tr("Ctrl+G")),
-      &MainWindow::showNewGroup, true);
-  add(QStringLiteral("inPersonGroupAction"), tr("&In-person group (show QR)…"), QKeySequence(),
-      &MainWindow::showInPersonGroup, true);
-  add(QStringLiteral("joinInPersonGroupAction"), tr("&Join in-person group (scan QR)…"),
-      QKeySequence(), &MainWindow::joinInPersonGroup, false);
-  add(QStringLiteral("myIdAction"), tr("My &ID…"), QKeySequence(tr("Ctrl+I")),
-      &MainWindow::showMyId, true);
+  add(QStringLiteral("addFriendAction"), tr("&Add friend…"), tr("Add friend…"),
+      QKeySequence(tr("Ctrl+N")), &MainWindow::showAddFriend);
+  add(QStringLiteral("newGroupAction"), tr("New &group…"), tr("New group…"),
+      QKeySequence(tr("Ctrl+G")), &MainWindow::showNewGroup);
   chats->addSeparator();
-  add(QStringLiteral("settingsAction"), tr("&Settings…"), QKeySequence(tr("Ctrl+,")),
-      &MainWindow::showSettings, false);
+  bar->addSeparator();
+  add(QStringLiteral("inPersonGroupAction"), tr("&In-person group (show QR)…"),
+      tr("Show group QR…"), QKeySequence(), &MainWindow::showInPersonGroup)
+      ->setToolTip(tr("Start a group for the people in the room and show its QR code"));
+  add(QStringLiteral("joinInPersonGroupAction"), tr("&Join in-person group (scan QR)…"),
+      tr("Join by QR…"), QKeySequence(), &MainWindow::joinInPersonGroup)
+      ->setToolTip(tr("Join a group by scanning the QR code on the organiser's screen"));
+  chats->addSeparator();
+  bar->addSeparator();
+  add(QStringLiteral("myIdAction"), tr("My &ID…"), tr("My ID…"), QKeySequence(tr("Ctrl+I")),
+      &MainWindow::showMyId);
+  add(QStringLiteral("settingsAction"), tr("&Settings…"), tr("Settings…"),
+      QKeySequence(tr("Ctrl+,")), &MainWindow::showSettings);
   chats->addSeparator();
   auto* quit = new QAction(tr("&Quit"), this);
   quit->setObjectName(QStringLiteral("quitAction"));
   quit->setShortcut(QKeySequence(tr("Ctrl+Q")));
   connect(quit, &QAction::triggered, this, &QWidget::close);
   chats->addAction(quit);
-  // Actions on the toolbar become buttons: give each an accessible name (its text).
+  // Actions on the toolbar become buttons: the accessible name is the label the user sees (so
+  // voice control finds it), the tooltip's full sentence is the description.
   for (QAction* a : bar->actions()) {
+    if (a->isSeparator()) continue;
     if (QWidget* w = bar->widgetForAction(a)) {
-      w->setAccessibleName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
+      w->setAccessibleName(a->iconText().remove(QStringLiteral("…")));
+      w->setAccessibleDescription(a->toolTip());
       w->setFocusPolicy(Qt::TabFocus);  // tool buttons take no focus by default
     }
   }
+  // A window narrower than the toolbar (large fonts) folds the last actions into Qt's
+  // extension button: it must be named and reachable too.
+  if (auto* more = bar->findChild<QToolButton*>(QStringLiteral("qt_toolbar_ext_button"))) {
+    more->setAccessibleName(tr("More actions"));
+    more->setToolTip(tr("More actions"));
+    more->setFocusPolicy(Qt::TabFocus);
+  }
+  // At the usual font the whole toolbar fits the smallest window.
+  setMinimumWidth(std::max(minimumWidth(), bar->sizeHint().width()));
 }
 
 MainWindow::Page MainWindow::page() const {

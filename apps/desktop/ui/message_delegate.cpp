@@ -177,12 +177,29 @@ MessageDelegate::Layout MessageDelegate::layout(const QModelIndex& index, const 
   l.footer.translate(off);
   l.height = top + l.bubble.height() + m;
   if (!t.reactions.isEmpty()) {
-    const int rw = fm.horizontalAdvance(t.reactions) + ip * 2;
+    const QFontMetrics rfm(reactionFont(font));
+    const int rw = rfm.horizontalAdvance(t.reactions) + ip * 2;
     const int rx = t.outgoing ? l.bubble.right() - rw : l.bubble.left();
-    l.reactions = QRect(rx, l.bubble.bottom() + m / 2, rw, fm.height() + m);
+    l.reactions = QRect(rx, l.bubble.bottom() + m / 2, rw, rfm.height() + m);
     l.height = l.reactions.bottom() + m + 1;
   }
   return l;
+}
+
+QFont MessageDelegate::reactionFont(const QFont& body) {
+  QFont f = body;
+  if (body.pointSizeF() > 0) {
+    f.setPointSizeF(body.pointSizeF() * 1.3);
+  } else {
+    f.setPixelSize(body.pixelSize() * 13 / 10);
+  }
+  return f;
+}
+
+QRect MessageDelegate::reactionsRect(const QModelIndex& index, const QRect& item_rect) const {
+  const QFont font = view_ ? view_->font() : QApplication::font();
+  return layout(index, font, item_rect.width(), textsFor(index))
+      .reactions.translated(item_rect.topLeft());
 }
 
 QSize MessageDelegate::sizeHint(const QStyleOptionViewItem& option,
@@ -273,7 +290,7 @@ void MessageDelegate::paint(QPainter* painter, const QStyleOptionViewItem& optio
   }
 
   if (!l.reactions.isEmpty()) {
-    painter->setFont(option.font);
+    painter->setFont(reactionFont(option.font));
     QPainterPath pill;
     pill.addRoundedRect(l.reactions, l.reactions.height() / 2.0, l.reactions.height() / 2.0);
     painter->fillPath(pill, pal.color(QPalette::Base));

@@ -38,6 +38,11 @@ class MessageDelegate : public QStyledItemDelegate {
 
   // The photo's rectangle inside an item's rectangle (empty for non-photos), for clicks.
   QRect imageRect(const QModelIndex& index, const QRect& item_rect) const;
+  // The reaction row's rectangle inside an item's rectangle (empty without reactions).
+  QRect reactionsRect(const QModelIndex& index, const QRect& item_rect) const;
+  // The font of the reaction row: larger than the text's, because a colour emoji drawn at the
+  // text's size looks smaller than the letters next to it.
+  static QFont reactionFont(const QFont& body);
   // The thumbnail shown for a photo (cached; null for non-photos).
   QPixmap thumbnail(const QModelIndex& index) const;
   void clearCache() { thumbs_.clear(); }

@@ -3,8 +3,11 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QScrollArea>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 #include "core/requests_model.hpp"
 #include "core/session.hpp"
@@ -18,6 +21,7 @@ RequestsPanel::RequestsPanel(Session* session, QWidget* parent)
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 0, 0, 0);
   auto* scroll = new QScrollArea(this);
+  scroll_ = scroll;
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
   // Rows wrap to the column's width (a sideways scroll bar hid the buttons).
@@ -110,7 +114,24 @@ void RequestsPanel::rebuild() {
     rows_layout_->insertWidget(rows_layout_->count() - 2, w);
   }
   empty_->setVisible(model->rowCount() == 0);
+  updateGeometry();
   emit countChanged(model->rowCount());
+}
+
+QSize RequestsPanel::sizeHint() const {
+  const int width =
+      scroll_->viewport()->width() > 0 ? scroll_->viewport()->width() : rows_->sizeHint().width();
+  // Word-wrapped texts: the height depends on the width.
+  int rows_height = rows_->hasHeightForWidth() ? rows_->heightForWidth(width) : -1;
+  if (rows_height < 0) rows_height = rows_->sizeHint().height();
+  const int cap = fontMetrics().height() * 18;
+  return {QWidget::sizeHint().width(), std::min(rows_height, cap) + 2 * scroll_->frameWidth()};
+}
+
+void RequestsPanel::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  // Narrower or wider: the texts wrap differently, so the height it wants changes.
+  if (event->size().width() != event->oldSize().width()) updateGeometry();
 }
 
 }  // namespace secchats::desktop::ui

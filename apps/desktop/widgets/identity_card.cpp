@@ -10,12 +10,15 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "widgets/qr_code_widget.hpp"
+#include "widgets/readable_column.hpp"
 
 namespace secchats::desktop {
 
 IdentityCard::IdentityCard(QWidget* parent) : QWidget(parent) {
-  auto* layout = new QVBoxLayout(this);
+  auto* layout = readableColumn(this, 72);
   auto* intro = new QLabel(tr("This is your user ID. Give it to friends so they can add you, or "
                               "let them scan the code."),
                            this);
@@ -59,6 +62,10 @@ void IdentityCard::setUserId(const QString& user_id) {
   // Wide enough for the whole ID: it must never be cut off on screen.
   id_field_->setMinimumWidth(id_field_->fontMetrics().horizontalAdvance(user_id) +
                              id_field_->fontMetrics().averageCharWidth() * 2);
+  // A long ID may need more than the readable column's usual width.
+  if (auto* column = findChild<QWidget*>(QStringLiteral("readableColumn"))) {
+    column->setMaximumWidth(std::max(column->maximumWidth(), column->minimumSizeHint().width()));
+  }
   qr_->setText(user_id);
   copied_note_->clear();
 }

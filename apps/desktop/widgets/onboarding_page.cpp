@@ -11,12 +11,13 @@
 #include <QVBoxLayout>
 
 #include "widgets/inline_message.hpp"
+#include "widgets/readable_column.hpp"
 #include "widgets/validation.hpp"
 
 namespace secchats::desktop {
 
 OnboardingPage::OnboardingPage(QWidget* parent) : QWidget(parent) {
-  auto* layout = new QVBoxLayout(this);
+  auto* layout = readableColumn(this, 72);
   auto* title = new QLabel(tr("Create your Secure Chats account"), this);
   QFont title_font = title->font();
   title_font.setPointSizeF(title_font.pointSizeF() * 1.4);
@@ -101,7 +102,9 @@ OnboardingPage::OnboardingPage(QWidget* parent) : QWidget(parent) {
   create_->setDefault(true);
   buttons->addWidget(create_);
   layout->addLayout(buttons);
-  layout->addStretch(1);
+  // Centred a little above the middle, like the unlock page.
+  layout->insertStretch(0, 1);
+  layout->addStretch(2);
 
   connect(advanced_toggle_, &QToolButton::toggled, this, [this](bool on) {
     advanced_->setVisible(on);

@@ -1,5 +1,7 @@
 #include "widgets/unlock_page.hpp"
 
+#include <QEvent>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -7,12 +9,15 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "widgets/inline_message.hpp"
+#include "widgets/readable_column.hpp"
 
 namespace secchats::desktop {
 
 UnlockPage::UnlockPage(QWidget* parent) : QWidget(parent) {
-  auto* layout = new QVBoxLayout(this);
+  auto* layout = readableColumn(this, 72);
   layout->addStretch(1);
   auto* title = new QLabel(tr("Unlock Secure Chats"), this);
   QFont title_font = title->font();
@@ -20,9 +25,12 @@ UnlockPage::UnlockPage(QWidget* parent) : QWidget(parent) {
   title->setFont(title_font);
   layout->addWidget(title);
   account_ = new QLabel(this);
+  account_->setObjectName(QStringLiteral("accountFolderLabel"));
   account_->setTextFormat(Qt::PlainText);
-  account_->setWordWrap(true);
+  // Elided to whatever width it gets (updateAccountText), so it asks for none.
+  account_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   account_->hide();
+  account_->installEventFilter(this);
   layout->addWidget(account_);
 
   auto* label = new QLabel(tr("&Password:"), this);
@@ -61,9 +69,31 @@ UnlockPage::UnlockPage(QWidget* parent) : QWidget(parent) {
   setFocusProxy(password_);
 }
 
-void UnlockPage::setAccountDescription(const QString& text) {
-  account_->setText(text);
-  account_->setVisible(!text.isEmpty());
+void UnlockPage::setAccountFolder(const QString& path) {
+  folder_ = path;
+  account_->setToolTip(path);
+  account_->setAccessibleDescription(path);
+  account_->setVisible(!path.isEmpty());
+  updateAccountText();
+}
+
+void UnlockPage::updateAccountText() {
+  if (folder_.isEmpty()) return;
+  const QString format = tr("Account in %1");
+  const QFontMetrics fm(account_->font());
+  // The label's own width once laid out; before that, the page's contents width.
+  const int width = account_->width() > 0 ? account_->width() : contentsRect().width();
+  const int room = width - fm.horizontalAdvance(format.arg(QString()));
+  account_->setText(format.arg(fm.elidedText(folder_, Qt::ElideMiddle, std::max(room, 0))));
+}
+
+bool UnlockPage::eventFilter(QObject* watched, QEvent* event) {
+  // The label's own resize (after the layout placed it), so the text fits the final width.
+  if (watched == account_ &&
+      (event->type() == QEvent::Resize || event->type() == QEvent::FontChange)) {
+    updateAccountText();
+  }
+  return QWidget::eventFilter(watched, event);
 }
 
 void UnlockPage::setOtherFolderVisible(bool visible) {

@@ -20,8 +20,11 @@ class UnlockPage : public QWidget {
  public:
   explicit UnlockPage(QWidget* parent = nullptr);
 
-  // Shown under the title ("Account in ~/.local/share/secchats"); plain text.
-  void setAccountDescription(const QString& text);
+  // Shown under the title as "Account in <folder>", the folder elided in the middle to the
+  // width the page has (a long path never widens the window); the full path is the label's
+  // tooltip and accessible description. Empty: nothing shown.
+  void setAccountFolder(const QString& path);
+  QString accountFolder() const { return folder_; }
   // Shows or hides the "Use another account folder…" button (hidden by default).
   void setOtherFolderVisible(bool visible);
   bool isBusy() const { return busy_; }
@@ -37,7 +40,13 @@ class UnlockPage : public QWidget {
   void setBusy(bool busy);
   void submit();
 
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
  private:
+  void updateAccountText();
+
+  QString folder_;
   QLabel* account_ = nullptr;
   QLineEdit* password_ = nullptr;
   QPushButton* unlock_ = nullptr;
