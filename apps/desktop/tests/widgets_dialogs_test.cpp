@@ -9,6 +9,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -45,6 +46,46 @@ QImage code_image(const QString& text) {
 class DialogsTest : public QObject {
   Q_OBJECT
  private slots:
+  void settingsTlsPinIsValidatedThenRequested() {
+    SettingsDialog dialog;
+    dialog.setServer(QStringLiteral("https://relay.example:8443"), QStringLiteral("old"));
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto* tabs = dialog.findChild<QTabWidget*>(QStringLiteral("settingsTabs"));
+    QVERIFY(tabs);
+    tabs->setCurrentIndex(1);  // Relay
+    QSignalSpy spy(&dialog, &SettingsDialog::connectionChangeRequested);
+    auto* pin = byName<QLineEdit>(&dialog, QStringLiteral("Certificate pin (SHA-256)"));
+    auto* save = byName<QPushButton>(&dialog, QStringLiteral("Save TLS settings"));
+    QVERIFY(pin && save);
+    QVERIFY(pin->isEnabled());
+
+    pin->setText(QStringLiteral("not a pin"));
+    save->click();
+    QCOMPARE(spy.count(), 0);
+    QCOMPARE(shownMessages(&dialog).size(), 1);
+
+    const QString good(64, QLatin1Char('a'));
+    pin->setText(QStringLiteral("  ") + good + QStringLiteral(" "));
+    save->click();
+    QCOMPARE(spy.count(), 1);
+    QCOMPARE(spy.at(0).at(0).toString(), good);
+    QVERIFY(!save->isEnabled());  // until the relay answered
+    dialog.showConnectionError(QStringLiteral("certificate pin mismatch"));
+    QVERIFY(save->isEnabled());
+    QCOMPARE(shownMessages(&dialog), QStringList(QStringLiteral("certificate pin mismatch")));
+    dialog.showConnectionSaved();
+    QVERIFY(shownMessages(&dialog).isEmpty());
+    const QStringList info = shownMessages(&dialog, InlineMessage::Kind::kInfo);
+    QCOMPARE(info.size(), 1);
+    QVERIFY(info.front().contains(QStringLiteral("saved")));
+
+    // Plain http:// (a loopback relay) has no TLS to configure.
+    dialog.setServer(QStringLiteral("http://127.0.0.1:8080"), QString());
+    QVERIFY(!pin->isEnabled());
+    QVERIFY(!save->isEnabled());
+  }
+
   void settingsPasswordChange() {
     SettingsDialog dialog;
     dialog.show();

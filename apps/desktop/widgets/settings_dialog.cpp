@@ -10,6 +10,7 @@
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "widgets/inline_message.hpp"
@@ -20,8 +21,23 @@ namespace secchats::desktop {
 SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
   setWindowTitle(tr("Settings"));
   auto* layout = new QVBoxLayout(this);
+  // Three tabs, not one long column: with the TLS fields the column outgrew a small screen
+  // and squeezed its wrapped notes.
+  auto* tabs = new QTabWidget(this);
+  tabs->setObjectName(QStringLiteral("settingsTabs"));
+  tabs->setAccessibleName(tr("Settings sections"));
+  auto* account_page = new QWidget(tabs);
+  auto* account_layout = new QVBoxLayout(account_page);
+  auto* relay_page = new QWidget(tabs);
+  auto* relay_layout = new QVBoxLayout(relay_page);
+  auto* general_page = new QWidget(tabs);
+  auto* general_layout = new QVBoxLayout(general_page);
+  tabs->addTab(account_page, tr("&Account"));
+  tabs->addTab(relay_page, tr("&Relay"));
+  tabs->addTab(general_page, tr("&General"));
+  layout->addWidget(tabs);
 
-  auto* password_box = new QGroupBox(tr("Password"), this);
+  auto* password_box = new QGroupBox(tr("Password"), account_page);
   auto* password_form = new QFormLayout(password_box);
   old_password_ = new QLineEdit(password_box);
   old_password_->setEchoMode(QLineEdit::Password);
@@ -46,10 +62,15 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
   change_ = new QPushButton(tr("&Change password"), password_box);
   change_->setAccessibleName(tr("Change password"));
   password_form->addRow(change_);
-  layout->addWidget(password_box);
+  account_layout->addWidget(password_box);
+  account_layout->addStretch(1);
 
-  auto* server_box = new QGroupBox(tr("Server"), this);
-  auto* server_form = new QFormLayout(server_box);
+  auto* server_box = new QGroupBox(tr("Server"), relay_page);
+  // The wrapped note sits in a box layout under the form: a form row did not give it the
+  // height its text needs.
+  auto* server_column = new QVBoxLayout(server_box);
+  auto* server_form = new QFormLayout;
+  server_column->addLayout(server_form);
   server_url_ = new QLineEdit(server_box);
   server_url_->setReadOnly(true);
   server_url_->setAccessibleName(tr("Server address"));
@@ -75,10 +96,11 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
          "before it is saved."),
       server_box);
   server_note->setWordWrap(true);
-  server_form->addRow(server_note);
-  layout->addWidget(server_box);
+  server_column->addWidget(server_note);
+  relay_layout->addWidget(server_box);
+  relay_layout->addStretch(1);
 
-  auto* notify_box = new QGroupBox(tr("Notifications"), this);
+  auto* notify_box = new QGroupBox(tr("Notifications"), general_page);
   auto* notify_layout = new QVBoxLayout(notify_box);
   notifications_ = new QCheckBox(tr("Show &notifications for new messages"), notify_box);
   notifications_->setAccessibleName(tr("Show notifications for new messages"));
@@ -87,9 +109,9 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
   show_content_->setAccessibleName(tr("Show message text in notifications"));
   notify_layout->addWidget(notifications_);
   notify_layout->addWidget(show_content_);
-  layout->addWidget(notify_box);
+  general_layout->addWidget(notify_box);
 
-  auto* look_box = new QGroupBox(tr("Appearance"), this);
+  auto* look_box = new QGroupBox(tr("Appearance"), general_page);
   auto* look_form = new QFormLayout(look_box);
   theme_ = new QComboBox(look_box);
   theme_->addItem(tr("Follow the system"), int(ThemeChoice::kSystem));
@@ -97,7 +119,8 @@ SettingsDialog::SettingsDialog(QWidget* parent) : QDialog(parent) {
   theme_->addItem(tr("Dark"), int(ThemeChoice::kDark));
   theme_->setAccessibleName(tr("Theme"));
   look_form->addRow(tr("&Theme:"), theme_);
-  layout->addWidget(look_box);
+  general_layout->addWidget(look_box);
+  general_layout->addStretch(1);
 
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
   buttons->button(QDialogButtonBox::Close)->setAccessibleName(tr("Close settings"));
