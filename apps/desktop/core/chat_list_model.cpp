@@ -36,8 +36,11 @@ QString preview(const ChatSummary& chat) {
   }
   if (m.outgoing) return ChatListModel::tr("You: %1").arg(body);
   if (chat.kind == ChatKind::kGroup) {
-    QString who = m.from_name.empty() ? QString::fromStdString(m.from_user_id).left(8)
-                                      : QString::fromStdString(m.from_name).simplified();
+    // With the start of the id, as in the timeline: names alone can be copied.
+    const QString id = QString::fromStdString(m.from_user_id).left(8);
+    QString who = m.from_name.empty() ? id
+                                      : ChatListModel::tr("%1 (%2)").arg(
+                                            QString::fromStdString(m.from_name).simplified(), id);
     return ChatListModel::tr("%1: %2").arg(who, body);
   }
   return body;
@@ -59,6 +62,16 @@ QVariant ChatListModel::data(const QModelIndex& index, int role) const {
     case kTitleRole:
       return chat->title.empty() ? QString::fromStdString(chat->chat_id)
                                  : QString::fromStdString(chat->title);
+    case Qt::AccessibleTextRole: {
+      // What the row shows, as one sentence for a screen reader.
+      QString text = chat->title.empty() ? QString::fromStdString(chat->chat_id)
+                                         : QString::fromStdString(chat->title);
+      if (chat->kind == ChatKind::kGroup) text = tr("Group %1").arg(text);
+      if (chat->unread > 0) text += tr(", %n unread", nullptr, static_cast<int>(chat->unread));
+      const QString last = preview(*chat);
+      if (!last.isEmpty()) text += tr(". Last message: %1").arg(last);
+      return text;
+    }
     case kChatIdRole:
       return QString::fromStdString(chat->chat_id);
     case kIsGroupRole:

@@ -61,6 +61,16 @@ struct Session::Impl {
   void toGui(F&& f) {
     QMetaObject::invokeMethod(q, std::forward<F>(f), Qt::QueuedConnection);
   }
+  // A send the library kept in its outbox (client.hpp: kNetwork or kUnauthenticated,
+  // "message #ID queued, not sent yet: ...") is no failure to report: the timeline says
+  // "Sending…", the status line says why the relay is unreachable, and the outbox posts it
+  // when it can. The library's text also names CLI commands, wrong for this app.
+  void failSend(const QString& what, const Error& error) {
+    const bool queued =
+        (error.code() == ErrorCode::kNetwork || error.code() == ErrorCode::kUnauthenticated) &&
+        error.message().find("queued, not sent yet") != std::string::npos;
+    if (!queued) fail(what, why(error));
+  }
   void fail(const QString& what, const QString& reason) {
     toGui([this, what, reason] { emit q->operationFailed(what, reason); });
   }
@@ -141,9 +151,11 @@ struct Session::Impl {
           if (e.message.chat_id == w_open_chat) ++in_open_chat;
           break;
         case Event::Kind::kWarning:
-          // Something a peer sent was refused: counted, never shown or logged (it may name
-          // the peer or quote what they sent).
+          // Something a peer sent was refused, or the relay refused one of our queued sends
+          // for good: counted, never shown or logged (it may name the peer or quote what
+          // they sent); the open chat is re-read so a send's mark turns "Failed".
           ++refused;
+          ++in_open_chat;
           break;
       }
     }
@@ -213,7 +225,7 @@ struct Session::Impl {
     if (!group.ok()) return fail(Session::tr("Send image"), why(group.error()));
     std::vector<std::uint8_t> png(image.png.begin(), image.png.end());
     auto sent = *group ? c.send_group_image(id, std::move(png)) : c.send_image(id, std::move(png));
-    if (!sent.ok()) fail(Session::tr("Send image"), why(sent.error()));
+    if (!sent.ok()) failSend(Session::tr("Send image"), sent.error());
     afterChatChange(c, id);
   }
   static Result<bool> isGroup(Client& c, std::optional<bool> known, const std::string& chat_id) {
@@ -417,7 +429,7 @@ void Session::sendText(const QString& chat_id, const QString& text) {
                   auto sent = *group ? c.send_group_text(id, body) : c.send_text(id, body);
                   // A send that failed may still have queued the message (delivery "pending"): the
                   // timeline shows what the store has either way.
-                  if (!sent.ok()) d->fail(tr("Send message"), why(sent.error()));
+                  if (!sent.ok()) d->failSend(tr("Send message"), sent.error());
                   d->afterChatChange(c, id);
                 });
 }
@@ -446,7 +458,7 @@ void Session::react(const QString& chat_id, qint64 message_id, const QString& re
     auto group = Impl::isGroup(c, known, id);
     if (!group.ok()) return d->fail(tr("React"), why(group.error()));
     auto sent = *group ? c.react_in_group(id, message_id, name) : c.react(id, message_id, name);
-    if (!sent.ok()) d->fail(tr("React"), why(sent.error()));
+    if (!sent.ok()) d->failSend(tr("React"), sent.error());
     d->afterChatChange(c, id);
   });
 }
@@ -464,7 +476,10 @@ void Session::acceptFriend(const QString& user_id) {
   Impl* d = impl_.get();
   d->withClient(tr("Accept friend request"), [d, user_id](Client& c) {
     auto accepted = c.accept(user_id.toStdString());
-    if (!accepted.ok()) return d->fail(tr("Accept friend request"), why(accepted.error()));
+    if (!accepted.ok()) {
+      d->refreshRequests(c);  // the panel dropped the row when clicked: bring it back
+      return d->fail(tr("Accept friend request"), why(accepted.error()));
+    }
     d->refreshRequests(c);
     d->refreshFriends(c);
     d->refreshChats(c);
@@ -476,7 +491,10 @@ void Session::declineFriend(const QString& user_id) {
   Impl* d = impl_.get();
   d->withClient(tr("Decline friend request"), [d, user_id](Client& c) {
     auto declined = c.decline(user_id.toStdString());
-    if (!declined.ok()) return d->fail(tr("Decline friend request"), why(declined.error()));
+    if (!declined.ok()) {
+      d->refreshRequests(c);  // the panel dropped the row when clicked: bring it back
+      return d->fail(tr("Decline friend request"), why(declined.error()));
+    }
     d->refreshRequests(c);
   });
 }
@@ -522,7 +540,10 @@ void Session::declineGroupInvite(const QString& group_id) {
   Impl* d = impl_.get();
   d->withClient(tr("Decline group invite"), [d, group_id](Client& c) {
     auto declined = c.decline_group_invite(group_id.toStdString());
-    if (!declined.ok()) return d->fail(tr("Decline group invite"), why(declined.error()));
+    if (!declined.ok()) {
+      d->refreshRequests(c);  // the panel dropped the row when clicked: bring it back
+      return d->fail(tr("Decline group invite"), why(declined.error()));
+    }
     d->refreshRequests(c);
   });
 }
@@ -531,7 +552,10 @@ void Session::joinGroup(const QString& group_id) {
   Impl* d = impl_.get();
   d->withClient(tr("Join group"), [d, group_id](Client& c) {
     auto joined = c.join_group(group_id.toStdString());
-    if (!joined.ok()) return d->fail(tr("Join group"), why(joined.error()));
+    if (!joined.ok()) {
+      d->refreshRequests(c);  // the panel dropped the row when clicked: bring it back
+      return d->fail(tr("Join group"), why(joined.error()));
+    }
     d->refreshRequests(c);
     d->refreshChats(c);
     d->toGui([d, group_id] { emit d->q->chatCreated(group_id); });

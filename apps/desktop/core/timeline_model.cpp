@@ -24,6 +24,49 @@ QString TimelineModel::chatId() const {
   return chat_id_;
 }
 
+// Names are the peer's choice: two members may both call themselves "Alice", and in a v1
+// group one member can post as another. The start of the id tells them apart, as the CLI's
+// "Name (1a2b3c4d)" does.
+QString TimelineModel::senderName(const MessageInfo& m) {
+  if (m.outgoing) return QString();
+  const QString id = QString::fromStdString(m.from_user_id).left(8);
+  if (m.from_name.empty()) return id;
+  return tr("%1 (%2)").arg(QString::fromStdString(m.from_name), id);
+}
+
+// What a screen reader says for a row: who, when, what, delivery and reactions — the bubble
+// shows all of it, the display text alone is only the message.
+QString TimelineModel::accessibleText(const Row& row) const {
+  const MessageInfo& m = row.message;
+  QString what;
+  if (m.type == "TEXT") {
+    what = QString::fromStdString(m.text);
+  } else if (m.type == "IMG") {
+    what = tr("Photo");
+  } else {
+    what = tr("Attachment");
+  }
+  const QString when = QLocale().toString(
+      QDateTime::fromMSecsSinceEpoch(m.sender_timestamp).toLocalTime(), QLocale::ShortFormat);
+  QString text = m.outgoing ? tr("You, %1: %2").arg(when, what)
+                            : tr("%1, %2: %3").arg(senderName(m), when, what);
+  if (m.outgoing) {
+    if (m.delivery == "sent") {
+      text += tr(". Sent");
+    } else if (m.delivery == "failed") {
+      text += tr(". Failed");
+    } else {
+      text += tr(". Sending");
+    }
+  }
+  QStringList symbols;
+  for (const auto& [user, name] : row.reactions) {
+    if (!name.empty()) symbols << QString::fromStdString(reaction_symbol(name));
+  }
+  if (!symbols.isEmpty()) text += tr(". Reactions: %1").arg(symbols.join(QLatin1Char(' ')));
+  return text;
+}
+
 int TimelineModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(rows_.size());
 }
@@ -36,6 +79,8 @@ QVariant TimelineModel::data(const QModelIndex& index, int role) const {
     case Qt::DisplayRole:
     case kTextRole:
       return QString::fromStdString(m.text);
+    case Qt::AccessibleTextRole:
+      return accessibleText(row);
     case kMessageIdRole:
       return qint64{m.message_id};
     case kLocalIdRole:
@@ -53,9 +98,7 @@ QVariant TimelineModel::data(const QModelIndex& index, int role) const {
     case kSenderIdRole:
       return QString::fromStdString(m.from_user_id);
     case kSenderNameRole:
-      if (m.outgoing) return QString();
-      return m.from_name.empty() ? QString::fromStdString(m.from_user_id).left(8)
-                                 : QString::fromStdString(m.from_name);
+      return senderName(m);
     case kOutgoingRole:
       return m.outgoing;
     case kTimeRole:

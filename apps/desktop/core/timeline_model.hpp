@@ -24,12 +24,12 @@ class TimelineModel : public QAbstractListModel {
     kTextRole,                          // QString (DisplayRole too)
     kImageRole,                         // QImage (IMG), decoded once and cached
     kSenderIdRole,                      // QString
-    kSenderNameRole,                    // QString: nickname or short id; "" for our own
-    kOutgoingRole,                      // bool
-    kTimeRole,                          // QDateTime (local)
-    kDeliveryRole,                      // QString "sent" / "pending" / "failed" / "received"
-    kReactionsRole,                     // QStringList of emoji characters, one per reacting user
-    kOwnReactionRole,                   // QString: our reaction name (EMO_*), "" if none
+    kSenderNameRole,   // QString: "Nickname (1a2b3c4d)" or the short id; "" for ours
+    kOutgoingRole,     // bool
+    kTimeRole,         // QDateTime (local)
+    kDeliveryRole,     // QString "sent" / "pending" / "failed" / "received"
+    kReactionsRole,    // QStringList of emoji characters, one per reacting user
+    kOwnReactionRole,  // QString: our reaction name (EMO_*), "" if none
   };
   explicit TimelineModel(QObject* parent = nullptr);
 
@@ -68,6 +68,8 @@ class TimelineModel : public QAbstractListModel {
     // Reacting user -> reaction name ("" = they removed theirs), latest wins.
     std::map<std::string, std::string> reactions;
   };
+  static QString senderName(const MessageInfo& m);
+  QString accessibleText(const Row& row) const;  // Qt::AccessibleTextRole
   int findRow(const MessageInfo& m) const;
   int findReactionTarget(std::int64_t message_id) const;
   // Applies a reaction to its target row; `older` reactions (from an older page) do not

@@ -46,7 +46,8 @@ TEST(ChatListModel, FillsRowsAndRoles) {
   EXPECT_EQ(m.index(0).data(ChatListModel::kIsGroupRole).toBool(), true);
   EXPECT_EQ(m.index(0).data(ChatListModel::kUnreadRole).toInt(), 2);
   EXPECT_EQ(m.index(0).data(Qt::DisplayRole).toString(), "title g1");
-  EXPECT_EQ(m.index(0).data(ChatListModel::kLastMessageRole).toString(), "bob: hi there");
+  EXPECT_EQ(m.index(0).data(ChatListModel::kLastMessageRole).toString(),
+            "bob (bobid): hi there");                            // with the id start
   EXPECT_EQ(m.index(1).data(Qt::DisplayRole).toString(), "f1");  // no name yet: the id
   EXPECT_EQ(m.index(1).data(ChatListModel::kLastMessageRole).toString(), "");
   EXPECT_EQ(m.rowOf("f1"), 1);

@@ -64,7 +64,8 @@ TEST(TimelineModel, ResetPrependAppend) {
   EXPECT_EQ(texts(m), (QStringList{"a", "b", "c", "d", "e"}));
   EXPECT_TRUE(m.index(4).data(TimelineModel::kOutgoingRole).toBool());
   EXPECT_EQ(m.index(4).data(TimelineModel::kSenderNameRole).toString(), "");
-  EXPECT_EQ(m.index(0).data(TimelineModel::kSenderNameRole).toString(), "Bob");
+  EXPECT_EQ(m.index(0).data(TimelineModel::kSenderNameRole).toString(),
+            "Bob (friend1)");  // the name with the start of the id
   // The same message again (a refresh) is not a new row; another chat's is ignored.
   m.appendOrUpdate(text(5, 15, "e", true));
   auto other = text(6, 16, "elsewhere");
@@ -191,6 +192,41 @@ TEST(TimelineModel, TenThousandMessagesLoadPageByPage) {
   }
   EXPECT_EQ(reactions_of(m, 0), QStringList{kHeart});
   EXPECT_LE(rounds, kTotal / kPage + 1);
+}
+
+TEST(TimelineModel, AccessibleTextSaysWhoWhatDeliveryAndReactions) {
+  TimelineModel model;
+  MessageInfo in;
+  in.chat_id = "c";
+  in.message_id = 1;
+  in.local_id = 1;
+  in.type = "TEXT";
+  in.text = "hello";
+  in.from_user_id = "0123456789abcdef0123456789abcdef";
+  in.from_name = "Bob";
+  in.sender_timestamp = 1700000000000;
+  MessageInfo out = in;
+  out.message_id = 2;
+  out.local_id = 2;
+  out.outgoing = true;
+  out.delivery = "pending";
+  out.text = "hi";
+  out.from_user_id = "me";
+  MessageInfo reaction = in;
+  reaction.message_id = 3;
+  reaction.local_id = 3;
+  reaction.type = "EMOJI";
+  reaction.reply_to_message_id = 2;
+  reaction.emoji = "EMO_HEART";
+  model.reset("c", {in, out, reaction}, false);
+  ASSERT_EQ(model.rowCount(), 2);
+  const QString first = model.index(0).data(Qt::AccessibleTextRole).toString();
+  EXPECT_TRUE(first.startsWith("Bob (01234567), ")) << first.toStdString();
+  EXPECT_TRUE(first.endsWith(": hello")) << first.toStdString();
+  const QString second = model.index(1).data(Qt::AccessibleTextRole).toString();
+  EXPECT_TRUE(second.startsWith("You, ")) << second.toStdString();
+  EXPECT_TRUE(second.contains(": hi. Sending")) << second.toStdString();
+  EXPECT_TRUE(second.contains("Reactions: ")) << second.toStdString();
 }
 
 }  // namespace

@@ -204,8 +204,8 @@ TEST(MessageDelegate, DeliveryMarksSenderNamesPhotosAndPlaceholders) {
   const auto in = MessageDelegate::textsFor(model.index(0, 0));
   EXPECT_EQ(in.kind, MessageDelegate::Kind::kText);
   EXPECT_FALSE(in.outgoing);
-  EXPECT_EQ(in.sender, QStringLiteral("Dora"));
-  EXPECT_EQ(in.delivery, QString());  // no mark on what others sent
+  EXPECT_EQ(in.sender, QStringLiteral("Dora (dddddddd)"));  // with the id start
+  EXPECT_EQ(in.delivery, QString());                        // no mark on what others sent
   EXPECT_TRUE(in.body.contains(QChar(0x241B))) << "escape shown as a picture, not obeyed";
   EXPECT_EQ(MessageDelegate::textsFor(model.index(1, 0)).delivery, QStringLiteral("Sent"));
   EXPECT_EQ(MessageDelegate::textsFor(model.index(2, 0)).delivery, QStringLiteral("Sending…"));
