@@ -288,8 +288,8 @@ void cmd_chats(Command& c) {
 void cmd_connection(Command& c) {
   const auto& a = c.args();
   Client& client = c.client();
-  const bool change = !a.ca_file.empty() || !a.pin_sha256.empty() || a.allow_insecure_http ||
-                      a.clear_tls;
+  const bool change =
+      !a.ca_file.empty() || !a.pin_sha256.empty() || a.allow_insecure_http || a.clear_tls;
   if (change) {
     ConnectionOptions connection;
     if (!a.ca_file.empty()) {
@@ -637,7 +637,7 @@ void cmd_group_join(Command& c) {
 
 void cmd_group_decline(Command& c) {
   c.ok_or_fail(c.client().decline_group_invite(c.args().group));
-  c.out().line("invite declined (the inviter is not told)",
+  c.out().line("invite to " + escape_inline(c.args().group) + " declined (the inviter is not told)",
                JsonLine().add("event", "inviteDeclined").add("group", c.args().group).str());
 }
 

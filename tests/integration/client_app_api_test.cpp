@@ -77,6 +77,10 @@ TEST_F(ClientAppApi, ChatListShowsPreviewUnreadAndReadMarks) {
   ASSERT_TRUE(alice_->send_text(bob_->user_id(), "third").ok());
   ASSERT_TRUE(bob_->sync().ok());
   EXPECT_EQ(bob_->chats()->front().unread, 1);
+  // A reaction from them is not an unread message.
+  ASSERT_TRUE(alice_->react(bob_->user_id(), m1->message_id, "heart").ok());
+  ASSERT_TRUE(bob_->sync().ok());
+  EXPECT_EQ(bob_->chats()->front().unread, 1);
 
   auto unknown = bob_->mark_read("00ff");
   ASSERT_FALSE(unknown.ok());

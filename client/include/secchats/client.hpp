@@ -130,7 +130,8 @@ struct ChatSummary {
   // Milliseconds since the epoch of the newest message (its sender timestamp), else when the
   // friendship or group began: what the list is ordered by.
   std::int64_t last_activity_ms = 0;
-  // Incoming messages (reactions included) after the read mark (mark_read).
+  // Incoming messages after the read mark (mark_read); reactions are not counted (they show
+  // on the message they react to, and a badge for them would point at nothing new).
   std::int64_t unread = 0;
   std::int64_t message_count = 0;  // every message in history(), reactions included
   bool closed = false;             // a group that removed us (GroupInfo::closed)

@@ -402,9 +402,9 @@ inline constexpr std::string_view kSelectLastMessage =
     "image, reply_to_message_id, new_emoji, old_emoji, sender_timestamp, server_timestamp, "
     "outgoing, delivery FROM messages WHERE chat_id = ? AND type <> 'EMOJI' "
     "ORDER BY local_id DESC LIMIT 1;";
-// Message count and incoming messages after the read mark; ?1 is the chat id.
+// Message count and incoming messages (not reactions) after the read mark; ?1 is the chat id.
 inline constexpr std::string_view kChatCounts =
-    "SELECT COUNT(*), COALESCE(SUM(outgoing = 0 AND local_id > "
+    "SELECT COUNT(*), COALESCE(SUM(outgoing = 0 AND type <> 'EMOJI' AND local_id > "
     "COALESCE((SELECT read_up_to FROM chat_reads WHERE chat_id = ?1), 0)), 0) "
     "FROM messages WHERE chat_id = ?1;";
 // Moves the read mark to the chat's newest message (never backwards); ?1 is the chat id.
