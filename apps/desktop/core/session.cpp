@@ -65,11 +65,13 @@ struct Session::Impl {
   // "message #ID queued, not sent yet: ...") is no failure to report: the timeline says
   // "Sending…", the status line says why the relay is unreachable, and the outbox posts it
   // when it can. The library's text also names CLI commands, wrong for this app.
-  void failSend(const QString& what, const Error& error) {
+  // True when the message was queued (nothing reported); false after reporting a refusal.
+  bool failSend(const QString& what, const Error& error) {
     const bool queued =
         (error.code() == ErrorCode::kNetwork || error.code() == ErrorCode::kUnauthenticated) &&
         error.message().find("queued, not sent yet") != std::string::npos;
     if (!queued) fail(what, why(error));
+    return queued;
   }
   void fail(const QString& what, const QString& reason) {
     toGui([this, what, reason] { emit q->operationFailed(what, reason); });
@@ -225,7 +227,7 @@ struct Session::Impl {
     if (!group.ok()) return fail(Session::tr("Send image"), why(group.error()));
     std::vector<std::uint8_t> png(image.png.begin(), image.png.end());
     auto sent = *group ? c.send_group_image(id, std::move(png)) : c.send_image(id, std::move(png));
-    if (!sent.ok()) failSend(Session::tr("Send image"), sent.error());
+    if (!sent.ok()) (void)failSend(Session::tr("Send image"), sent.error());
     afterChatChange(c, id);
   }
   static Result<bool> isGroup(Client& c, std::optional<bool> known, const std::string& chat_id) {
@@ -422,16 +424,19 @@ void Session::setChatVisible(bool visible) {
 void Session::sendText(const QString& chat_id, const QString& text) {
   Impl* d = impl_.get();
   const auto known = d->knownIsGroup(chat_id);
-  d->withClient(tr("Send message"),
-                [d, known, id = chat_id.toStdString(), body = text.toStdString()](Client& c) {
-                  auto group = Impl::isGroup(c, known, id);
-                  if (!group.ok()) return d->fail(tr("Send message"), why(group.error()));
-                  auto sent = *group ? c.send_group_text(id, body) : c.send_text(id, body);
-                  // A send that failed may still have queued the message (delivery "pending"): the
-                  // timeline shows what the store has either way.
-                  if (!sent.ok()) d->failSend(tr("Send message"), sent.error());
-                  d->afterChatChange(c, id);
-                });
+  d->withClient(tr("Send message"), [d, known, id = chat_id.toStdString(),
+                                     body = text.toStdString()](Client& c) {
+    auto group = Impl::isGroup(c, known, id);
+    if (!group.ok()) return d->fail(tr("Send message"), why(group.error()));
+    auto sent = *group ? c.send_group_text(id, body) : c.send_text(id, body);
+    // A send that failed may still have queued the message (delivery "pending"): the
+    // timeline shows what the store has either way.
+    if (!sent.ok() && !d->failSend(tr("Send message"), sent.error())) {
+      // Refused before it was stored: the composer gets the text back.
+      d->toGui([d, chat = qs(id), text = qs(body)] { emit d->q->textRefused(chat, text); });
+    }
+    d->afterChatChange(c, id);
+  });
 }
 
 void Session::sendImageFile(const QString& chat_id, const QString& path) {
@@ -458,7 +463,7 @@ void Session::react(const QString& chat_id, qint64 message_id, const QString& re
     auto group = Impl::isGroup(c, known, id);
     if (!group.ok()) return d->fail(tr("React"), why(group.error()));
     auto sent = *group ? c.react_in_group(id, message_id, name) : c.react(id, message_id, name);
-    if (!sent.ok()) d->failSend(tr("React"), sent.error());
+    if (!sent.ok()) (void)d->failSend(tr("React"), sent.error());
     d->afterChatChange(c, id);
   });
 }

@@ -98,6 +98,9 @@ class Session : public QObject {
   // Any other operation failed; `what` names it for the user ("Send message"), `why` is the
   // library's reason. Shown inline near where the user acted.
   void operationFailed(const QString& what, const QString& why);
+  // sendText refused the text before storing it (after operationFailed): nothing was queued,
+  // so the composer may give it back to the user.
+  void textRefused(const QString& chat_id, const QString& text);
   void friendRequestSent(const QString& user_id);
   void chatCreated(const QString& chat_id);  // a group was created or joined, a friend accepted
   void inPersonGroupCreated(const QString& group_id, const QString& payload);

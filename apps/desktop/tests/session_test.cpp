@@ -156,10 +156,15 @@ TEST(Session, LiveAccountFriendMessagesAndPromptSends) {
   ASSERT_EQ(bob_sync.exit_code, 0) << bob_sync.err;
   EXPECT_NE(bob_sync.out.find("\"text\":\"hi bob\""), std::string::npos) << bob_sync.out;
 
-  // A failure is reported, not swallowed.
+  // A failure is reported, not swallowed, and the refused text is handed back (it was never
+  // stored, so the composer must not lose it).
+  QSignalSpy refused(&session, &Session::textRefused);
   session.sendText(bob_q, "   ");
   ASSERT_TRUE(wait_for([&] { return !operation_failed.isEmpty(); }));
   EXPECT_EQ(operation_failed.at(0).at(0).toString(), "Send message");
+  ASSERT_TRUE(wait_for([&] { return !refused.isEmpty(); }));
+  EXPECT_EQ(refused.at(0).at(0).toString(), bob_q);
+  EXPECT_EQ(refused.at(0).at(1).toString(), "   ");
 }
 
 TEST(Session, WrongPasswordFailsAndTheRightOneOpens) {

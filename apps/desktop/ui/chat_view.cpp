@@ -148,6 +148,11 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   connect(composer_, &Composer::imageFilesPasted, this, &ChatView::sendImageFiles);
   connect(composer_, &Composer::imageDataPasted, this, &ChatView::sendImageData);
   connect(attach_, &QPushButton::clicked, this, &ChatView::attachPhoto);
+  // A text the library refused (a blocked friend, no visible character) was never stored:
+  // give it back rather than lose what the user typed — unless they already typed on.
+  connect(session_, &Session::textRefused, this, [this](const QString& chat, const QString& text) {
+    if (chat == chat_id_ && composer_->toPlainText().isEmpty()) composer_->setPlainText(text);
+  });
   connect(react_, &QPushButton::clicked, this, &ChatView::showReactionMenu);
   connect(safety_, &QPushButton::clicked, this, [this] { emit safetyNumberRequested(chat_id_); });
   connect(verify_, &QPushButton::clicked, this, [this] { emit safetyNumberRequested(chat_id_); });
@@ -286,8 +291,8 @@ void ChatView::send() {
   }
   error_->clearMessage();
   session_->sendText(chat_id_, text);
-  composer_->clear();
-  at_bottom_ = true;  // our own new message: follow it
+  composer_->clear();  // given back by Session::textRefused if the library refuses it
+  at_bottom_ = true;   // our own new message: follow it
 }
 
 void ChatView::attachPhoto() {

@@ -409,27 +409,33 @@ void MainWindow::onAccountFailed(const QString& why) {
 }
 
 void MainWindow::onOperationFailed(const QString& what, const QString& why) {
-  // Shown where the user acted: the dialog that waits for this answer, else the open chat,
-  // else the status line.
-  if (add_friend_ && add_friend_->takeFailure(why)) return;
-  if (new_group_ && new_group_->takeFailure(why)) return;
-  if (in_person_ && in_person_waiting_) {
+  // Shown where the user acted: the dialog that waits for this operation's answer (matched by
+  // the operation's name, so a background send failing meanwhile never lands in, say, the
+  // password form), else the open chat, else the status line.
+  const auto is = [&what](const char* operation) { return what == Session::tr(operation); };
+  if (is("Add friend") && add_friend_ && add_friend_->takeFailure(why)) return;
+  if (is("Create group") && new_group_ && new_group_->takeFailure(why)) return;
+  if ((is("Create in-person group") || is("Join in-person group")) && in_person_ &&
+      in_person_waiting_) {
     in_person_waiting_ = false;
     in_person_->setBusy(false);
     in_person_->showError(why);
     return;
   }
-  if (safety_ && safety_waiting_) {
+  if (is("Safety number") || is("Verify safety number")) {
+    const bool shown = safety_ && safety_waiting_;
     safety_waiting_ = false;
-    safety_->showError(why);
-    return;
+    if (shown) {
+      safety_->showError(why);
+      return;
+    }
   }
-  if (settings_dialog_ && connection_waiting_) {
+  if (is("Save TLS settings") && settings_dialog_ && connection_waiting_) {
     connection_waiting_ = false;
     settings_dialog_->showConnectionError(why);
     return;
   }
-  if (settings_dialog_ && password_waiting_) {
+  if (is("Change password") && settings_dialog_ && password_waiting_) {
     password_waiting_ = false;
     settings_dialog_->setBusy(false);
     settings_dialog_->showError(why);
