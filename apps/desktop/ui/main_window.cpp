@@ -14,6 +14,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -117,7 +118,9 @@ MainWindow::MainWindow(Session* session, AppSettings* settings, QWidget* parent)
     raise();
     activateWindow();
   });
-  connect(notifier_, &Notifier::quitRequested, qApp, &QApplication::quit);
+  connect(notifier_, &Notifier::quitRequested, this, &MainWindow::quit);
+  // With a tray, closing the window keeps the app (and its notifications) running; Quit ends it.
+  if (notifier_->trayAvailable()) QApplication::setQuitOnLastWindowClosed(false);
 
   // Safety numbers.
   connect(session_, &Session::safetyNumberReady, this, [this](const SafetyNumberInfo& info) {
@@ -338,7 +341,7 @@ void MainWindow::buildActions() {
   auto* quit = new QAction(tr("&Quit"), this);
   quit->setObjectName(QStringLiteral("quitAction"));
   quit->setShortcut(QKeySequence(tr("Ctrl+Q")));
-  connect(quit, &QAction::triggered, this, &QWidget::close);
+  connect(quit, &QAction::triggered, this, &MainWindow::quit);
   chats->addAction(quit);
   // Actions on the toolbar become buttons: the accessible name is the label the user sees (so
   // voice control finds it), the tooltip's full sentence is the description.
@@ -629,12 +632,31 @@ void MainWindow::updateChatVisible() {
   session_->setChatVisible(isActiveWindow() && !isMinimized() && page() == Page::kMain);
 }
 
+void MainWindow::quit() {
+  quitting_ = true;
+  close();
+  QApplication::quit();
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
   settings_->setWindowGeometry(saveGeometry());
   if (auto* split = main_->findChild<QSplitter*>(QStringLiteral("mainSplitter"))) {
     settings_->setWindowState(split->saveState());
   }
   settings_->sync();
+  if (!quitting_ && notifier_->trayAvailable() && session_->isOpen()) {
+    // Messages keep arriving and notifying; say once where the app went.
+    event->ignore();
+    hide();
+    if (!told_about_tray_) {
+      told_about_tray_ = true;
+      notifier_->tray()->showMessage(
+          tr("Secure Chats is still running"),
+          tr("New messages still arrive. Quit from the tray icon's menu or with Ctrl+Q."),
+          QSystemTrayIcon::Information);
+    }
+    return;
+  }
   QMainWindow::closeEvent(event);
 }
 

@@ -60,6 +60,9 @@ class MainWindow : public QMainWindow {
   SettingsDialog* settingsDialog() const;
 
  public slots:
+  // Ends the app (Ctrl+Q, the tray's Quit). Closing the window only hides it when a tray
+  // icon exists, so notifications keep coming.
+  void quit();
   void openChat(const QString& chat_id);
   void showAddFriend();
   void showNewGroup();
@@ -116,7 +119,10 @@ class MainWindow : public QMainWindow {
   bool safety_waiting_ = false;
   QPointer<SettingsDialog> settings_dialog_;
   bool password_waiting_ = false;
-  bool connection_waiting_ = false;  // Settings' "Save TLS settings" awaits the Session
+  bool connection_waiting_ = false;
+  bool quitting_ = false;         // Quit asked: closing ends the app even with a tray
+  bool told_about_tray_ = false;  // the "still running in the tray" message was shown  // Settings'
+                                  // "Save TLS settings" awaits the Session
 };
 
 }  // namespace ui
