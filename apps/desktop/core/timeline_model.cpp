@@ -112,6 +112,9 @@ QVariant TimelineModel::data(const QModelIndex& index, int role) const {
       }
       return symbols;
     }
+    case kHasReactionsRole:
+      return std::any_of(row.reactions.begin(), row.reactions.end(),
+                         [](const auto& r) { return !r.second.empty(); });
     case kOwnReactionRole: {
       auto own = row.reactions.find(own_user_id_);
       return own == row.reactions.end() ? QString() : QString::fromStdString(own->second);

@@ -24,12 +24,13 @@ class TimelineModel : public QAbstractListModel {
     kTextRole,                          // QString (DisplayRole too)
     kImageRole,                         // QImage (IMG), decoded once and cached
     kSenderIdRole,                      // QString
-    kSenderNameRole,   // QString: "Nickname (1a2b3c4d)" or the short id; "" for ours
-    kOutgoingRole,     // bool
-    kTimeRole,         // QDateTime (local)
-    kDeliveryRole,     // QString "sent" / "pending" / "failed" / "received"
-    kReactionsRole,    // QStringList of emoji characters, one per reacting user
-    kOwnReactionRole,  // QString: our reaction name (EMO_*), "" if none
+    kSenderNameRole,    // QString: "Nickname (1a2b3c4d)" or the short id; "" for ours
+    kOutgoingRole,      // bool
+    kTimeRole,          // QDateTime (local)
+    kDeliveryRole,      // QString "sent" / "pending" / "failed" / "received"
+    kReactionsRole,     // QStringList of emoji characters, one per reacting user
+    kOwnReactionRole,   // QString: our reaction name (EMO_*), "" if none
+    kHasReactionsRole,  // bool: kReactionsRole is not empty (cheap: asked per row on layout)
   };
   explicit TimelineModel(QObject* parent = nullptr);
 

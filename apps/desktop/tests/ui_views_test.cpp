@@ -281,6 +281,34 @@ TEST(MessageDelegate, ReactionsAreGroupedUnderTheBubble) {
       << "the row makes room for the chip";
 }
 
+// Row heights are cached by message (QListView asks every row on each layout); the cache must
+// still see what changes a height — the first reaction — and ignore what does not.
+TEST(MessageDelegate, CachedHeightsFollowReactionsAndWidth) {
+  TimelineModel model;
+  MessageInfo target = message(1, true, "pending");
+  model.reset(QString::fromStdString(target.chat_id), {target}, false);
+  QListView view;
+  view.resize(700, 500);
+  view.setModel(&model);
+  MessageDelegate delegate(&view);
+  view.setItemDelegate(&delegate);
+  QStyleOptionViewItem opt;
+  opt.initFrom(&view);
+  const int plain = delegate.sizeHint(opt, model.index(0, 0)).height();
+
+  target.delivery = "sent";
+  model.appendOrUpdate(target);
+  EXPECT_EQ(delegate.sizeHint(opt, model.index(0, 0)).height(), plain);
+
+  MessageInfo reaction = message(2, false, "received", "EMOJI", "");
+  reaction.reply_to_message_id = target.message_id;
+  reaction.emoji = "EMO_HEART";
+  model.appendOrUpdate(reaction);
+  ASSERT_EQ(model.rowCount(), 1);
+  EXPECT_GT(delegate.sizeHint(opt, model.index(0, 0)).height(), plain)
+      << "a stale cached height would cut the reaction chip";
+}
+
 TEST(Composer, EnterSendsShiftEnterBreaksTheLine) {
   Composer composer;
   QSignalSpy send(&composer, &Composer::sendRequested);

@@ -204,9 +204,24 @@ QRect MessageDelegate::reactionsRect(const QModelIndex& index, const QRect& item
 
 QSize MessageDelegate::sizeHint(const QStyleOptionViewItem& option,
                                 const QModelIndex& index) const {
-  const Texts t = textsFor(index);
   const int width = availableWidth();
-  return {width, layout(index, option.font, width, t).height};
+  // QListView asks every row's size whenever it lays out (a page prepended, a resize): with
+  // thousands of rows, laying out each text again made scrolling stall. A row's height
+  // depends only on its text or photo (fixed per message), the width, the font, whether
+  // senders show and whether it has reactions; delivery and which reactions do not change it.
+  const qint64 local_id = index.data(TimelineModel::kLocalIdRole).toLongLong();
+  const bool has_reactions = index.data(TimelineModel::kHasReactionsRole).toBool();
+  if (const CachedHeight* c = heights_.object(local_id);
+      c && local_id != 0 && c->width == width && c->show_senders == show_senders_ &&
+      c->has_reactions == has_reactions && c->font == option.font) {
+    return {width, c->height};
+  }
+  const int height = layout(index, option.font, width, textsFor(index)).height;
+  if (local_id != 0) {
+    heights_.insert(local_id,
+                    new CachedHeight{width, height, show_senders_, has_reactions, option.font});
+  }
+  return {width, height};
 }
 
 QRect MessageDelegate::imageRect(const QModelIndex& index, const QRect& item_rect) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QCache>
+#include <QFont>
 #include <QPixmap>
 #include <QStyledItemDelegate>
 
@@ -45,7 +46,10 @@ class MessageDelegate : public QStyledItemDelegate {
   static QFont reactionFont(const QFont& body);
   // The thumbnail shown for a photo (cached; null for non-photos).
   QPixmap thumbnail(const QModelIndex& index) const;
-  void clearCache() { thumbs_.clear(); }
+  void clearCache() {
+    thumbs_.clear();
+    heights_.clear();
+  }
 
   // Whether sender names are shown (group chats).
   void setShowSenders(bool show) { show_senders_ = show; }
@@ -66,6 +70,15 @@ class MessageDelegate : public QStyledItemDelegate {
   QListView* view_;
   bool show_senders_ = false;
   mutable QCache<qint64, QPixmap> thumbs_;
+  // Row heights by local id, with what they were computed for (sizeHint).
+  struct CachedHeight {
+    int width = 0;
+    int height = 0;
+    bool show_senders = false;
+    bool has_reactions = false;
+    QFont font;
+  };
+  mutable QCache<qint64, CachedHeight> heights_{50000};
 };
 
 }  // namespace secchats::desktop::ui
