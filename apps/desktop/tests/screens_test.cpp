@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 
+#include "cli_test_helpers.hpp"
 #include "core/app_settings.hpp"
 #include "core/chat_list_model.hpp"
 #include "core/friends_model.hpp"
@@ -74,50 +75,13 @@ using secchats::testing::CliUser;
 using secchats::testing::ServerProcess;
 using secchats::testing::TempDir;
 
-constexpr int kNetworkMs = 30000;  // Argon2id, a relay round trip and a long-poll wake-up
 const QSize kWindowSize(1000, 700);
-
-std::vector<QJsonObject> jsonLines(const CliResult& r) {
-  std::vector<QJsonObject> out;
-  for (const auto& line : r.lines()) {
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(line));
-    if (doc.isObject()) out.push_back(doc.object());
-  }
-  return out;
-}
-
-std::vector<QJsonObject> ok(const CliUser& user, const std::vector<std::string>& args) {
-  const CliResult r = user.run(args);
-  EXPECT_EQ(r.exit_code, 0) << args.front() << ": " << r.err;
-  return jsonLines(r);
-}
-
-// Syncs `user` until an event matches (returned), or gives up after `ms` (empty object).
-QJsonObject syncUntil(const CliUser& user, const std::function<bool(const QJsonObject&)>& match,
-                      int ms = kNetworkMs) {
-  QElapsedTimer t;
-  t.start();
-  while (t.elapsed() < ms) {
-    for (const QJsonObject& e : ok(user, {"sync"})) {
-      if (match(e)) return e;
-    }
-    QTest::qWait(200);
-  }
-  return {};
-}
-
-QModelIndex findRow(QAbstractItemModel* m, const std::function<bool(const QModelIndex&)>& match) {
-  for (int r = 0; r < m->rowCount(); ++r) {
-    const QModelIndex i = m->index(r, 0);
-    if (match(i)) return i;
-  }
-  return {};
-}
-
-QModelIndex rowWithText(QAbstractItemModel* m, const QString& text) {
-  return findRow(
-      m, [&](const QModelIndex& i) { return i.data(TimelineModel::kTextRole).toString() == text; });
-}
+using secchats::desktop::testing::findRow;
+using secchats::desktop::testing::jsonLines;
+using secchats::desktop::testing::kNetworkMs;
+using secchats::desktop::testing::ok;
+using secchats::desktop::testing::rowWithText;
+using secchats::desktop::testing::syncUntil;
 
 // A landscape "photo" drawn the same way on every run: sky, sun, two hills, a lake.
 QImage landscape() {
