@@ -322,6 +322,12 @@ Status Client::listen(const EventSink& on_event, const std::function<bool()>& ke
   // The long-poll uses its own connection so a held request never blocks a send.
   SC_ASSIGN_OR_RETURN(auto poller,
                       net::RelayClient::create(impl_->server_url, impl_->relay_options));
+  {
+    // An interrupt left from before this call (work the application queued and has done
+    // since) must not cost this call a round: keep_going covers work queued from now on.
+    std::lock_guard lock(impl_->listen_mutex);
+    impl_->interrupt_requested = false;
+  }
   auto backoff = std::chrono::milliseconds(250);
   auto back_off = [&](const Error& e, std::string_view what) -> bool {
     if (!on_event(warning(std::string(what) + " failed, retrying: " + e.message()))) return false;
