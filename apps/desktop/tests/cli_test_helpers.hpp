@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -36,6 +37,18 @@ inline std::vector<QJsonObject> ok(const secchats::testing::CliUser& user,
   const secchats::testing::CliResult r = user.run(args);
   EXPECT_EQ(r.exit_code, 0) << args.front() << ": " << r.err;
   return jsonLines(r);
+}
+
+// A CLI user `nick` in dir/nick, registered with `init` on the relay at `url`; `id` gets the new
+// user id ("" if init failed, which the test has then already reported).
+inline secchats::testing::CliUser initCliUser(const std::filesystem::path& dir,
+                                              const std::string& url, const std::string& nick,
+                                              QString* id) {
+  secchats::testing::CliUser user(dir / nick, "correct horse " + nick);
+  const auto lines = ok(user, {"init", "--server", url, "--nick", nick});
+  EXPECT_EQ(lines.size(), 1u);
+  *id = lines.empty() ? QString() : lines.front().value(QStringLiteral("userId")).toString();
+  return user;
 }
 
 // Syncs `user` until an event matches (returned), or gives up after `ms` (empty object).

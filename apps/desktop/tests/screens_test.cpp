@@ -77,6 +77,7 @@ using secchats::testing::TempDir;
 
 const QSize kWindowSize(1000, 700);
 using secchats::desktop::testing::findRow;
+using secchats::desktop::testing::initCliUser;
 using secchats::desktop::testing::jsonLines;
 using secchats::desktop::testing::kNetworkMs;
 using secchats::desktop::testing::ok;
@@ -129,11 +130,7 @@ class ScreensTest : public ::testing::Test {
   }
 
   CliUser cliUser(const std::string& nick, QString* id) {
-    CliUser user(dir_->path() / nick, "correct horse " + nick);
-    const auto lines = ok(user, {"init", "--server", server_->base_url(), "--nick", nick});
-    EXPECT_EQ(lines.size(), 1u);
-    *id = lines.empty() ? QString() : lines.front().value(QStringLiteral("userId")).toString();
-    return user;
+    return initCliUser(dir_->path(), server_->base_url(), nick, id);
   }
 
   QString home() const { return QString::fromStdString((dir_->path() / "alice").string()); }

@@ -61,11 +61,22 @@ using secchats::testing::ServerProcess;
 using secchats::testing::TempDir;
 
 using secchats::desktop::testing::findRow;
+using secchats::desktop::testing::initCliUser;
 using secchats::desktop::testing::jsonLines;
 using secchats::desktop::testing::kNetworkMs;
 using secchats::desktop::testing::ok;
 using secchats::desktop::testing::rowWithText;
 using secchats::desktop::testing::syncUntil;
+
+// Types Alice's account into the onboarding form, as a user would (the caller submits).
+void fillOnboarding(OnboardingPage* onboarding, const std::string& server_url) {
+  onboarding->setServerUrl(QString::fromStdString(server_url));
+  findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Nickname"))->setText("alice");
+  findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Password"))
+      ->setText("correct horse alice");
+  findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Confirm password"))
+      ->setText("correct horse alice");
+}
 
 QString chatTitle(Session& s, const QString& chat_id) {
   const int row = s.chats()->rowOf(chat_id);
@@ -83,11 +94,7 @@ class UiE2eTest : public ::testing::Test {
   }
 
   CliUser cliUser(const std::string& nick, QString* id) {
-    CliUser user(dir_->path() / nick, "correct horse " + nick);
-    const auto lines = ok(user, {"init", "--server", server_->base_url(), "--nick", nick});
-    EXPECT_EQ(lines.size(), 1u);
-    *id = lines.empty() ? QString() : lines.front().value(QStringLiteral("userId")).toString();
-    return user;
+    return initCliUser(dir_->path(), server_->base_url(), nick, id);
   }
 
   QString home() const { return QString::fromStdString((dir_->path() / "alice").string()); }
@@ -113,12 +120,7 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
 
   // --- Onboarding: the real form, then the identity card shows our new ID.
   OnboardingPage* onboarding = w.onboardingPage();
-  onboarding->setServerUrl(QString::fromStdString(server_->base_url()));
-  findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Nickname"))->setText("alice");
-  findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Password"))
-      ->setText("correct horse alice");
-  findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Confirm password"))
-      ->setText("correct horse alice");
+  fillOnboarding(onboarding, server_->base_url());
   findByAccessibleName<QPushButton>(onboarding, QStringLiteral("Create account"))->click();
   ASSERT_TRUE(QTest::qWaitFor([&] { return w.page() == MainWindow::Page::kIdentity; }, kNetworkMs))
       << "account not created";
@@ -380,12 +382,7 @@ TEST_F(UiE2eTest, RequestsPanelAcceptsAndUnlockReopens) {
     MainWindow w(&session, &settings);
     w.show();
     OnboardingPage* onboarding = w.onboardingPage();
-    onboarding->setServerUrl(QString::fromStdString(server_->base_url()));
-    findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Nickname"))->setText("alice");
-    findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Password"))
-        ->setText("correct horse alice");
-    findByAccessibleName<QLineEdit>(onboarding, QStringLiteral("Confirm password"))
-        ->setText("correct horse alice");
+    fillOnboarding(onboarding, server_->base_url());
     onboarding->submit();
     ASSERT_TRUE(
         QTest::qWaitFor([&] { return w.page() == MainWindow::Page::kIdentity; }, kNetworkMs));
