@@ -90,6 +90,27 @@ struct GroupInviteInfo {
 
 enum class ChatKind { kFriend, kGroup };
 
+// An encrypted attachment: a file, photo, voice note or video (protocol v2 only,
+// docs/protocol-v2.md §15). The bytes live encrypted in a blob on the relay; the message
+// (type "FILE") carries what is below plus the blob id, key and ciphertext hash. Peer-controlled
+// strings (file_name, media_type) are valid UTF-8 that may contain any code point: escape them.
+struct AttachmentInfo {
+  std::string kind;        // "file", "image", "voice" or "video"
+  std::string media_type;  // e.g. "image/jpeg", "audio/ogg"; "application/octet-stream" if unknown
+  std::string file_name;   // the sender's name for it: no directory part, at most 255 bytes
+  std::uint64_t size = 0;  // plaintext bytes
+  std::uint32_t width = 0;             // image/video: pixels after EXIF orientation; 0 unknown
+  std::uint32_t height = 0;            // image/video: pixels; 0 unknown
+  std::int64_t duration_ms = 0;        // voice/video: milliseconds; 0 unknown
+  std::vector<std::uint8_t> thumbnail;  // image/video: a JPEG of at most 16 KiB; may be empty
+  // Where download() last wrote it in this store's account (absolute path), "" if never.
+  std::string saved_path;
+  // Outgoing: "uploading" while the blob upload is unfinished (send again to resume), else
+  // "uploaded". Incoming: "".
+  std::string upload_state;
+};
+
+
 struct MessageInfo {
   std::string chat_id;  // friend's user id or group id
   ChatKind chat_kind = ChatKind::kFriend;
@@ -97,11 +118,13 @@ struct MessageInfo {
   // Valid UTF-8, may contain any code point including controls; escape before showing.
   std::string from_name;
   std::int64_t message_id = 0;
-  std::string type;  // "TEXT", "IMG", "EMOJI" or an unknown type as received
+  // "TEXT", "IMG", "EMOJI", "FILE" (an attachment, v2 only) or an unknown type as received
+  std::string type;
   // TEXT: everything the friend typed (valid UTF-8, any code point including controls; escape
   // before showing).
   std::string text;
-  std::vector<std::uint8_t> image;       // IMG (PNG bytes)
+  std::vector<std::uint8_t> image;       // IMG (PNG or JPEG bytes)
+  std::optional<AttachmentInfo> attachment;  // FILE
   std::int64_t reply_to_message_id = 0;  // EMOJI: the message reacted to
   std::string emoji;                     // EMOJI: reaction name (EMO_*); "" = removed
   std::int64_t sender_timestamp = 0;
@@ -193,6 +216,43 @@ struct ConnectionOptions {
   std::string pin_sha256;
   // Allows plain http:// to a host that is not loopback (tokens and ciphertext unencrypted).
   bool allow_insecure_http = false;
+};
+
+// Progress of an attachment transfer (send_file, download), reported about every 256 KiB
+// and at the end of each phase. Sizes in bytes.
+struct TransferProgress {
+  enum class Phase {
+    kPreparing,    // reading the file, making the thumbnail, converting audio
+    kUploading,    // ciphertext to the relay (total_bytes = ciphertext size)
+    kDownloading,  // ciphertext from the relay
+    kVerifying,    // SHA-256 and decryption to a temporary file
+  };
+  Phase phase = Phase::kPreparing;
+  std::uint64_t done_bytes = 0;   // of this phase so far, including bytes resumed
+  std::uint64_t total_bytes = 0;  // of this phase
+  std::uint64_t resumed_from = 0;  // bytes already done when this call began (for a rate)
+};
+// Called on the calling thread. Return false to stop: the call ends with kUnavailable
+// "transfer stopped; run it again to resume", and the transfer stays resumable.
+using ProgressCallback = std::function<bool(const TransferProgress&)>;
+
+// How send_file sends a file.
+struct SendFileOptions {
+  // "auto": a photo the image decoder reads (JPEG, PNG, WebP, GIF, HEIC) is sent as kind
+  // "image" — EXIF orientation applied, every metadata block (EXIF GPS!) dropped, re-encoded
+  // as JPEG with the long edge at most 4096 px — with a thumbnail; a video gets its
+  // dimensions, duration and a thumbnail where the decoder reads it; anything else is kind
+  // "file", its bytes untouched. "file": the bytes untouched whatever they are.
+  // "voice": Ogg/Opus is sent as it is, other audio converted to Ogg/Opus, with its duration;
+  // audio that cannot be read is kInvalidArgument naming why.
+  std::string kind = "auto";
+  std::string file_name;  // what the friend sees; default: the path's file name
+  // For an application that knows better (the desktop app's video frame): used instead of
+  // what the library derives when non-empty / non-zero.
+  std::vector<std::uint8_t> thumbnail;
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::int64_t duration_ms = 0;
 };
 
 class Client {
@@ -288,6 +348,35 @@ class Client {
   // touches the network. Creating still asks the relay for a fresh group id (/register2).
   Result<std::pair<GroupInfo, SecretString>> create_in_person_group(std::string_view name);
   Result<GroupInfo> join_in_person_group(std::string_view payload);
+
+  // Attachments (protocol v2 friends and v2 groups only; docs/protocol-v2.md §15). The file is
+  // encrypted in 64 KiB chunks under a fresh key, uploaded as a blob (only ciphertext leaves
+  // the machine), then a "FILE" message with the blob id, key, ciphertext SHA-256 and the
+  // AttachmentInfo goes through the outbox like any message. A v1 friend or v1 group:
+  // kInvalidArgument "files need protocol v2: ...". The relay's limits come back as kTooLarge
+  // (413: larger than its blob limit), kRateLimited (429) or kUnavailable "relay storage
+  // full or quota exceeded: ..." (507). An upload cut short (network, progress returning
+  // false, the process killed) is resumed by the next send_file of the same path (same size
+  // and modification time) to the same chat, from where the relay's copy stops; until then
+  // the message is in pending() with attachment->upload_state "uploading", and
+  // cancel_pending() drops it and its partial blob.
+  Result<MessageInfo> send_file(std::string_view friend_id, const std::filesystem::path& path,
+                                const SendFileOptions& options = {},
+                                const ProgressCallback& progress = {});
+  Result<MessageInfo> send_group_file(std::string_view group_id, const std::filesystem::path& path,
+                                      const SendFileOptions& options = {},
+                                      const ProgressCallback& progress = {});
+  // Downloads a received (or sent) attachment, checks the ciphertext's SHA-256 and every
+  // chunk's AEAD tag, and writes the plaintext to `out` (a directory: the sender's file name,
+  // made safe, inside it). Nothing is ever written under the final name until all of it is
+  // verified: the ciphertext collects in "<final>.secchats-part" (a download cut short resumes
+  // from there, with an HTTP Range request), the plaintext in a temporary file renamed into
+  // place. Returns the path written. kNotFound: no such message with an attachment, or the
+  // relay no longer has the blob (retention); kCorrupt: hash or AEAD check failed (the partial
+  // file is deleted, nothing written); kAlreadyExists: `out` names an existing file.
+  Result<std::filesystem::path> download(std::string_view chat_id, std::int64_t message_id,
+                                         const std::filesystem::path& out,
+                                         const ProgressCallback& progress = {});
 
   // The newest `limit` messages of a chat (0 = all), oldest first; our own messages still in
   // the outbox are there too, with delivery "pending" or "failed". With before_local_id > 0
