@@ -6,7 +6,9 @@ Called by `make bench` (through bench/run) after a Release build. In one go it m
   * the relay's /postmsg, /receive and /pollgroups, plain and TLS, with the same wrk settings;
   * the same endpoints at about half of their peak rate, for the p99 latency target;
   * 5 000 idle long-polls (server RSS per connection) and 1 000 wake-ups (p50/p99);
-  * the client's v1 crypto with a cached key against PBKDF2 per message, and store unlock.
+  * the client's v1 crypto with a cached key against PBKDF2 per message, and store unlock;
+  * a 100 MB attachment sent and downloaded through the relay against curl and nginx, and
+    the attachment encryption's own throughput.
 It prints a table and one `ratio NAME=VALUE` line per comparison, and rewrites the figures
 section of docs/performance.md. Only the Python standard library is used.
 """
@@ -358,6 +360,109 @@ def client_benchmark(args, workdir, results):
     }
 
 
+def start_nginx_files(workdir, port):
+    """nginx storing PUT bodies (the DAV module) and serving files back with sendfile: the
+    ceiling for moving a large file over loopback on this box."""
+    prefix = workdir / "nginx-files"
+    (prefix / "logs").mkdir(parents=True)
+    (prefix / "tmp").mkdir()
+    (prefix / "root").mkdir()
+    config = prefix / "nginx.conf"
+    config.write_text(f"""
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    sendfile on;
+    client_body_temp_path {prefix}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            root {prefix}/root;
+            dav_methods PUT;
+            client_max_body_size 1g;
+        }}
+    }}
+}}
+""")
+    process = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(config), "-g",
+                                "daemon off;"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    wait_for_port(port, process, "nginx (files)")
+    return process
+
+
+def blob_benchmark(args, workdir, results):
+    """Attachments: a file of args.blob_megabytes MB sent with Client::send_file and fetched
+    with Client::download through the relay (bench/blob_bench.cpp: encryption, upload, the
+    relay's fsync, download, hash and AEAD checks, fsync), against curl PUTting and GETting
+    the same number of bytes to and from nginx. Medians of args.blob_runs runs each."""
+    binary = args.bin / "blob_bench"
+    if not binary.exists():
+        fail(f"{binary} missing: build the release preset first (make bench)")
+    if not shutil.which("curl"):
+        fail("curl not found: run scripts/install-deps --bench (make bench does)")
+    log(f"attachments: {args.blob_megabytes} MB through the relay and through nginx ...")
+    relay_port, nginx_port = free_port(), free_port()
+    data_dir = workdir / "blob-relay"
+    data_dir.mkdir()
+    relay = start_relay(args, data_dir, relay_port)
+    nginx = start_nginx_files(workdir, nginx_port)
+    try:
+        result = subprocess.run(
+            [str(binary), "--server", f"http://127.0.0.1:{relay_port}", "--work",
+             str(workdir / "blob-client"), "--megabytes", str(args.blob_megabytes), "--runs",
+             str(args.blob_runs)], capture_output=True, text=True, timeout=1800)
+        if result.returncode != 0:
+            fail(f"blob_bench failed:\n{result.stdout}{result.stderr[-3000:]}")
+        ours = [json.loads(l) for l in result.stdout.splitlines() if l.startswith("{")]
+        size = ours[0]["bytes"]
+        payload = workdir / "blob-client" / "payload.bin"
+        curl_up, curl_down = [], []
+        for run in range(args.blob_runs):
+            url = f"http://127.0.0.1:{nginx_port}/payload-{run}.bin"
+            up = subprocess.run(["curl", "-sS", "--fail", "-o", "/dev/null", "-T", str(payload),
+                                 "-w", "%{time_total}", url], capture_output=True, text=True,
+                                check=True)
+            curl_up.append(float(up.stdout))
+            target = workdir / f"curl-download-{run}.bin"
+            down = subprocess.run(["curl", "-sS", "--fail", "-o", str(target), "-w",
+                                   "%{time_total}", url], capture_output=True, text=True,
+                                  check=True)
+            curl_down.append(float(down.stdout))
+            target.unlink()
+
+        def median(values):
+            values = sorted(values)
+            return values[len(values) // 2]
+
+        mb = size / 1e6
+        results["blobs"] = {
+            "megabytes": mb,
+            "upload_mb_s": mb / median([r["upload_s"] for r in ours]),
+            "download_mb_s": mb / median([r["download_s"] for r in ours]),
+            "curl_upload_mb_s": mb / median(curl_up),
+            "curl_download_mb_s": mb / median(curl_down),
+        }
+    finally:
+        stop(nginx)
+        stop(relay)
+
+
+def blob_crypto_benchmark(args, workdir, results):
+    """The client's attachment encryption alone (client_crypto_bench BM_BlobStream*), MB/s."""
+    out = workdir / "blob-crypto.json"
+    subprocess.run([str(args.bin / "client_crypto_bench"), "--benchmark_filter=BM_BlobStream",
+                    f"--benchmark_out={out}", "--benchmark_out_format=json"],
+                   check=True, stdout=subprocess.DEVNULL)
+    runs = {b["name"]: b for b in json.loads(out.read_text())["benchmarks"]}
+    blobs = results.setdefault("blobs", {})
+    blobs["encrypt_mb_s"] = runs["BM_BlobStreamSeal"]["bytes_per_second"] / 1e6
+    blobs["decrypt_mb_s"] = runs["BM_BlobStreamOpen"]["bytes_per_second"] / 1e6
+
+
 def desktop_benchmark(args, workdir, results):
     """The desktop app (apps/desktop/bench/desktop_bench.cpp): cold start, a 10 000-message
     chat, memory. The chat is prepared once per scratch dir through a real relay."""
@@ -480,6 +585,7 @@ def evaluate(results):
     rows.append(("client v2 message, DH ratchet step", f"{c['v2_ratchet_us']:.1f} us", "", ""))
     rows.append(("client store unlock", f"{c['unlock_ms']:.0f} ms",
                  f"{c['unlock_cpu_ms']:.0f} ms CPU", ""))
+    rows += blob_rows(results)
 
     ratios = {
         "postmsg_vs_nginx": http["/postmsg"]["rps"] / http["nginx static"]["rps"],
@@ -494,6 +600,7 @@ def evaluate(results):
         "client_cached_vs_pbkdf2_per_message": c["pbkdf2_ms"] * 1e3 / c["cached_us"],
         "client_v2_ratchet_vs_v1_cached": c["v2_ratchet_us"] / c["cached_us"],
         "client_v2_wire_bytes_vs_v1": c["v2_wire_bytes"] / c["v1_wire_bytes"],
+        **blob_ratios(results),
     }
     relay_half = [n for n in half if n.startswith("/")]
     worst_half_p99 = max(half[n]["p99_ms"] for n in relay_half)
@@ -517,8 +624,45 @@ def evaluate(results):
         ("cached client crypto >= 1000x PBKDF2 per message",
          f"{ratios['client_cached_vs_pbkdf2_per_message']:.0f}x",
          ratios["client_cached_vs_pbkdf2_per_message"] >= 1000),
-    ]
+    ] + blob_targets(results)
     return rows, ratios, targets
+
+
+def blob_rows(results):
+    b = results.get("blobs")
+    if not b:
+        return []
+    rows = [(f"attachment upload, {b['megabytes']:.0f} MB (send_file)",
+             f"{b['upload_mb_s']:.0f} MB/s", f"curl -> nginx {b['curl_upload_mb_s']:.0f} MB/s",
+             ""),
+            (f"attachment download, {b['megabytes']:.0f} MB (download)",
+             f"{b['download_mb_s']:.0f} MB/s",
+             f"curl <- nginx {b['curl_download_mb_s']:.0f} MB/s", "")]
+    if "encrypt_mb_s" in b:
+        rows.append(("attachment encryption (STREAM, 64 KiB chunks)",
+                     f"{b['encrypt_mb_s']:.0f} MB/s", f"decryption {b['decrypt_mb_s']:.0f} MB/s",
+                     ""))
+    return rows
+
+
+def blob_ratios(results):
+    b = results.get("blobs")
+    if not b:
+        return {}
+    return {"blob_upload_vs_curl_nginx": b["upload_mb_s"] / b["curl_upload_mb_s"],
+            "blob_download_vs_curl_nginx": b["download_mb_s"] / b["curl_download_mb_s"]}
+
+
+def blob_targets(results):
+    ratios = blob_ratios(results)
+    if not ratios:
+        return []
+    return [("attachment upload >= 0.5x curl to nginx",
+             f"{ratios['blob_upload_vs_curl_nginx']:.2f}x",
+             ratios["blob_upload_vs_curl_nginx"] >= 0.5),
+            ("attachment download >= 0.5x curl from nginx",
+             f"{ratios['blob_download_vs_curl_nginx']:.2f}x",
+             ratios["blob_download_vs_curl_nginx"] >= 0.5)]
 
 
 def render_table(rows):
@@ -564,10 +708,28 @@ def main():
     parser.add_argument("--wakeups", type=int, default=1000)
     parser.add_argument("--desktop-messages", type=int, default=10000)
     parser.add_argument("--desktop-runs", type=int, default=3)
+    parser.add_argument("--blob-megabytes", type=int, default=100)
+    parser.add_argument("--blob-runs", type=int, default=3)
+    parser.add_argument("--blobs-only", action="store_true",
+                        help="only the attachment figures (printed; the document is kept)")
     parser.add_argument("--desktop-only", action="store_true",
                         help="only the desktop app's figures (printed; the document is kept)")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite the document")
     args = parser.parse_args()
+
+    if args.blobs_only:
+        results = {}
+        scratch = REPO / "build-release" / "bench-scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+            blob_benchmark(args, Path(tmp), results)
+            blob_crypto_benchmark(args, Path(tmp), results)
+        print(render_table(blob_rows(results)))
+        for target, value, ok in blob_targets(results):
+            print(f"target {'met   ' if ok else 'MISSED'} {target}: {value}")
+        for name, value in blob_ratios(results).items():
+            print(f"ratio {name}={value:.3f}")
+        return
 
     if args.desktop_only:
         results = {}
@@ -582,10 +744,10 @@ def main():
             print(f"target {'met   ' if ok else 'MISSED'} {target}: {value}")
         return
 
-    for tool in ("wrk", "nginx", "openssl"):
+    for tool in ("wrk", "nginx", "openssl", "curl"):
         if not shutil.which(tool):
             fail(f"{tool} not found: run scripts/install-deps --bench (make bench does)")
-    for binary in ("secchats-server", "longpoll_bench", "client_crypto_bench"):
+    for binary in ("secchats-server", "longpoll_bench", "client_crypto_bench", "blob_bench"):
         if not (args.bin / binary).exists():
             fail(f"{args.bin / binary} missing: build the release preset first (make bench)")
     # Thousands of long-polls need as many descriptors, in the relay and in the load tool.
@@ -607,6 +769,8 @@ def main():
         http_benchmarks(args, workdir, results)
         longpoll_benchmark(args, workdir, results)
         client_benchmark(args, workdir, results)
+        blob_benchmark(args, workdir, results)
+        blob_crypto_benchmark(args, workdir, results)
         desktop_benchmark(args, workdir, results)
 
     rows, ratios, targets = evaluate(results)
