@@ -24,12 +24,10 @@ Result<EncodedImage> finish(std::vector<std::uint8_t> bytes, const char* type,
   return EncodedImage{std::move(bytes), type, px.width, px.height};
 }
 
-Result<EncodedImage> run(std::span<const std::uint8_t> input, const Plan& plan) {
-  SC_ASSIGN_OR_RETURN(detail::Decoded d, detail::decode_image(input, plan.long_edge));
-  detail::Pixels upright = detail::apply_orientation(std::move(d.pixels), d.orientation);
+Result<EncodedImage> encode_within(detail::Pixels upright, bool was_png, const Plan& plan) {
   SC_ASSIGN_OR_RETURN(detail::Pixels fitted, detail::scale_to_fit(upright, plan.long_edge));
   upright = {};
-  if (d.was_png && plan.keep_png) {
+  if (was_png && plan.keep_png) {
     SC_ASSIGN_OR_RETURN(auto png, detail::encode_png(fitted));
     if (plan.max_bytes == 0 || png.size() <= plan.max_bytes) {
       return finish(std::move(png), "image/png", fitted);
@@ -66,7 +64,30 @@ Result<EncodedImage> run(std::span<const std::uint8_t> input, const Plan& plan) 
   }
 }
 
+Result<EncodedImage> run(std::span<const std::uint8_t> input, const Plan& plan) {
+  SC_ASSIGN_OR_RETURN(detail::Decoded d, detail::decode_image(input, plan.long_edge));
+  return encode_within(detail::apply_orientation(std::move(d.pixels), d.orientation), d.was_png,
+                       plan);
+}
+
+Plan thumbnail_plan() {
+  Plan plan;
+  plan.long_edge = 320;
+  plan.max_bytes = 16 * 1024;
+  plan.first_quality = 75;
+  plan.last_quality = 40;
+  plan.min_edge = 96;
+  plan.keep_png = false;
+  return plan;
+}
+
 }  // namespace
+
+namespace detail {
+Result<EncodedImage> thumbnail_from_pixels(Pixels upright) {
+  return encode_within(std::move(upright), false, thumbnail_plan());
+}
+}  // namespace detail
 
 Result<EncodedImage> prepare_photo(std::span<const std::uint8_t> input, const PhotoLimits& limits) {
   Plan plan;
@@ -79,14 +100,7 @@ Result<EncodedImage> prepare_photo(std::span<const std::uint8_t> input, const Ph
 }
 
 Result<EncodedImage> make_thumbnail(std::span<const std::uint8_t> input) {
-  Plan plan;
-  plan.long_edge = 320;
-  plan.max_bytes = 16 * 1024;
-  plan.first_quality = 75;
-  plan.last_quality = 40;
-  plan.min_edge = 96;
-  plan.keep_png = false;
-  return run(input, plan);
+  return run(input, thumbnail_plan());
 }
 
 Result<EncodedImage> prepare_v1_photo(std::span<const std::uint8_t> input) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "secchats/common/result.hpp"
+#include "secchats/media/image.hpp"
 
 namespace secchats::media::detail {
 
@@ -49,5 +50,11 @@ Pixels flatten_on_white(Pixels in);
 
 Result<std::vector<std::uint8_t>> encode_jpeg(const Pixels& rgb, int quality);
 Result<std::vector<std::uint8_t>> encode_png(const Pixels& px);
+
+// make_thumbnail's bounds (320 px, 16 KiB JPEG) for pixels already upright (a video frame).
+Result<EncodedImage> thumbnail_from_pixels(Pixels upright);
+
+// Silences ffmpeg's own log (stderr, which could name the user's files); idempotent.
+void quiet_ffmpeg_log();
 
 }  // namespace secchats::media::detail

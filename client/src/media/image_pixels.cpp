@@ -18,6 +18,14 @@ extern "C" {
 
 namespace secchats::media::detail {
 
+void quiet_ffmpeg_log() {
+  static const bool quiet = [] {
+    av_log_set_level(AV_LOG_QUIET);
+    return true;
+  }();
+  (void)quiet;
+}
+
 Pixels apply_orientation(Pixels in, int orientation) {
   if (orientation <= 1 || orientation > 8) return in;
   const std::size_t w = in.width, h = in.height, c = static_cast<std::size_t>(in.channels);
@@ -68,12 +76,7 @@ Pixels apply_orientation(Pixels in, int orientation) {
 Result<Pixels> scale_to_fit(const Pixels& in, std::uint32_t long_edge) {
   const std::uint32_t current = std::max(in.width, in.height);
   if (current <= long_edge || long_edge == 0) return in;
-  static const bool quiet = [] {
-    // ffmpeg's log would otherwise print to stderr from inside the library.
-    av_log_set_level(AV_LOG_QUIET);
-    return true;
-  }();
-  (void)quiet;
+  quiet_ffmpeg_log();
   const double f = static_cast<double>(long_edge) / current;
   const auto nw = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(in.width * f)));
   const auto nh =
