@@ -99,6 +99,8 @@ class ApiRouter {
   // `fallback` (the transport's limit) for everything else.
   std::size_t body_limit(std::string_view method, std::string_view target,
                          std::size_t fallback) const;
+  // The largest body_limit() any route may return besides `fallback`.
+  std::size_t max_body_limit() const { return blobs_ ? kMaxBlobPatchBytes : 0; }
 
   // `target` is the request path (a query string is ignored).
   boost::asio::awaitable<HttpReply> handle(std::string_view method, std::string_view target,

@@ -226,7 +226,9 @@ struct ServerAccess {
       if (server.stopping_.load()) break;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
-      parser.body_limit(opt.max_body_bytes);
+      // Beast checks Content-Length against the limit while parsing the header: start with the
+      // largest any route takes, and narrow it to the request's route once the header is in.
+      parser.body_limit(std::max(opt.max_body_bytes, server.router_.max_body_limit()));
       boost::system::error_code ec;
       // The idle budget applies until the next request starts; from its first byte (from
       // accept, for the first request) the whole request, headers and body, must arrive
