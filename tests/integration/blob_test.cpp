@@ -1,5 +1,9 @@
 // The relay's blob endpoints (protocol-v2 §15.3) against the real binary: uploads in pieces,
 // HEAD/GET/Range, authentication, limits, a crash in the middle of an upload, retention.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -286,6 +290,36 @@ TEST_F(BlobTest, CrashMidUploadResumesAfterRestart) {
     EXPECT_EQ(content.str().find(marker), std::string::npos) << entry.path();
   }
   EXPECT_TRUE(fs::exists(data_dir_.path() / "blobs" / (id + ".blob")));
+}
+
+// kill -9 while a PATCH's body is still arriving: the relay never stored part of a request,
+// so the offset is the last acknowledged one and the upload resumes from there.
+TEST_F(BlobTest, CrashDuringAPatchKeepsTheAcknowledgedOffset) {
+  auto alice = register_user();
+  const std::string blob = random_bytes(3 << 20, 9);
+  const std::string id = create_id(alice, blob.size());
+  ASSERT_EQ(patch(alice, id, 0, std::string_view(blob).substr(0, 1000)).status, 204);
+  {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket socket(ioc);
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), server().port()});
+    const std::string head_text =
+        "PATCH /blobs/" + id + " HTTP/1.1\r\nHost: t\r\nX-Secchats-User: " + alice.id +
+        "\r\nAuthorization: Bearer " + alice.token +
+        "\r\nUpload-Offset: 1000\r\nContent-Length: " + std::to_string(blob.size() - 1000) +
+        "\r\n\r\n";
+    boost::asio::write(socket, boost::asio::buffer(head_text));
+    boost::asio::write(socket, boost::asio::buffer(blob.data() + 1000, 1 << 20));
+    server().kill_hard();
+  }
+  client_.reset();
+  start();
+  auto h = head(alice, id);
+  ASSERT_EQ(h.status, 200);
+  EXPECT_EQ(h.header("Upload-Offset"), "1000");
+  EXPECT_EQ(get(id).status, 404);
+  ASSERT_EQ(patch(alice, id, 1000, std::string_view(blob).substr(1000)).status, 204);
+  EXPECT_TRUE(get(id).body == blob);
 }
 
 TEST_F(BlobTest, RetentionPurgesBlobsAndIdleUploads) {
