@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include <cerrno>
 #include <charconv>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "net/io_context_pool.hpp"
@@ -178,6 +180,42 @@ struct ServerAccess {
     take("X-Secchats-User", context.secchats_user);
   }
 
+  // sendfile(2) in pieces of at most kSendfilePiece, waiting for the socket to take more with
+  // the write timeout per wait. False when the file or the connection failed.
+  static asio::awaitable<bool> send_file(tcp::socket& socket, const FileBody& file,
+                                         std::chrono::milliseconds write_timeout) {
+    constexpr std::uint64_t kSendfilePiece = 1 << 20;
+    boost::system::error_code ec;
+    socket.native_non_blocking(true, ec);
+    if (ec) co_return false;
+    off_t offset = static_cast<off_t>(file.offset());
+    std::uint64_t left = file.length();
+    while (left > 0) {
+      const ssize_t n = ::sendfile(socket.native_handle(), file.fd(), &offset,
+                                   static_cast<std::size_t>(std::min(left, kSendfilePiece)));
+      if (n > 0) {
+        left -= static_cast<std::uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        asio::steady_timer timer(socket.get_executor(), write_timeout);
+        timer.async_wait([&socket](const boost::system::error_code& expired) {
+          boost::system::error_code ignored;
+          if (!expired) socket.cancel(ignored);  // the client stopped reading
+        });
+        co_await socket.async_wait(tcp::socket::wait_write,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        timer.cancel();
+        if (ec) co_return false;
+        continue;
+      }
+      if (n < 0 && errno != EPIPE && errno != ECONNRESET) log::warn("blob sendfile failed");
+      co_return false;  // an error, or the file is shorter than it should be
+    }
+    co_return true;
+  }
+
   // Streams a file body in pieces, never whole: pread, then a write with its own timeout.
   // False when the file or the connection failed (the connection is then closed: the
   // client sees a short body, never a wrong one).
@@ -185,6 +223,11 @@ struct ServerAccess {
   static asio::awaitable<bool> write_file(Stream& stream, beast::tcp_stream& tcp_layer,
                                           const FileBody& file,
                                           std::chrono::milliseconds write_timeout) {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      // Plain TCP: the kernel copies from the page cache to the socket (sendfile(2)).
+      bool sent = co_await send_file(tcp_layer.socket(), file, write_timeout);
+      co_return sent;
+    }
     std::vector<char> piece(static_cast<std::size_t>(
         std::min<std::uint64_t>(kFilePiece, std::max<std::uint64_t>(file.length(), 1))));
     std::uint64_t offset = file.offset();

@@ -220,7 +220,8 @@ TEST_F(BlobTest, PatchBodiesUpTo8MiB) {
   EXPECT_EQ(patch(alice, id, 0, big + "y").status, 413) << "over the per-PATCH limit";
   ASSERT_EQ(patch(alice, id, 0, big).status, 204);
   ASSERT_EQ(patch(alice, id, big.size(), "y").status, 204);
-  EXPECT_EQ(get(id).body.size(), big.size() + 1);
+  // Larger than the socket buffers: the download waits for the client to take more.
+  EXPECT_TRUE(get(id).body == big + "y");
   // The JSON endpoints keep their 1 MiB.
   EXPECT_EQ(http().post("/postmsg", std::string(2 << 20, ' ')).status, 413);
 }
