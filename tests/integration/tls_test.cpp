@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "secchats/common/encoding.hpp"
+#include "secchats/protocol/json_codec.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -33,6 +34,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace fs = std::filesystem;
+namespace proto = secchats::protocol;
 using tcp = asio::ip::tcp;
 
 std::string sha256_base64(X509* cert) {
@@ -96,7 +98,11 @@ class TlsClient {
   }
 
   HttpResult post(const std::string& path, const std::string& body) {
-    http::request<http::string_body> req{http::verb::post, path, 11};
+    return request(http::verb::post, path, body);
+  }
+
+  HttpResult request(http::verb verb, const std::string& path, const std::string& body) {
+    http::request<http::string_body> req{verb, path, 11};
     req.set(http::field::host, "127.0.0.1");
     req.set(http::field::content_type, "application/json");
     req.keep_alive(true);
@@ -342,6 +348,35 @@ TEST(TlsFlags, GivenCertificateAndKeyAreServed) {
   ASSERT_TRUE(client.ok()) << client.error();
   EXPECT_EQ(client.pin(), pin);
   EXPECT_FALSE(fs::exists(dir.path() / "tls"));
+}
+
+// A blob's body is streamed from its file in pieces over TLS as well as over plain TCP.
+TEST_F(TlsTest, BlobDownloadsStreamOverTls) {
+  HttpClient plain(server_->port());
+  auto user = proto::decode_user(plain.post("/register", "").body);
+  ASSERT_TRUE(user.ok());
+  const HttpHeaders auth = {{"X-Secchats-User", *user->user_id},
+                            {"Authorization", "Bearer " + *user->auth_token}};
+  std::string blob(700 * 1024 + 3, '\0');
+  for (std::size_t i = 0; i < blob.size(); ++i)
+    blob[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
+  HttpHeaders create = auth;
+  create.emplace_back("Upload-Length", std::to_string(blob.size()));
+  auto created = plain.request("POST", "/blobs", "", create);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.body.substr(11, 43);
+  HttpHeaders append = auth;
+  append.emplace_back("Upload-Offset", "0");
+  ASSERT_EQ(plain.request("PATCH", "/blobs/" + id, blob, append).status, 204);
+
+  TlsClient client(server_->https_port(), {});
+  ASSERT_TRUE(client.ok()) << client.error();
+  for (int round = 0; round < 2; ++round) {  // and the connection stays usable after one
+    HttpResult got = client.request(http::verb::get, "/blobs/" + id, "");
+    ASSERT_EQ(got.status, 200);
+    EXPECT_EQ(got.body.size(), blob.size());
+    EXPECT_TRUE(got.body == blob);
+  }
 }
 
 }  // namespace

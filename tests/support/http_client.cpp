@@ -9,6 +9,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cctype>
 #include <stdexcept>
 
 namespace secchats::testing {
@@ -45,8 +46,31 @@ HttpResult HttpClient::get(std::string_view path) {
   return request("GET", path, {});
 }
 
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+std::string HttpResult::header(std::string_view name) const {
+  auto it = headers.find(lower(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+bool HttpResult::has_header(std::string_view name) const {
+  return headers.count(lower(name)) > 0;
+}
+
 HttpResult HttpClient::request(std::string_view method, std::string_view path,
                                std::string_view body) {
+  return request(method, path, body, {});
+}
+
+HttpResult HttpClient::request(std::string_view method, std::string_view path,
+                               std::string_view body, const HttpHeaders& headers) {
   // One retry on a fresh connection covers a keep-alive connection the server closed.
   for (int attempt = 0; attempt < 2; ++attempt) {
     try {
@@ -58,15 +82,22 @@ HttpResult HttpClient::request(std::string_view method, std::string_view path,
         req.set(http::field::content_type, "application/json");
         req.body() = std::string(body);
         req.prepare_payload();
+      } else if (method == "PATCH") {
+        req.content_length(0);
       }
+      for (const auto& [name, value] : headers)
+        req.set(name, value);
       impl_->stream->expires_after(std::chrono::seconds(60));
       http::write(*impl_->stream, req);
       http::response_parser<http::string_body> parser;
       parser.body_limit(256 << 20);
+      if (method == "HEAD") parser.skip(true);
       http::read(*impl_->stream, impl_->buffer, parser);
       auto res = parser.release();
       HttpResult out{static_cast<int>(res.result_int()), std::move(res.body()),
                      std::string(res[http::field::content_type])};
+      for (const auto& field : res)
+        out.headers[lower(field.name_string())] = std::string(field.value());
       if (!res.keep_alive()) impl_->stream.reset();
       return out;
     } catch (const std::exception&) {
