@@ -32,8 +32,11 @@ using Phase = TransferProgress::Phase;
 
 namespace {
 
-constexpr std::size_t kPatchBytes = std::size_t{4} << 20;  // ciphertext per PATCH
-constexpr int kMaxRealigns = 4;                            // 409s in a row before giving up
+// Sealed chunks per PATCH: 15 × 65552 bytes, just under 1 MiB. Small enough for a relay's
+// default request body limit (--max-body-bytes, 1 MiB) and for progress about every MiB; §15.3
+// allows up to 8 MiB.
+constexpr std::uint64_t kChunksPerPatch = 15;
+constexpr int kMaxRealigns = 4;  // 409s in a row before giving up
 
 // What identifies "the same file" for a resume: its absolute path, size and mtime.
 struct FileIdentity {
@@ -144,10 +147,9 @@ Status upload_blob(net::RelayClient& relay, const net::Credentials& me, const Fi
     std::uint64_t index = offset / blob::kBlobSealedChunkSize;
     const std::size_t skip = static_cast<std::size_t>(offset % blob::kBlobSealedChunkSize);
     buffer.clear();
-    while (index < sealer.count() && buffer.size() - skip < kPatchBytes) {
+    const std::uint64_t end = std::min(sealer.count(), index + kChunksPerPatch);
+    for (; index < end; ++index)
       SC_TRY(sealer.seal(index, buffer));
-      ++index;
-    }
     const auto piece = std::span<const std::uint8_t>(buffer).subspan(skip);
     SC_ASSIGN_OR_RETURN(auto patched, relay.upload_blob_chunk(me, d.blob_id, offset, piece));
     if (patched.conflict) {
