@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "image_test_inputs.hpp"
 #include "secchats/client.hpp"
 #include "support/server_process.hpp"
 #include "support/tampering_proxy.hpp"
@@ -374,6 +375,43 @@ TEST_F(ClientAttachments, V1FriendGetsAClearRefusal) {
       << sent.error().message();
   EXPECT_TRUE(carol->pending()->empty());
   EXPECT_FALSE(fs::exists(relay_dir_ / "blobs") && !fs::is_empty(relay_dir_ / "blobs"));
+}
+
+TEST_F(ClientAttachments, PhotoIsReencodedWithoutMetadataAndHasAThumbnail) {
+  namespace inputs = secchats::media::testing;
+  const auto jpeg = inputs::add_phone_metadata(
+      inputs::encode_jpeg(inputs::make_picture(1200, 800, 20, 16), 90), 6);
+  const fs::path original = files_ / "IMG_0001.jpeg";
+  {
+    std::ofstream out(original, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(jpeg.data()),
+              static_cast<std::streamsize>(jpeg.size()));
+  }
+  auto sent = alice_->send_file(bob_->user_id(), original);
+  ASSERT_TRUE(sent.ok()) << sent.error().message();
+  ASSERT_TRUE(sent->attachment.has_value());
+  EXPECT_EQ(sent->attachment->kind, "image");
+  EXPECT_EQ(sent->attachment->media_type, "image/jpeg");
+  EXPECT_EQ(sent->attachment->width, 800u);  // orientation 6: turned upright
+  EXPECT_EQ(sent->attachment->height, 1200u);
+  EXPECT_FALSE(sent->attachment->thumbnail.empty());
+  EXPECT_LE(sent->attachment->thumbnail.size(), 16u * 1024);
+
+  MessageInfo got = received_file(alice_->user_id());
+  ASSERT_TRUE(got.attachment.has_value());
+  EXPECT_EQ(got.attachment->kind, "image");
+  EXPECT_FALSE(got.attachment->thumbnail.empty());
+  auto saved = bob_->download(alice_->user_id(), got.message_id, downloads_);
+  ASSERT_TRUE(saved.ok()) << saved.error().message();
+  EXPECT_EQ(saved->extension(), ".jpg");
+  std::ifstream in(*saved, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto gps = inputs::gps_latitude_bytes();
+  EXPECT_EQ(bytes.find(std::string(gps.begin(), gps.end())), std::string::npos);
+  EXPECT_EQ(bytes.find("Exif"), std::string::npos);
+  // The re-encoded copy in the account is gone once the message is sent.
+  EXPECT_TRUE(!fs::exists(dir_->path() / "alice" / "uploads") ||
+              fs::is_empty(dir_->path() / "alice" / "uploads"));
 }
 
 TEST_F(ClientAttachments, EmptyFileAndUnknownMessage) {

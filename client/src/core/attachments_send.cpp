@@ -67,6 +67,30 @@ Result<FileIdentity> identify(const fs::path& path) {
                       static_cast<std::int64_t>(ns)};
 }
 
+// Re-encoded photos and converted voice notes wait in <home>/uploads/<message id>.<ext> until
+// their message is sent (a resume uploads the same bytes again).
+fs::path uploads_dir(const fs::path& home) {
+  return home / "uploads";
+}
+fs::path scratch_path(const fs::path& home, std::int64_t message_id) {
+  return uploads_dir(home) / std::to_string(message_id);
+}
+std::optional<fs::path> scratch_copy(const fs::path& home, std::int64_t message_id) {
+  for (const char* ext : {".jpg", ".png", ".ogg"}) {
+    fs::path p = scratch_path(home, message_id);
+    p += ext;
+    std::error_code ec;
+    if (fs::exists(p, ec)) return p;
+  }
+  return std::nullopt;
+}
+void remove_scratch(const fs::path& home, std::int64_t message_id) {
+  if (auto copy = scratch_copy(home, message_id)) {
+    std::error_code ec;
+    fs::remove(*copy, ec);
+  }
+}
+
 // Reads and seals the chunks of one file.
 class ChunkSealer {
  public:
@@ -211,10 +235,23 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
     }
   }
 
+  if (upload && !scratch_copy(home, upload->message_id)) {
+    // A photo or voice note whose re-encoded copy is gone cannot resume (the original's bytes
+    // differ from the hashed ones): start it over.
+    auto kept = core::decode_file_descriptor(upload->descriptor.view());
+    if (!kept.ok() || kept->info.size != static_cast<std::uint64_t>(file.size)) {
+      auto dropped = cancel_upload(upload->message_id);
+      if (!dropped.ok()) return std::move(dropped).error();
+      upload.reset();
+    }
+  }
+
   FileDescriptor d;
   std::uint64_t offset = 0;
+  fs::path source = file.path;  // whose bytes are uploaded: the file or our re-encoded copy
   if (upload) {
     SC_ASSIGN_OR_RETURN(d, core::decode_file_descriptor(upload->descriptor.view()));
+    if (auto copy = scratch_copy(home, upload->message_id)) source = *copy;
     auto head = relay->blob_offset(credentials, d.blob_id);
     if (head.ok()) {
       offset = head->offset;
@@ -230,22 +267,23 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
       return std::move(head).error();
     }
   } else {
-    const fs::path scratch = home / ("upload-" + crypto::random_hex(8));
-    SC_ASSIGN_OR_RETURN(core::PreparedAttachment prepared,
-                        core::describe_attachment(file.path, options, scratch));
-    if (prepared.temporary) {
-      return Error(ErrorCode::kInternal, "re-encoded attachments are not wired in yet");
-    }
+    const std::int64_t message_id = crypto::random_int63();
+    std::error_code ec;
+    fs::create_directories(uploads_dir(home), ec);
+    SC_ASSIGN_OR_RETURN(
+        core::PreparedAttachment prepared,
+        core::describe_attachment(file.path, options, scratch_path(home, message_id)));
+    source = prepared.upload_path;
     d.info = std::move(prepared.info);
     const blob::BlobKey key = blob::BlobKey::generate();
     d.key = key.key();
     d.nonce_prefix.assign(key.nonce_prefix().begin(), key.nonce_prefix().end());
-    SC_ASSIGN_OR_RETURN(ChunkSealer sealer, ChunkSealer::open(file.path, d.info.size, key));
+    SC_ASSIGN_OR_RETURN(ChunkSealer sealer, ChunkSealer::open(source, d.info.size, key));
     SC_ASSIGN_OR_RETURN(d.sha256_hex, ciphertext_sha256(sealer, progress, d.info.size));
     SC_ASSIGN_OR_RETURN(d.blob_id,
                         relay->create_blob(credentials, blob::blob_ciphertext_size(d.info.size)));
     store::UploadRecord u;
-    u.message_id = crypto::random_int63();
+    u.message_id = message_id;
     u.chat_kind = store_kind;
     u.chat_id = c.id;
     u.path = file.path;
@@ -274,7 +312,7 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
     upload = std::move(u);
   }
 
-  SC_TRY(upload_blob(*relay, credentials, d, file.path, offset, progress));
+  SC_TRY(upload_blob(*relay, credentials, d, source, offset, progress));
   // The file must still be the one hashed: a changed file would make a blob that fails its
   // check at the friend's end.
   SC_ASSIGN_OR_RETURN(FileIdentity after, identify(path));
@@ -289,7 +327,10 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
   secure_wipe(descriptor);
   auto sent = deliver(c.kind, c.id, c.key, m);
   SC_ASSIGN_OR_RETURN(auto queued, store->find_outbox_item(upload->message_id));
-  if (sent.ok() || queued) SC_TRY(store->delete_upload(upload->message_id));
+  if (sent.ok() || queued) {
+    SC_TRY(store->delete_upload(upload->message_id));
+    remove_scratch(home, upload->message_id);
+  }
   if (sent.ok()) {
     sent->attachment->upload_state = "uploaded";
   }
@@ -352,6 +393,7 @@ Result<bool> Client::Impl::cancel_upload(std::int64_t message_id) {
     return ok_status();
   }));
   if (!found) return false;
+  remove_scratch(home, message_id);
   // Best effort: the relay drops unfinished uploads after 24 hours anyway.
   if (auto d = core::decode_file_descriptor(found->descriptor.view()); d.ok()) {
     (void)relay->delete_blob(credentials, d->blob_id);
