@@ -85,9 +85,9 @@ TEST(BlobStreamTest, SealingIsDeterministicSoUploadsCanResume) {
   EXPECT_NE(seal_all(key, plain), seal_all(other, plain));
 }
 
-TEST(BlobStreamTest, MatchesTheSpecNonceLayout) {
-  // nonce = P || be32(i) || last: check against libsodium-independent expectations by
-  // re-keying with a known key and comparing against a chunk sealed at a different index.
+TEST(BlobStreamTest, IndexAndLastFlagChangeTheCiphertext) {
+  // nonce = P || be32(i) || last: the same plaintext sealed at another index, or with the
+  // other last flag, is different ciphertext (and does not open in the other position).
   std::vector<std::uint8_t> k(32, 0x42), p(19, 0x07);
   auto key = BlobKey::from_bytes(k, p);
   ASSERT_TRUE(key.ok());
@@ -98,6 +98,9 @@ TEST(BlobStreamTest, MatchesTheSpecNonceLayout) {
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_NE(*a, *b);
   EXPECT_EQ(a->size(), 116u);
+  EXPECT_FALSE(open_blob_chunk(*key, 0, false, *a).ok());
+  EXPECT_FALSE(open_blob_chunk(*key, 1, true, *a).ok());
+  EXPECT_TRUE(open_blob_chunk(*key, 0, true, *a).ok());
 }
 
 TEST(BlobStreamTest, FlippedByteIsRefused) {
