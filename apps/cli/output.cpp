@@ -49,8 +49,8 @@ std::string attachment_text(const AttachmentInfo& a) {
                      : a.kind == "video" ? "video"
                      : a.kind == "file"  ? "file"
                                          : escape_inline(a.kind);
-  text += " " + render_name(a.file_name);
-  text += ", " + render_name(a.media_type);
+  text += " " + render_field(a.file_name);
+  text += ", " + render_field(a.media_type);
   text += ", " + human_size(a.size);
   if (a.width > 0 && a.height > 0) {
     text += ", " + std::to_string(a.width) + "×" + std::to_string(a.height);

@@ -378,7 +378,13 @@ TEST_F(CliAttachments, ABlobChangedOnTheRelayIsRefusedAndNothingIsWritten) {
   const fs::path file = dir_->path() / "contract.bin";
   const std::size_t size = 300 * 1000;
   write_test_file(file, size, 8);
-  ASSERT_EQ(alice_->run({"send-file", "Bob", file.string()}).exit_code, 0);
+  // Not a terminal and no --json: no progress at all, just the result.
+  auto sent = alice_->run({"send-file", "Bob", file.string()}, /*json=*/false);
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_TRUE(sent.err.empty()) << sent.err;
+  EXPECT_TRUE(sent.out.starts_with("sent #")) << sent.out;
+  EXPECT_NE(sent.out.find("(file contract.bin, "), std::string::npos) << sent.out;
+  EXPECT_EQ(std::count(sent.out.begin(), sent.out.end(), '\n'), 1) << sent.out;
   auto got = files_synced(*bob_);
   ASSERT_EQ(got.size(), 1u);
 
