@@ -81,7 +81,9 @@ Result<T> transfer(Command& c, Run run) {
   InterruptGuard guard;
   Result<T> r = run([&](const TransferProgress& p) {
     reporter(p);
-    return !guard.interrupted();
+    // A reader of --json output that has gone: stop at a resumable point as well (the
+    // command then ends with "cannot write output").
+    return !guard.interrupted() && c.out().written();
   });
   reporter.finish();
   if (!r.ok() && guard.interrupted() && r.error().code() == ErrorCode::kUnavailable) {

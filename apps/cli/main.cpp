@@ -371,9 +371,16 @@ void cmd_pending(Command& c) {
         .add("lastError", p.last_error)
         .add("queuedAt", p.queued_at_ms);
     if (!p.invitee.empty()) j.add("invitee", p.invitee);
-    c.out().line("#" + std::to_string(m.message_id) + "  " + what + "  " +
-                     delivery_text(m.delivery, p.attempts, p.last_error),
-                 j.str());
+    std::string human = "#" + std::to_string(m.message_id) + "  " + what + "  " +
+                        delivery_text(m.delivery, p.attempts, p.last_error);
+    if (m.attachment) {
+      j.add("attachment", attachment_json(*m.attachment));
+      human += "  [" + attachment_text(*m.attachment) + "]";
+      if (m.attachment->upload_state == "uploading") {
+        human += " upload unfinished: run the same send-file again to resume";
+      }
+    }
+    c.out().line(human, j.str());
   }
 }
 
