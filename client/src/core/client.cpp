@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "client_impl.hpp"
+#include "file_descriptor.hpp"
 #include "relay_ids.hpp"
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
@@ -86,7 +87,13 @@ MessageInfo to_info(const store::StoredMessage& m) {
   i.from_name = m.from_name;
   i.message_id = m.message_id;
   i.type = m.type;
-  i.text = m.text;
+  if (m.type == "FILE") {
+    // The stored descriptor (with its key) stays inside: only what it shows comes out.
+    auto d = core::decode_file_descriptor(m.text);
+    if (d.ok()) i.attachment = std::move(d->info);
+  } else {
+    i.text = m.text;
+  }
   i.image = m.image;
   i.reply_to_message_id = m.reply_to_message_id;
   i.emoji = m.new_emoji;
@@ -117,6 +124,15 @@ store::StoredMessage to_stored(const MessageInfo& i) {
   m.delivery =
       i.outgoing && (i.delivery == "pending" || i.delivery == "failed") ? i.delivery : "sent";
   return m;
+}
+
+store::StoredMessage to_stored(const MessageInfo& i, const protocol::Message& m) {
+  store::StoredMessage out = to_stored(i);
+  // A FILE keeps its whole descriptor (blob, key, hash) in the encrypted store, for download.
+  if (i.type == "FILE") {
+    if (auto text = core::file_descriptor_text(m); text.ok()) out.text = std::move(*text);
+  }
+  return out;
 }
 
 GroupInfo to_info(const store::GroupRecord& g) {
@@ -178,15 +194,26 @@ Result<MessageInfo> Client::Impl::deliver(ChatKind kind, const std::string& chat
   // commits together with the ciphertext it made, so a retry posts those same bytes and no
   // message key is ever used for two different ciphertexts.
   SC_TRY(store->transaction([&]() -> Status {
-    if (kind == ChatKind::kFriend) {
+    if (kind == ChatKind::kFriend && m.type == "FILE") {
+      // An attachment never travels as v1 (docs/protocol-v2.md §15.2).
+      SC_ASSIGN_OR_RETURN(auto sealed, v2->seal_v2_only(chat_id, m));
+      if (!sealed) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "files need protocol v2: the v2 session with this friend cannot send");
+      }
+      item.body = std::move(*sealed);
+    } else if (kind == ChatKind::kFriend) {
       SC_ASSIGN_OR_RETURN(item.body, v2->seal(chat_id, m));
+    } else if (!group_v2 && m.type == "FILE") {
+      return Error(ErrorCode::kInvalidArgument,
+                   "files need protocol v2: this group runs v1 for now");
     } else if (group_v2) {
       SC_ASSIGN_OR_RETURN(item.body, groups_v2->seal(group->group_id, m));
     } else {
       item.body = seal(key, m);
     }
     SC_ASSIGN_OR_RETURN(item.local_id, store->put_outbox_item(item));
-    SC_TRY(store->insert_message(to_stored(info)));
+    SC_TRY(store->insert_message(to_stored(info, m)));
     return ok_status();
   }));
   const auto failures = flush_outbox(&chat_id, item.message_id);

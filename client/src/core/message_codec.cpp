@@ -6,6 +6,7 @@
 #include <array>
 #include <optional>
 
+#include "file_descriptor.hpp"
 #include "secchats/common/encoding.hpp"
 
 namespace secchats {
@@ -256,6 +257,19 @@ protocol::Message make_update(const Sender& from, std::string_view to_id, std::i
   return m;
 }
 
+protocol::Message make_file(const Sender& from, std::string_view to_id, std::int64_t message_id,
+                            std::int64_t now_ms, std::string_view descriptor) {
+  auto m = base(from, to_id, message_id, now_ms, "FILE");
+  m.content = base64_encode(descriptor);
+  return m;
+}
+
+Result<std::string> file_descriptor_text(const protocol::Message& m) {
+  auto text = base64_decode_to_string(m.content.value_or(""));
+  if (!text) return Error(ErrorCode::kInvalidArgument, "message content is not base64");
+  return std::move(*text);
+}
+
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text) {
   static constexpr std::array<std::uint8_t, 8> kPngSignature = {0x89, 'P',  'N',  'G',
                                                                 '\r', '\n', 0x1a, '\n'};
@@ -304,6 +318,12 @@ Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::st
     } else {
       SC_ASSIGN_OR_RETURN(info.image, decode_image_text(*text));
     }
+  } else if (info.type == "FILE") {
+    SC_ASSIGN_OR_RETURN(std::string descriptor, file_descriptor_text(m));
+    auto decoded = decode_file_descriptor(descriptor);
+    secure_wipe(descriptor);
+    if (!decoded.ok()) return std::move(decoded).error();
+    info.attachment = std::move(decoded->info);
   } else if (info.type == "EMOJI") {
     auto name = normalize_reaction(m.new_emoji.value_or(""));
     // A name (what the reference UI sends) or an emoji character (older clients); shown as
