@@ -32,13 +32,17 @@ SecretString Command::password_or_fail(const PasswordSource& source) {
   return std::move(*p);
 }
 
-// An image FILE for send-image: read whole, but never more than the largest image the
-// library accepts plus one byte (so it still says "larger than ...").
-constexpr std::size_t kImageReadLimit = 384 * 1024 + 1;
+// A photo FILE for send-image: read whole (the library decodes, orients and scales it),
+// but never more than the largest photo the library takes plus one byte, which is refused
+// here without reading on (docs/cli.md, exit 2).
+constexpr std::size_t kImageReadLimit = Client::kMaxPhotoInputBytes + 1;
 
 std::vector<std::uint8_t> read_image_or_fail(const std::string& path) {
   auto bytes = read_input_file(path, kImageReadLimit);
   if (!bytes.ok()) throw Failure{bytes.error().message(), kExitUsage};
+  if (bytes->size() > Client::kMaxPhotoInputBytes) {
+    throw Failure{path + ": photo larger than 64 MiB", kExitUsage};
+  }
   return std::move(bytes).value();
 }
 

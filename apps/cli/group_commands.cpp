@@ -185,7 +185,7 @@ CLI::App* add_group_commands(CLI::App& app, Args& a, const AddSubcommand& sub) {
   auto* gsend = sub(group, "send", "send a text to a group", cmd_group_send);
   gsend->add_option("GROUP", a.group)->required();
   gsend->add_option("TEXT", a.text)->required();
-  auto* gsend_image = sub(group, "send-image", "send a PNG to a group", cmd_group_send_image);
+  auto* gsend_image = sub(group, "send-image", "send a photo to a group", cmd_group_send_image);
   gsend_image->add_option("GROUP", a.group)->required();
   gsend_image->add_option("FILE", a.file)->required();
   auto* greact = sub(group, "react", "react to a group message", cmd_group_react);

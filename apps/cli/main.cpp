@@ -435,8 +435,11 @@ void cmd_history(Command& c) {
                        .str());
     }
     if (m.type == "IMG" && !c.args().save_images.empty()) {
-      const fs::path file =
-          fs::path(c.args().save_images) / (std::to_string(m.message_id) + ".png");
+      // Named by what the bytes are: we send JPEG or PNG, and so does the reference UI.
+      const bool jpeg =
+          m.image.size() >= 3 && m.image[0] == 0xFF && m.image[1] == 0xD8 && m.image[2] == 0xFF;
+      const fs::path file = fs::path(c.args().save_images) /
+                            (std::to_string(m.message_id) + (jpeg ? ".jpg" : ".png"));
       std::ofstream png(file, std::ios::binary);
       png.write(reinterpret_cast<const char*>(m.image.data()),
                 static_cast<std::streamsize>(m.image.size()));
@@ -526,7 +529,8 @@ int main(int argc, char** argv) {
   auto* send = sub(&app, "send", "send a text message (TEXT '-' reads stdin)", cmd_send);
   send->add_option("FRIEND", a.id)->required();
   send->add_option("TEXT", a.text)->required();
-  auto* send_image = sub(&app, "send-image", "send a PNG image", cmd_send_image);
+  auto* send_image =
+      sub(&app, "send-image", "send a photo (JPEG, PNG, WebP, GIF, HEIC)", cmd_send_image);
   send_image->add_option("FRIEND", a.id)->required();
   send_image->add_option("FILE", a.file)->required();
   auto* react = sub(&app, "react", "react to a message", cmd_react);
@@ -542,7 +546,8 @@ int main(int argc, char** argv) {
   auto* history = sub(&app, "history", "show a chat's messages", cmd_history);
   history->add_option("CHAT", a.id, "friend or group")->required();
   history->add_option("--limit", a.limit, "only the newest N (N >= 1)")->check(CLI::PositiveNumber);
-  history->add_option("--save-images", a.save_images, "write images to DIR/<messageId>.png");
+  history->add_option("--save-images", a.save_images,
+                      "write images to DIR/<messageId>.jpg or .png");
   auto* passwd = sub(&app, "passwd", "change the store password", cmd_passwd);
   passwd->add_option(
       "--new-password-file", a.new_password_file,

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <fstream>
+#include <span>
 #include <string_view>
 #include <system_error>
 #include <utility>
 
 #include "file_descriptor.hpp"
+#include "secchats/media/audio_video.hpp"
+#include "secchats/media/image.hpp"
 
 namespace secchats::core {
 namespace fs = std::filesystem;
@@ -32,19 +36,115 @@ std::string media_type_for(const fs::path& path) {
   return "application/octet-stream";
 }
 
+namespace {
+
+constexpr std::uintmax_t kMaxPhotoInputBytes = std::uintmax_t{64} << 20;
+
+Result<std::vector<std::uint8_t>> read_whole(const fs::path& path, std::uintmax_t size) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+  if (!in || !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
+    return Error(ErrorCode::kNotFound, "cannot read the file");
+  }
+  return bytes;
+}
+
+Status write_private(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Error(ErrorCode::kInternal, "cannot write a temporary file in the account");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return Error(ErrorCode::kInternal, "cannot write a temporary file in the account");
+  return ok_status();
+}
+
+std::string with_extension(const std::string& name, std::string_view extension) {
+  fs::path p(name);
+  p.replace_extension(extension);
+  return p.filename().string();
+}
+
+bool looks_like_video(const fs::path& path) {
+  const std::string type = media_type_for(path);
+  return type.starts_with("video/");
+}
+
+// A photo: re-encoded (upright, every metadata block dropped) into scratch.jpg/.png, with a
+// thumbnail. The original's bytes never leave the machine.
+Result<PreparedAttachment> prepare_image(const fs::path& path, std::uintmax_t size,
+                                         PreparedAttachment out, const fs::path& scratch) {
+  if (size > kMaxPhotoInputBytes) {
+    return Error(ErrorCode::kTooLarge, "a photo is at most 64 MiB; send it as kind file");
+  }
+  SC_ASSIGN_OR_RETURN(auto bytes, read_whole(path, size));
+  SC_ASSIGN_OR_RETURN(media::EncodedImage photo, media::prepare_photo(bytes, {}));
+  const bool png = photo.media_type == "image/png";
+  fs::path target = scratch;
+  target += png ? ".png" : ".jpg";
+  SC_TRY(write_private(target, photo.bytes));
+  AttachmentInfo& info = out.info;
+  info.kind = "image";
+  info.media_type = photo.media_type;
+  info.size = photo.bytes.size();
+  info.width = photo.width;
+  info.height = photo.height;
+  info.file_name = with_extension(info.file_name, png ? ".png" : ".jpg");
+  if (info.thumbnail.empty()) {
+    auto thumb = media::make_thumbnail(photo.bytes);
+    if (thumb.ok() && thumb->bytes.size() <= kMaxThumbnailBytes) info.thumbnail = thumb->bytes;
+  }
+  out.upload_path = target;
+  out.temporary = true;
+  return out;
+}
+
+Result<PreparedAttachment> prepare_video(const fs::path& path, PreparedAttachment out) {
+  SC_ASSIGN_OR_RETURN(media::VideoInfo video, media::probe_video(path));
+  AttachmentInfo& info = out.info;
+  info.kind = "video";
+  if (info.width == 0) info.width = video.width;
+  if (info.height == 0) info.height = video.height;
+  if (info.duration_ms == 0) info.duration_ms = video.duration_ms;
+  if (info.thumbnail.empty() && video.thumbnail.size() <= kMaxThumbnailBytes) {
+    info.thumbnail = video.thumbnail;
+  }
+  return out;
+}
+
+// A voice note: Ogg/Opus as it is, anything else converted into scratch.ogg.
+Result<PreparedAttachment> prepare_voice(const fs::path& path, PreparedAttachment out,
+                                         const fs::path& scratch) {
+  AttachmentInfo& info = out.info;
+  info.kind = "voice";
+  info.media_type = "audio/ogg";
+  if (auto opus = media::probe_ogg_opus(path); opus.ok()) {
+    if (info.duration_ms == 0) info.duration_ms = opus->duration_ms;
+    return out;
+  }
+  fs::path target = scratch;
+  target += ".ogg";
+  SC_ASSIGN_OR_RETURN(media::VoiceInfo voice, media::convert_to_ogg_opus(path, target));
+  std::error_code ec;
+  fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write, ec);
+  info.size = fs::file_size(target, ec);
+  if (ec) return Error(ErrorCode::kInternal, "cannot read the converted voice note");
+  if (info.duration_ms == 0) info.duration_ms = voice.duration_ms;
+  info.file_name = with_extension(info.file_name, ".ogg");
+  out.upload_path = target;
+  out.temporary = true;
+  return out;
+}
+
+}  // namespace
+
 Result<PreparedAttachment> describe_attachment(const fs::path& path, const SendFileOptions& options,
-                                               const fs::path& /*scratch*/) {
+                                               const fs::path& scratch) {
   const std::string& kind = options.kind;
   if (kind != "auto" && kind != "file" && kind != "image" && kind != "voice" && kind != "video") {
     return Error(ErrorCode::kInvalidArgument,
                  "unknown attachment kind (use auto, file, image, voice or video)");
-  }
-  if (kind == "image" || kind == "voice" || kind == "video") {
-    // Photos are re-encoded (metadata dropped) and voice notes converted by the media
-    // library; until this build has it, say so rather than send something else.
-    return Error(ErrorCode::kUnavailable, "sending as " + kind +
-                                              " needs the media library, which this build lacks; "
-                                              "send it as kind file");
   }
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
@@ -69,6 +169,27 @@ Result<PreparedAttachment> describe_attachment(const fs::path& path, const SendF
     return Error(ErrorCode::kInvalidArgument, "a thumbnail is at most 16 KiB");
   }
   info.thumbnail = options.thumbnail;
+
+  if (kind == "image") return prepare_image(path, size, std::move(out), scratch);
+  if (kind == "voice") return prepare_voice(path, std::move(out), scratch);
+  if (kind == "video") return prepare_video(path, std::move(out));
+  if (kind == "auto") {
+    // A photo the decoder reads becomes kind image; a video it reads, kind video; anything
+    // else (or a photo or video it cannot read) is a file, its bytes untouched.
+    std::array<std::uint8_t, 32> head{};
+    std::ifstream in(path, std::ios::binary);
+    in.read(reinterpret_cast<char*>(head.data()), head.size());
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (!media::sniff_image_type(std::span<const std::uint8_t>(head.data(), got)).empty() &&
+        size <= kMaxPhotoInputBytes) {
+      auto image = prepare_image(path, size, out, scratch);
+      if (image.ok()) return image;
+    }
+    if (looks_like_video(path)) {
+      auto video = prepare_video(path, out);
+      if (video.ok()) return video;
+    }
+  }
   return out;
 }
 

@@ -186,8 +186,9 @@ Result<fs::path> Client::download(std::string_view chat_id, std::int64_t message
     auto got = impl_->relay->download_blob(d.blob_id, have, on_piece, on_start);
     sink.close();
     if (!got.ok()) {
-      if (got.error().code() == ErrorCode::kCorrupt) drop_part();
+      if (got.error().code() == ErrorCode::kCorrupt || have == 0) drop_part();
       if (got.error().code() == ErrorCode::kNotFound) {
+        drop_part();
         return Error(ErrorCode::kNotFound,
                      "the relay no longer has this file (expired or never finished)");
       }

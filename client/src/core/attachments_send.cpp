@@ -32,8 +32,11 @@ using Phase = TransferProgress::Phase;
 
 namespace {
 
-constexpr std::size_t kPatchBytes = std::size_t{4} << 20;  // ciphertext per PATCH
-constexpr int kMaxRealigns = 4;                            // 409s in a row before giving up
+// Sealed chunks per PATCH: 15 × 65552 bytes, just under 1 MiB. Small enough for a relay's
+// default request body limit (--max-body-bytes, 1 MiB) and for progress about every MiB; §15.3
+// allows up to 8 MiB.
+constexpr std::uint64_t kChunksPerPatch = 15;
+constexpr int kMaxRealigns = 4;  // 409s in a row before giving up
 
 // What identifies "the same file" for a resume: its absolute path, size and mtime.
 struct FileIdentity {
@@ -62,6 +65,30 @@ Result<FileIdentity> identify(const fs::path& path) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
   return FileIdentity{absolute.string(), static_cast<std::int64_t>(size),
                       static_cast<std::int64_t>(ns)};
+}
+
+// Re-encoded photos and converted voice notes wait in <home>/uploads/<message id>.<ext> until
+// their message is sent (a resume uploads the same bytes again).
+fs::path uploads_dir(const fs::path& home) {
+  return home / "uploads";
+}
+fs::path scratch_path(const fs::path& home, std::int64_t message_id) {
+  return uploads_dir(home) / std::to_string(message_id);
+}
+std::optional<fs::path> scratch_copy(const fs::path& home, std::int64_t message_id) {
+  for (const char* ext : {".jpg", ".png", ".ogg"}) {
+    fs::path p = scratch_path(home, message_id);
+    p += ext;
+    std::error_code ec;
+    if (fs::exists(p, ec)) return p;
+  }
+  return std::nullopt;
+}
+void remove_scratch(const fs::path& home, std::int64_t message_id) {
+  if (auto copy = scratch_copy(home, message_id)) {
+    std::error_code ec;
+    fs::remove(*copy, ec);
+  }
 }
 
 // Reads and seals the chunks of one file.
@@ -144,10 +171,9 @@ Status upload_blob(net::RelayClient& relay, const net::Credentials& me, const Fi
     std::uint64_t index = offset / blob::kBlobSealedChunkSize;
     const std::size_t skip = static_cast<std::size_t>(offset % blob::kBlobSealedChunkSize);
     buffer.clear();
-    while (index < sealer.count() && buffer.size() - skip < kPatchBytes) {
+    const std::uint64_t end = std::min(sealer.count(), index + kChunksPerPatch);
+    for (; index < end; ++index)
       SC_TRY(sealer.seal(index, buffer));
-      ++index;
-    }
     const auto piece = std::span<const std::uint8_t>(buffer).subspan(skip);
     SC_ASSIGN_OR_RETURN(auto patched, relay.upload_blob_chunk(me, d.blob_id, offset, piece));
     if (patched.conflict) {
@@ -209,10 +235,23 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
     }
   }
 
+  if (upload && !scratch_copy(home, upload->message_id)) {
+    // A photo or voice note whose re-encoded copy is gone cannot resume (the original's bytes
+    // differ from the hashed ones): start it over.
+    auto kept = core::decode_file_descriptor(upload->descriptor.view());
+    if (!kept.ok() || kept->info.size != static_cast<std::uint64_t>(file.size)) {
+      auto dropped = cancel_upload(upload->message_id);
+      if (!dropped.ok()) return std::move(dropped).error();
+      upload.reset();
+    }
+  }
+
   FileDescriptor d;
   std::uint64_t offset = 0;
+  fs::path source = file.path;  // whose bytes are uploaded: the file or our re-encoded copy
   if (upload) {
     SC_ASSIGN_OR_RETURN(d, core::decode_file_descriptor(upload->descriptor.view()));
+    if (auto copy = scratch_copy(home, upload->message_id)) source = *copy;
     auto head = relay->blob_offset(credentials, d.blob_id);
     if (head.ok()) {
       offset = head->offset;
@@ -228,22 +267,23 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
       return std::move(head).error();
     }
   } else {
-    const fs::path scratch = home / ("upload-" + crypto::random_hex(8));
-    SC_ASSIGN_OR_RETURN(core::PreparedAttachment prepared,
-                        core::describe_attachment(file.path, options, scratch));
-    if (prepared.temporary) {
-      return Error(ErrorCode::kInternal, "re-encoded attachments are not wired in yet");
-    }
+    const std::int64_t message_id = crypto::random_int63();
+    std::error_code ec;
+    fs::create_directories(uploads_dir(home), ec);
+    SC_ASSIGN_OR_RETURN(
+        core::PreparedAttachment prepared,
+        core::describe_attachment(file.path, options, scratch_path(home, message_id)));
+    source = prepared.upload_path;
     d.info = std::move(prepared.info);
     const blob::BlobKey key = blob::BlobKey::generate();
     d.key = key.key();
     d.nonce_prefix.assign(key.nonce_prefix().begin(), key.nonce_prefix().end());
-    SC_ASSIGN_OR_RETURN(ChunkSealer sealer, ChunkSealer::open(file.path, d.info.size, key));
+    SC_ASSIGN_OR_RETURN(ChunkSealer sealer, ChunkSealer::open(source, d.info.size, key));
     SC_ASSIGN_OR_RETURN(d.sha256_hex, ciphertext_sha256(sealer, progress, d.info.size));
     SC_ASSIGN_OR_RETURN(d.blob_id,
                         relay->create_blob(credentials, blob::blob_ciphertext_size(d.info.size)));
     store::UploadRecord u;
-    u.message_id = crypto::random_int63();
+    u.message_id = message_id;
     u.chat_kind = store_kind;
     u.chat_id = c.id;
     u.path = file.path;
@@ -272,7 +312,7 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
     upload = std::move(u);
   }
 
-  SC_TRY(upload_blob(*relay, credentials, d, file.path, offset, progress));
+  SC_TRY(upload_blob(*relay, credentials, d, source, offset, progress));
   // The file must still be the one hashed: a changed file would make a blob that fails its
   // check at the friend's end.
   SC_ASSIGN_OR_RETURN(FileIdentity after, identify(path));
@@ -287,7 +327,10 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
   secure_wipe(descriptor);
   auto sent = deliver(c.kind, c.id, c.key, m);
   SC_ASSIGN_OR_RETURN(auto queued, store->find_outbox_item(upload->message_id));
-  if (sent.ok() || queued) SC_TRY(store->delete_upload(upload->message_id));
+  if (sent.ok() || queued) {
+    SC_TRY(store->delete_upload(upload->message_id));
+    remove_scratch(home, upload->message_id);
+  }
   if (sent.ok()) {
     sent->attachment->upload_state = "uploaded";
   }
@@ -350,6 +393,7 @@ Result<bool> Client::Impl::cancel_upload(std::int64_t message_id) {
     return ok_status();
   }));
   if (!found) return false;
+  remove_scratch(home, message_id);
   // Best effort: the relay drops unfinished uploads after 24 hours anyway.
   if (auto d = core::decode_file_descriptor(found->descriptor.view()); d.ok()) {
     (void)relay->delete_blob(credentials, d->blob_id);

@@ -91,7 +91,7 @@ struct Client::Impl {
   Result<Channel> channel(ChatKind kind, std::string_view id);
   Result<MessageInfo> send_text(ChatKind kind, std::string_view id, std::string_view text);
   Result<MessageInfo> send_image(ChatKind kind, std::string_view id,
-                                 const std::vector<std::uint8_t>& png);
+                                 const std::vector<std::uint8_t>& photo);
   Result<MessageInfo> react(ChatKind kind, std::string_view id, std::int64_t message_id,
                             std::string_view reaction);
 

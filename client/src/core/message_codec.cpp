@@ -273,23 +273,26 @@ Result<std::string> file_descriptor_text(const protocol::Message& m) {
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text) {
   static constexpr std::array<std::uint8_t, 8> kPngSignature = {0x89, 'P',  'N',  'G',
                                                                 '\r', '\n', 0x1a, '\n'};
-  auto is_png = [](const std::vector<std::uint8_t>& b) {
-    return b.size() >= kPngSignature.size() &&
-           std::equal(kPngSignature.begin(), kPngSignature.end(), b.begin());
+  static constexpr std::array<std::uint8_t, 3> kJpegSignature = {0xFF, 0xD8, 0xFF};
+  auto starts = [](const std::vector<std::uint8_t>& b, const auto& sig) {
+    return b.size() >= sig.size() && std::equal(sig.begin(), sig.end(), b.begin());
+  };
+  auto is_image = [&starts](const std::vector<std::uint8_t>& b) {
+    return starts(b, kPngSignature) || starts(b, kJpegSignature);
   };
   // Every form we accept, in the order tried: the reference UI's (the text is the base64 of
   // the bytes), the bytes themselves (content was base64 once), and the reference library's
   // vector form (each byte a Latin-1 character, UTF-8 encoded). The first that yields a PNG
-  // signature wins. The forms cannot be confused: a raw PNG starts with byte 0x89 and the
-  // Latin-1 form with C2 89, neither of which is in the base64 alphabet, and base64 text
-  // never starts with byte 0x89.
+  // or JPEG signature wins (the reference UI sends either). The forms cannot be confused: a
+  // raw PNG starts with byte 0x89 and a raw JPEG with 0xFF, the Latin-1 forms with C2 89 and
+  // C3 BF, none of which is in the base64 alphabet, and base64 text never starts with them.
   std::optional<std::vector<std::uint8_t>> ui_form = base64_decode(text);
-  if (ui_form && is_png(*ui_form)) return std::move(*ui_form);
+  if (ui_form && is_image(*ui_form)) return std::move(*ui_form);
   std::vector<std::uint8_t> raw(text.begin(), text.end());
-  if (is_png(raw)) return raw;
+  if (is_image(raw)) return raw;
   std::optional<std::vector<std::uint8_t>> latin1 = utf8_to_latin1(text);
-  if (latin1 && is_png(*latin1)) return std::move(*latin1);
-  // Not a PNG in any form: kept as the sender's UI would read it, for the caller to judge.
+  if (latin1 && is_image(*latin1)) return std::move(*latin1);
+  // Not a PNG or JPEG in any form: kept as the sender's UI would read it, for the caller to judge.
   if (ui_form && !ui_form->empty()) return std::move(*ui_form);
   if (latin1) return std::move(*latin1);
   return Error(ErrorCode::kInvalidArgument, "image content is neither base64 nor byte text");

@@ -69,8 +69,9 @@ bool has_visible_character(std::string_view text);
 Status check_outgoing_text(std::string_view what, std::string_view text);
 
 // The image inside an IMG message's decoded text. We send the reference UI's form (the text
-// is the base64 of the PNG bytes, COMPAT.md §5) and accept it, the raw bytes, and the
-// reference library's vector form (bytes as Latin-1 characters); a PNG signature decides.
+// is the base64 of the JPEG or PNG bytes, COMPAT.md §5) and accept it, the raw bytes, and the
+// reference library's vector form (bytes as Latin-1 characters); a PNG or JPEG signature
+// decides.
 // kInvalidArgument if no form decodes.
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text);
 
