@@ -330,6 +330,21 @@ TEST_F(CliAttachments, AFileToAV2GroupReachesItsMembers) {
   EXPECT_EQ(sha256_hex(out), sha256_hex(file));
 }
 
+TEST_F(CliAttachments, AVoiceNoteThatIsNotAudioIsRefusedInOneLineAndNothingIsSent) {
+  pair();
+  const fs::path file = dir_->path() / "not-audio.ogg";
+  write_test_file(file, 20000, 12);
+  proxy_->clear();
+  auto r = alice_->run({"send-voice", "Bob", file.string()}, /*json=*/false);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(stderr_lines(r), 1) << r.err;
+  EXPECT_TRUE(r.err.starts_with("secchats: " + file.string() + ": ")) << r.err;
+  for (const auto& x : proxy_->exchanges()) {
+    EXPECT_FALSE(x.path.starts_with("/blobs")) << x.method << " " << x.path;
+  }
+  EXPECT_TRUE(ok(*alice_, {"pending"}).empty());
+}
+
 TEST_F(CliAttachments, AFileToAV1FriendIsRefusedInOneLineAndNothingIsSent) {
   std::string carol_id;
   CliUser carol = make_cli("Carol", &carol_id);
