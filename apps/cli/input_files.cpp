@@ -84,4 +84,12 @@ Status check_input_file(const std::string& path) {
   return ok_status();
 }
 
+Status check_attachment_file(const std::string& path) {
+  struct stat st {};
+  SC_ASSIGN_OR_RETURN(int raw_fd, open_input(path, &st));
+  Fd fd(raw_fd);
+  if (!S_ISREG(st.st_mode)) return cannot_read(path, "not a regular file");
+  return ok_status();
+}
+
 }  // namespace secchats::cli

@@ -23,4 +23,9 @@ Result<std::vector<std::uint8_t>> read_input_file(const std::string& path, std::
 // opens itself (the QR PNG readers). A pipe or device passes unread.
 Status check_input_file(const std::string& path);
 
+// For an attachment (send-file, send-voice): a regular file that can be opened for reading,
+// empty or not ("cannot read FILE: not a regular file" for a pipe or device: a transfer is
+// resumed by path, size and modification time, which only a regular file keeps).
+Status check_attachment_file(const std::string& path);
+
 }  // namespace secchats::cli

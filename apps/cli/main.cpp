@@ -17,7 +17,10 @@
 #include <mutex>
 #include <thread>
 
+#include "attachment_commands.hpp"
+#include "command.hpp"
 #include "exit_codes.hpp"
+#include "group_commands.hpp"
 #include "input_files.hpp"
 #include "output.hpp"
 #include "password_source.hpp"
@@ -31,135 +34,9 @@ using namespace secchats::cli;
 
 namespace {
 
-struct Args {
-  std::string home;
-  bool json = false;
-  bool clear_tls = false;  // connection --clear
-  std::optional<std::string> password_file;
-  std::optional<std::string> new_password_file;
-  // Per-command values.
-  std::string server, nick, id, text, file, group, name, reaction, png, payload, save_images;
-  std::string message_id;
-  std::string qr_out, confirm, scan;  // verify
-  std::size_t limit = 0;
-  bool qr = false;
-  bool show_payload = false;
-  // init: how to reach the relay securely (kept in the store).
-  std::string ca_file, pin_sha256;
-  bool allow_insecure_http = false;
-};
-
-// A failure that ends the command: what to print and the exit code.
-struct Failure {
-  std::string text;
-  int code;
-};
-
 std::string default_home() {
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.secchats";
   return ".secchats";
-}
-
-class Command {
- public:
-  explicit Command(const Args& args) : args_(args), out_(args.json) {}
-  const Output& out() const { return out_; }
-
-  // Unlocks the store; a wrong password gets its own exit code.
-  Client& client() {
-    if (client_) return *client_;
-    if (!Client::exists(args_.home)) {
-      throw Failure{
-          "no account in " + args_.home + " (run: secchats init --server URL --nick NAME)",
-          kExitNotFound};
-    }
-    SecretString password =
-        password_or_fail({"SECCHATS_PASSWORD", args_.password_file, "Password: ", false});
-    auto opened = Client::open(args_.home, password);
-    if (!opened.ok()) {
-      const auto& e = opened.error();
-      throw Failure{e.message(), e.code() == ErrorCode::kUnauthenticated ? kExitWrongPassword
-                                                                         : exit_code_for(e)};
-    }
-    client_ = std::move(*opened);
-    return *client_;
-  }
-
-  SecretString password_or_fail(const PasswordSource& source) {
-    auto p = read_password(source);
-    if (!p.ok()) throw Failure{p.error().message(), kExitUsage};
-    return std::move(*p);
-  }
-
-  template <typename T>
-  T value_or_fail(Result<T> r) {
-    if (!r.ok()) throw Failure{r.error().message(), exit_code_for(r.error())};
-    return std::move(r).value();
-  }
-  void ok_or_fail(Status s) {
-    if (!s.ok()) throw Failure{s.error().message(), exit_code_for(s.error())};
-  }
-
-  const Args& args() const { return args_; }
-
- private:
-  const Args& args_;
-  Output out_;
-  std::unique_ptr<Client> client_;
-};
-
-// A photo FILE for send-image: read whole (the library decodes, orients and scales it),
-// but never more than the largest photo the library takes plus one byte, which is refused
-// here without reading on (docs/cli.md, exit 2).
-constexpr std::size_t kImageReadLimit = Client::kMaxPhotoInputBytes + 1;
-
-std::vector<std::uint8_t> read_image_or_fail(const std::string& path) {
-  auto bytes = read_input_file(path, kImageReadLimit);
-  if (!bytes.ok()) throw Failure{bytes.error().message(), kExitUsage};
-  if (bytes->size() > Client::kMaxPhotoInputBytes) {
-    throw Failure{path + ": photo larger than 64 MiB", kExitUsage};
-  }
-  return std::move(bytes).value();
-}
-
-void check_input_or_fail(const std::string& path) {
-  if (Status s = check_input_file(path); !s.ok()) throw Failure{s.error().message(), kExitUsage};
-}
-
-// The library refuses a bad image without sending anything; name the file in the reason.
-template <typename T>
-T image_sent_or_fail(Command& c, const std::string& path, Result<T> r) {
-  if (!r.ok() && (r.error().code() == ErrorCode::kInvalidArgument ||
-                  r.error().code() == ErrorCode::kTooLarge)) {
-    throw Failure{path + ": " + r.error().message(), kExitUsage};
-  }
-  return c.value_or_fail(std::move(r));
-}
-
-// MESSAGE_ID as --json prints it (a string of decimal digits, docs/cli.md) or as history
-// shows it: "123", "#123", and with the double quotes a script may paste along ("\"123\"").
-std::int64_t parse_message_id(const std::string& text) {
-  std::int64_t v = 0;
-  std::string_view s = text;
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  if (!s.empty() && s.front() == '#') s.remove_prefix(1);
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
-    throw Failure{
-        "MESSAGE_ID must be a message id: digits, as --json prints it or as shown "
-        "after # in history",
-        kExitUsage};
-  }
-  return v;
-}
-
-// "-" means: read the text from standard input (for long or scripted messages).
-std::string text_argument(const std::string& text) {
-  if (text != "-") return text;
-  std::string all{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  while (!all.empty() && (all.back() == '\n' || all.back() == '\r'))
-    all.pop_back();
-  return all;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -494,9 +371,16 @@ void cmd_pending(Command& c) {
         .add("lastError", p.last_error)
         .add("queuedAt", p.queued_at_ms);
     if (!p.invitee.empty()) j.add("invitee", p.invitee);
-    c.out().line("#" + std::to_string(m.message_id) + "  " + what + "  " +
-                     delivery_text(m.delivery, p.attempts, p.last_error),
-                 j.str());
+    std::string human = "#" + std::to_string(m.message_id) + "  " + what + "  " +
+                        delivery_text(m.delivery, p.attempts, p.last_error);
+    if (m.attachment) {
+      j.add("attachment", attachment_json(*m.attachment));
+      human += "  [" + attachment_text(*m.attachment) + "]";
+      if (m.attachment->upload_state == "uploading") {
+        human += " upload unfinished: run the same send-file again to resume";
+      }
+    }
+    c.out().line(human, j.str());
   }
 }
 
@@ -566,157 +450,6 @@ void cmd_history(Command& c) {
   if (c.args().limit == 0) c.ok_or_fail(client.mark_read(chat_id));
 }
 
-void print_group(Command& c, const GroupInfo& g, std::string_view event) {
-  JsonLine j;
-  if (!event.empty()) j.add("event", event);
-  j.add("groupId", g.group_id)
-      .add("name", g.name)
-      .add("origin", origin_name(g.origin))
-      .add("protocol", g.protocol);
-  if (!g.protocol_reason.empty()) j.add("protocolReason", g.protocol_reason);
-  j.add("closed", g.closed);
-  if (g.closed) j.add("removedBy", g.removed_by);
-  std::string human = render_name(g.name);
-  human += "  ";
-  human += escape_inline(g.group_id);
-  human += "  (";
-  human += origin_name(g.origin);
-  human += ", ";
-  human += escape_inline(g.protocol);
-  if (!g.protocol_reason.empty()) {
-    human += ": ";
-    human += escape_inline(g.protocol_reason);
-  }
-  human += ")";
-  if (g.closed) {
-    human += "  closed: ";
-    human += escape_inline(g.removed_by);
-    human += " removed you";
-  }
-  c.out().line(human, j.str());
-}
-
-void cmd_group_create(Command& c) {
-  print_group(c, c.value_or_fail(c.client().create_group(c.args().name)), "groupCreated");
-}
-
-void cmd_group_invite(Command& c) {
-  Client& client = c.client();
-  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  FriendInfo f = c.value_or_fail(client.find_friend(c.args().id));
-  c.ok_or_fail(client.invite_to_group(g.group_id, f.user_id));
-  c.out().line(
-      "invited " + render_person(f.nickname, f.user_id) + " to " + render_name(g.name),
-      JsonLine().add("event", "invited").add("groupId", g.group_id).add("userId", f.user_id).str());
-}
-
-void cmd_group_remove(Command& c) {
-  Client& client = c.client();
-  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  c.ok_or_fail(client.remove_group_member(g.group_id, c.args().id));
-  // Who was removed, as the library resolved it: a friend's nickname names that friend (an
-  // ambiguous one was refused above); anything else was taken as the member's id.
-  auto f = client.find_friend(c.args().id);
-  const std::string member_id = f.ok() ? f->user_id : c.args().id;
-  const std::string who =
-      f.ok() ? render_person(f->nickname, f->user_id) : escape_inline(member_id);
-  c.out().line(
-      "removed " + who + " from " + render_name(g.name) + " (new group key sent to the others)",
-      JsonLine().add("event", "removed").add("groupId", g.group_id).add("member", member_id).str());
-}
-
-void cmd_group_invites(Command& c) {
-  for (const auto& i : c.value_or_fail(c.client().group_invites())) {
-    c.out().line(render_name(i.name) + "  " + escape_inline(i.group_id) + "  from " +
-                     render_person(i.from_nickname, i.from_user_id),
-                 JsonLine()
-                     .add("groupId", i.group_id)
-                     .add("name", i.name)
-                     .add("fromUserId", i.from_user_id)
-                     .add("fromName", i.from_nickname)
-                     .str());
-  }
-}
-
-void cmd_group_join(Command& c) {
-  print_group(c, c.value_or_fail(c.client().join_group(c.args().group)), "joined");
-}
-
-void cmd_group_decline(Command& c) {
-  c.ok_or_fail(c.client().decline_group_invite(c.args().group));
-  c.out().line("invite to " + escape_inline(c.args().group) + " declined (the inviter is not told)",
-               JsonLine().add("event", "inviteDeclined").add("group", c.args().group).str());
-}
-
-void cmd_groups(Command& c) {
-  for (const auto& g : c.value_or_fail(c.client().groups()))
-    print_group(c, g, "");
-}
-
-void cmd_group_send(Command& c) {
-  Client& client = c.client();
-  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  c.out().sent(c.value_or_fail(client.send_group_text(g.group_id, text_argument(c.args().text))));
-}
-
-void cmd_group_send_image(Command& c) {
-  auto png = read_image_or_fail(c.args().file);
-  Client& client = c.client();
-  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  c.out().sent(
-      image_sent_or_fail(c, c.args().file, client.send_group_image(g.group_id, std::move(png))));
-}
-
-void cmd_group_react(Command& c) {
-  const std::int64_t target = parse_message_id(c.args().message_id);
-  Client& client = c.client();
-  GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  c.out().sent(c.value_or_fail(client.react_in_group(g.group_id, target, c.args().reaction)));
-}
-
-void cmd_group_qr_create(Command& c) {
-  Client& client = c.client();
-  // Check the PNG can be written before anything is created.
-  std::string png = c.args().png;
-  if (!png.empty()) {
-    std::error_code ec;
-    const bool existed = fs::exists(png, ec);
-    if (ec || fs::is_directory(png, ec) || !std::ofstream(png, std::ios::app)) {
-      throw Failure{"cannot write " + png, kExitUsage};
-    }
-    if (!existed) fs::remove(png, ec);
-  }
-  auto [group, payload] = c.value_or_fail(client.create_in_person_group(c.args().name));
-  if (png.empty()) png = "secchats-group-" + group.group_id.substr(0, 8) + ".png";
-  c.ok_or_fail(qr::write_png(payload.view(), png));
-  std::string art = c.value_or_fail(qr::render_terminal(payload.view()));
-  JsonLine j;
-  j.add("event", "groupCreated")
-      .add("groupId", group.group_id)
-      .add("name", group.name)
-      .add("origin", origin_name(group.origin))
-      .add("protocol", group.protocol)
-      .add("png", png);
-  if (c.args().show_payload) j.add("payload", payload.view());
-  c.out().line(art + "\nScan this in person to join " + render_name(group.name) +
-                   " (also saved as " + escape_inline(png) +
-                   ").\nAnyone who sees this code can read the group: show it only to members.",
-               j.str());
-}
-
-void cmd_group_qr_join(Command& c) {
-  const auto& a = c.args();
-  if (a.png.empty() == a.payload.empty()) {
-    throw Failure{"give exactly one of --png FILE or --payload TEXT", kExitUsage};
-  }
-  // "--payload -" reads it from stdin, keeping the key out of argv and shell history.
-  if (!a.png.empty()) check_input_or_fail(a.png);
-  SecretString payload = !a.png.empty()     ? c.value_or_fail(qr::read_png(a.png))
-                         : a.payload == "-" ? SecretString(text_argument("-"))
-                                            : SecretString(a.payload);
-  print_group(c, c.value_or_fail(c.client().join_in_person_group(payload.view())), "joined");
-}
-
 void cmd_passwd(Command& c) {
   const auto& a = c.args();
   if (!Client::exists(a.home)) throw Failure{"no account in " + a.home, kExitNotFound};
@@ -749,7 +482,7 @@ int main(int argc, char** argv) {
                  "read the password from this file (else $SECCHATS_PASSWORD or a prompt)");
 
   std::vector<std::pair<CLI::App*, void (*)(Command&)>> handlers;
-  auto sub = [&](CLI::App* parent, const char* name, const char* help, void (*fn)(Command&)) {
+  const AddSubcommand sub = [&](CLI::App* parent, const char* name, const char* help, Handler fn) {
     CLI::App* s = parent->add_subcommand(name, help);
     handlers.emplace_back(s, fn);
     return s;
@@ -815,51 +548,17 @@ int main(int argc, char** argv) {
   history->add_option("--limit", a.limit, "only the newest N (N >= 1)")->check(CLI::PositiveNumber);
   history->add_option("--save-images", a.save_images,
                       "write images to DIR/<messageId>.jpg or .png");
-  sub(&app, "groups", "list groups", cmd_groups);
   auto* passwd = sub(&app, "passwd", "change the store password", cmd_passwd);
   passwd->add_option(
       "--new-password-file", a.new_password_file,
       "read the new password from this file (else $SECCHATS_NEW_PASSWORD or a prompt)");
 
+  CLI::App* group = add_group_commands(app, a, sub);
+  add_attachment_commands(app, *group, a, sub);
+
   // Global options may also follow the command (`secchats friends --json`).
   for (auto* s : app.get_subcommands({}))
     s->fallthrough();
-  CLI::App* group = app.add_subcommand("group", "group chats");
-  group->require_subcommand(1);
-  sub(group, "create", "create a group", cmd_group_create)->add_option("NAME", a.name)->required();
-  auto* ginvite = sub(group, "invite", "invite a friend", cmd_group_invite);
-  ginvite->add_option("GROUP", a.group)->required();
-  ginvite->add_option("FRIEND", a.id)->required();
-  auto* gremove = sub(group, "remove", "remove a member (v2: rekeys the group)", cmd_group_remove);
-  gremove->add_option("GROUP", a.group)->required();
-  gremove->add_option("MEMBER", a.id, "member id or friend nickname")->required();
-  sub(group, "invites", "list group invites", cmd_group_invites);
-  sub(group, "decline", "forget a group invite without joining", cmd_group_decline)
-      ->add_option("GROUP", a.group)
-      ->required();
-  sub(group, "join", "join a group you were invited to", cmd_group_join)
-      ->add_option("GROUP", a.group)
-      ->required();
-  auto* gsend = sub(group, "send", "send a text to a group", cmd_group_send);
-  gsend->add_option("GROUP", a.group)->required();
-  gsend->add_option("TEXT", a.text)->required();
-  auto* gsend_image = sub(group, "send-image", "send a photo to a group", cmd_group_send_image);
-  gsend_image->add_option("GROUP", a.group)->required();
-  gsend_image->add_option("FILE", a.file)->required();
-  auto* greact = sub(group, "react", "react to a group message", cmd_group_react);
-  greact->add_option("GROUP", a.group)->required();
-  greact->add_option("MESSAGE_ID", a.message_id)->required();
-  greact->add_option("EMOJI", a.reaction)->required();
-  auto* qr_create = sub(group, "qr-create", "create an in-person group and show its QR code",
-                        cmd_group_qr_create);
-  qr_create->add_option("NAME", a.name)->required();
-  qr_create->add_option("--png", a.png, "where to write the PNG");
-  qr_create->add_flag("--show-payload", a.show_payload, "also print the payload text (secret!)");
-  auto* qr_join =
-      sub(group, "qr-join", "join an in-person group from its QR code", cmd_group_qr_join);
-  qr_join->add_option("--png", a.png, "a photo/screenshot of the code (PNG)");
-  qr_join->add_option("--payload", a.payload, "the payload text ('-' reads stdin)");
-
   group->fallthrough();
   for (auto* s : group->get_subcommands({}))
     s->fallthrough();

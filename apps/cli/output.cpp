@@ -6,6 +6,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "progress_bar.hpp"
 #include "terminal_text.hpp"
 
 namespace secchats::cli {
@@ -34,8 +35,43 @@ JsonLine& JsonLine::add(std::string_view key, bool value) {
   impl_->object[key] = value;
   return *this;
 }
+JsonLine& JsonLine::add(std::string_view key, const JsonLine& object) {
+  impl_->object[key] = object.impl_->object;
+  return *this;
+}
 std::string JsonLine::str() const {
   return boost::json::serialize(impl_->object);
+}
+
+std::string attachment_text(const AttachmentInfo& a) {
+  std::string text = a.kind == "image"   ? "photo"
+                     : a.kind == "voice" ? "voice note"
+                     : a.kind == "video" ? "video"
+                     : a.kind == "file"  ? "file"
+                                         : escape_inline(a.kind);
+  text += " " + render_field(a.file_name);
+  text += ", " + render_field(a.media_type);
+  text += ", " + human_size(a.size);
+  if (a.width > 0 && a.height > 0) {
+    text += ", " + std::to_string(a.width) + "×" + std::to_string(a.height);
+  }
+  if (a.duration_ms > 0) text += ", " + human_duration((a.duration_ms + 500) / 1000);
+  return text;
+}
+
+JsonLine attachment_json(const AttachmentInfo& a) {
+  JsonLine j;
+  j.add("kind", a.kind)
+      .add("mediaType", a.media_type)
+      .add("fileName", a.file_name)
+      .add("size", static_cast<std::int64_t>(a.size))
+      .add("width", std::int64_t{a.width})
+      .add("height", std::int64_t{a.height})
+      .add("durationMs", a.duration_ms)
+      .add("thumbnailBytes", static_cast<std::int64_t>(a.thumbnail.size()))
+      .add("savedPath", a.saved_path)
+      .add("uploadState", a.upload_state);
+  return j;
 }
 
 std::string describe_short_id(std::string_view id) {
@@ -123,6 +159,14 @@ void Output::message(const MessageInfo& m) const {
       body += ") to #";
     }
     body += std::to_string(m.reply_to_message_id);
+  } else if (m.type == "FILE" && m.attachment) {
+    const AttachmentInfo& a = *m.attachment;
+    j.add("attachment", attachment_json(a));
+    body = "[" + attachment_text(a) + "]";
+    if (!a.saved_path.empty()) body += " saved to " + escape_inline(a.saved_path);
+    if (a.upload_state == "uploading") {
+      body += " (upload unfinished: send the same file again to resume)";
+    }
   } else {
     body = "[";
     body += escape_inline(m.type);
@@ -155,13 +199,16 @@ JsonLine sent_json(const MessageInfo& m) {
       .add("chatKind", chat_kind_name(m.chat_kind))
       .add_id("messageId", m.message_id)
       .add("type", m.type);
+  if (m.attachment) j.add("attachment", attachment_json(*m.attachment));
   return j;
 }
 
 }  // namespace
 
 void Output::sent(const MessageInfo& m) const {
-  line("sent #" + std::to_string(m.message_id), sent_json(m).str());
+  std::string human = "sent #" + std::to_string(m.message_id);
+  if (m.attachment) human += " (" + attachment_text(*m.attachment) + ")";
+  line(human, sent_json(m).str());
 }
 
 void Output::sent_from_outbox(const Event& e) const {

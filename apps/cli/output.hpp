@@ -54,12 +54,21 @@ class JsonLine {
   // JavaScript and awk read JSON numbers as doubles and would round ids above 2^53.
   JsonLine& add_id(std::string_view key, std::int64_t id);
   JsonLine& add(std::string_view key, bool value);
+  // A nested object (its members as built).
+  JsonLine& add(std::string_view key, const JsonLine& object);
   std::string str() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// An attachment in human output: `photo "x.jpg", image/jpeg, 2.3 MiB, 4032×3024` — kind,
+// file name and media type (both peer-controlled, so as render_name shows names), size in
+// binary units, then pixels and duration when known.
+std::string attachment_text(const AttachmentInfo& a);
+// The JSON "attachment" object of history, sync, listen and sent (docs/cli.md).
+JsonLine attachment_json(const AttachmentInfo& a);
 
 std::string describe_short_id(std::string_view id);
 std::string_view chat_kind_name(ChatKind kind);

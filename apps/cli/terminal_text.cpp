@@ -190,6 +190,16 @@ std::string render_name(std::string_view name) {
   return out;
 }
 
+std::string render_field(std::string_view name) {
+  if (name.empty() || needs_quotes(name) || name.find(',') == std::string_view::npos) {
+    return render_name(name);
+  }
+  std::string out = "\"";
+  append_escaped(out, name, true);
+  out += '"';
+  return out;
+}
+
 std::string short_id(std::string_view id) {
   return escape_inline(id.substr(0, 8));
 }

@@ -40,6 +40,11 @@ std::string render_message_text(std::string_view text);
 // An empty name is shown as "(no name)", which a peer's name can never render as.
 std::string render_name(std::string_view name);
 
+// An attachment's file name or media type in a line whose fields are separated by ", ": as
+// render_name, and quoted also when it contains a comma, so that no name can pass for the
+// size or type after it.
+std::string render_field(std::string_view name);
+
 // The first 8 characters of an id, escaped (ids are lowercase hex; this only guards).
 std::string short_id(std::string_view id);
 

@@ -99,5 +99,13 @@ TEST(TerminalText, PeopleAreShownWithTheirIdAndCannotBorrowAnother) {
   EXPECT_EQ(render_name("Zoë & co"), "Zoë & co");
 }
 
+TEST(RenderField, QuotesCommasAsWellAsWhatNamesQuote) {
+  EXPECT_EQ(render_field("cat.jpg"), "cat.jpg");
+  EXPECT_EQ(render_field("a.pdf, image/png, 1 KiB"), "\"a.pdf, image/png, 1 KiB\"");
+  EXPECT_EQ(render_field("x]"), render_name("x]"));
+  EXPECT_EQ(render_field(""), "(no name)");
+  EXPECT_EQ(render_field("a,\x1b[2J"), "\"a,\\x1b[2J\"");
+}
+
 }  // namespace
 }  // namespace secchats::cli

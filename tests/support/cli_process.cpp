@@ -183,9 +183,42 @@ std::optional<std::string> CliBackground::next_line(std::chrono::milliseconds ti
   }
 }
 
-int CliBackground::stop() {
+int CliBackground::wait(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      return -1;
+    }
+    // Keep the pipes drained so the process never blocks on a full one.
+    if (out_fd_ >= 0) {
+      pollfd p{out_fd_, POLLIN, 0};
+      if (poll(&p, 1, 20) > 0) {
+        char buf[4096];
+        const ssize_t n = read(out_fd_, buf, sizeof buf);
+        if (n > 0) {
+          out_buffer_.append(buf, static_cast<std::size_t>(n));
+        } else {
+          close(out_fd_);
+          out_fd_ = -1;
+        }
+      }
+    } else {
+      usleep(20000);
+    }
+    stderr_text();
+  }
+  pid_ = -1;
+  return decode_status(status);
+}
+
+int CliBackground::stop(int signal) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;

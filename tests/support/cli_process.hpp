@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <csignal>
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -50,8 +52,11 @@ class CliBackground {
 
   // The next complete stdout line, or nullopt if none arrives within `timeout`.
   std::optional<std::string> next_line(std::chrono::milliseconds timeout);
-  // SIGTERM, wait; returns the exit status as the shell reports it (128+signal if signalled).
-  int stop();
+  // Sends `signal` (SIGTERM unless told: SIGINT is Ctrl-C), waits; returns the exit status as
+  // the shell reports it (128+signal if signalled).
+  int stop(int signal = SIGTERM);
+  // Waits for the process to end by itself (at most `timeout`, then SIGKILL: -1).
+  int wait(std::chrono::milliseconds timeout);
   std::string stderr_text();
 
  private:

@@ -5,13 +5,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -68,6 +72,7 @@ struct TamperingProxy::Impl {
   ResponseRewriter response_rewriter;
   DropFilter drop;
   LoseAnswerFilter lose_answer;
+  std::uint64_t throttle = 0;  // bytes per second; 0: full speed
   std::vector<std::shared_ptr<Exchange>> log;
   std::uint64_t version = 0;  // bumped on every change to the log, for wait_for
 
@@ -130,6 +135,9 @@ struct TamperingProxy::Impl {
       request_hook = request_rewriter;
       response_hook = response_rewriter;
     }
+    if (const std::uint64_t rate = throttle_rate(); rate > 0 && !request.body().empty()) {
+      co_await pause(request.body().size(), rate);
+    }
     if (drop_filter && drop_filter(path, request.body())) {
       auto res = plain_reply(http::status::service_unavailable, "dropped by the test proxy\n");
       update(entry, [](Exchange& e) { e.dropped = true; });
@@ -172,6 +180,41 @@ struct TamperingProxy::Impl {
     co_return res;
   }
 
+  std::uint64_t throttle_rate() {
+    std::lock_guard lock(mu);
+    return throttle;
+  }
+
+  // Waits as long as `bytes` take at `rate` bytes per second.
+  asio::awaitable<void> pause(std::size_t bytes, std::uint64_t rate) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(std::chrono::microseconds(bytes * 1000000ull / rate));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // Writes a response, its body paced at the throttle rate when one is set.
+  asio::awaitable<void> write_response(beast::tcp_stream& client,
+                                       http::response<http::string_body>& res,
+                                       boost::system::error_code& ec) {
+    constexpr std::size_t kSlice = 64 * 1024;
+    const std::uint64_t rate = throttle_rate();
+    if (rate == 0 || res.body().size() <= kSlice) {
+      co_await http::async_write(client, res, asio::redirect_error(asio::use_awaitable, ec));
+      co_return;
+    }
+    http::response_serializer<http::string_body> serializer{res};
+    co_await http::async_write_header(client, serializer,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    const std::string& body = res.body();
+    for (std::size_t at = 0; at < body.size() && !ec; at += kSlice) {
+      const std::size_t n = std::min(kSlice, body.size() - at);
+      co_await asio::async_write(client.socket(), asio::buffer(body.data() + at, n),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) co_await pause(n, rate);
+    }
+  }
+
   // One client connection: requests in sequence, kept alive as long as the client wants.
   asio::awaitable<void> session(tcp::socket socket) {
     beast::tcp_stream client(std::move(socket));
@@ -191,6 +234,10 @@ struct TamperingProxy::Impl {
       e.method = std::string(request.method_string());
       e.path = std::string(request.target());
       e.request_body = request.body();
+      for (const auto& field : request) {
+        e.request_headers.emplace_back(std::string(field.name_string()),
+                                       std::string(field.value()));
+      }
       e.forwarded_body = request.body();
       auto entry = record(std::move(e));
 
@@ -208,7 +255,7 @@ struct TamperingProxy::Impl {
         x.response_body = res.body();
         x.completed = true;
       });
-      co_await http::async_write(client, res, asio::redirect_error(asio::use_awaitable, ec));
+      co_await write_response(client, res, ec);
       if (ec || !keep_alive) break;
     }
     boost::system::error_code ignored;
@@ -278,6 +325,18 @@ void TamperingProxy::set_drop(DropFilter filter) {
   impl_->drop = std::move(filter);
 }
 
+void TamperingProxy::set_throttle(std::uint64_t bytes_per_second) {
+  std::lock_guard lock(impl_->mu);
+  impl_->throttle = bytes_per_second;
+}
+
+std::string TamperingProxy::Exchange::header(std::string_view name) const {
+  for (const auto& [key, value] : request_headers) {
+    if (boost::beast::iequals(key, name)) return value;
+  }
+  return {};
+}
+
 void TamperingProxy::set_lose_answer(LoseAnswerFilter filter) {
   std::lock_guard lock(impl_->mu);
   impl_->lose_answer = std::move(filter);
@@ -286,6 +345,7 @@ void TamperingProxy::set_lose_answer(LoseAnswerFilter filter) {
 void TamperingProxy::reset_hooks() {
   std::lock_guard lock(impl_->mu);
   impl_->lose_answer = {};
+  impl_->throttle = 0;
   impl_->request_rewriter = {};
   impl_->response_rewriter = {};
   impl_->drop = {};

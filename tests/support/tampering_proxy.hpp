@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support/http_client.hpp"
@@ -31,6 +32,10 @@ class TamperingProxy {
     bool answer_lost = false;    // forwarded, then the connection cut instead of answering
     bool request_rewritten = false;
     bool response_rewritten = false;
+    // The request's headers as the client sent them (name as written, value).
+    std::vector<std::pair<std::string, std::string>> request_headers;
+    // The value of a request header (case-insensitive name), "" if absent.
+    std::string header(std::string_view name) const;
   };
 
   // Returns a replacement body, or nullopt to leave the body as it is. Content-Length is
@@ -65,7 +70,11 @@ class TamperingProxy {
   void set_response_rewriter(ResponseRewriter rewriter);
   void set_drop(DropFilter filter);
   void set_lose_answer(LoseAnswerFilter filter);
-  // Removes every hook.
+  // Paces bodies at `bytes_per_second` (0, the default: full speed) so that a test can catch a
+  // transfer half-way: a request body is forwarded only after the time it takes at that
+  // rate, a response body is written in 64 KiB slices at that rate.
+  void set_throttle(std::uint64_t bytes_per_second);
+  // Removes every hook (and the throttle).
   void reset_hooks();
 
   // Copies of the recorded exchanges in arrival order (all, or those with this exact path).
