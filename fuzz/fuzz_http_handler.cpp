@@ -5,16 +5,21 @@
 // ApiRouter::handle on a real RelayService over SQLite in a temp dir made once per process.
 // The reference vectors' accounts (user 8e1f..., its peer 0a1b..., group 5be0...) exist from
 // the start, so the seed requests authenticate and reach the relay logic, not just the 401.
+// The /blobs routes (protocol-v2 §15.3) run on an FsBlobStore in the same temp dir with two
+// seed blobs of that user (blob_fixture.hpp), put back after every input that changed them.
 //
 // Findings (abort): a status the protocol does not document (500 = an internal error reached
 // from input), an error without a plain-text reason, a JSON reply that does not parse or that
-// the reference client (UnknownFields::kReject) would refuse, and anything ASan/UBSan report.
+// the reference client (UnknownFields::kReject) would refuse (not for /blobs, whose replies are
+// not protocol objects), a /blobs reply whose headers and file body disagree (blob_checks.hpp),
+// and anything ASan/UBSan report.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +35,7 @@
 #include <system_error>
 
 #include "api/router.hpp"
+#include "http_blob_fixture.hpp"
 #include "net/http_server.hpp"
 #include "secchats/common/log.hpp"
 #include "secchats/crypto/hash.hpp"
@@ -69,6 +75,7 @@ struct Server {
   std::unique_ptr<Storage> storage;
   NotificationHub hub;
   std::unique_ptr<RelayService> service;
+  std::unique_ptr<fuzz::BlobFixture> blobs;
   std::unique_ptr<ApiRouter> router;
   HttpServerOptions http;                                          // the server's default limits
   bool verbose = std::getenv("SECCHATS_FUZZ_VERBOSE") != nullptr;  // print each reply
@@ -119,10 +126,16 @@ Server& fixture() {
   limits.longpoll_timeout = std::chrono::milliseconds(1);  // /longpoll must not hold an input
   limits.max_items_per_poll = 20;  // queues grow over a run; keep each reply small
   s->service = std::make_unique<RelayService>(*s->storage, s->hub, limits);
-  s->router = std::make_unique<ApiRouter>(*s->service);
+  s->blobs =
+      std::make_unique<fuzz::BlobFixture>(s->dir / "blobs", *s->storage, std::string(kUserId));
+  s->router = std::make_unique<ApiRouter>(*s->service, RouterLimits{}, &s->blobs->service());
   g_server = s;
   std::atexit(cleanup);
   return *s;
+}
+
+bool is_blob_path(std::string_view path) {
+  return path == "/blobs" || path.starts_with("/blobs/");
 }
 
 bool documented_status(int status) {
@@ -168,24 +181,51 @@ void check_json_body(std::string_view path, const std::string& body) {
   if (!decoded.ok()) fail("reply refused by the reference client's rules", body);
 }
 
-void check_reply(std::string_view path, const HttpReply& reply) {
-  if (!documented_status(reply.status)) {
+// `path` is "" for the transport's own replies.
+void check_reply(std::string_view method, std::string_view path, const HttpReply& reply) {
+  const bool blob = is_blob_path(path);
+  if (!blob && !documented_status(reply.status)) {
     fail("undocumented status " + std::to_string(reply.status), reply.body);
   }
-  if (reply.status != 200) {
+  if (reply.status >= 300) {
     if (reply.body.empty() || reply.body.size() > 4096) fail("error without a short reason");
     if (reply.content_type.rfind("text/plain", 0) != 0) fail("error reason is not plain text");
+  }
+  if (blob) {
+    // Not protocol JSON objects: {"blobId":...} and binary file bodies (protocol-v2 §15.3).
+    const std::string problem = fuzz::check_blob_reply(method, path, reply);
+    if (!problem.empty()) fail(problem, reply.body);
     return;
   }
+  if (reply.file || reply.omit_body || !reply.headers.empty()) {
+    fail("a reply outside /blobs with a file body, omitted body or extra headers");
+  }
+  if (reply.status != 200) return;
   if (reply.content_type == "application/json") check_json_body(path, reply.body);
 }
 
+// The headers the /blobs routes read, the last of each when repeated (as the transport's
+// read_blob_headers in net/http_server.cpp).
+RequestContext blob_context(const http::request<http::string_body>& request) {
+  RequestContext context;
+  auto take = [&request](std::string_view name, std::optional<std::string>& into) {
+    for (auto [it, end] = request.equal_range(name); it != end; ++it)
+      into = std::string(it->value());
+  };
+  take("Upload-Length", context.upload_length);
+  take("Upload-Offset", context.upload_offset);
+  take("Range", context.range);
+  take("Authorization", context.authorization);
+  take("X-Secchats-User", context.secchats_user);
+  return context;
+}
+
 HttpReply run_handler(ApiRouter& router, std::string_view method, std::string_view target,
-                      std::string body) {
+                      std::string body, RequestContext context) {
   asio::io_context ioc(1);
   auto work = asio::make_work_guard(ioc);
   std::optional<HttpReply> reply;
-  asio::co_spawn(ioc, router.handle(method, target, std::move(body)),
+  asio::co_spawn(ioc, router.handle(method, target, std::move(body), std::move(context)),
                  [&](std::exception_ptr e, HttpReply r) {
                    work.reset();
                    if (e) {
@@ -204,15 +244,18 @@ HttpReply run_handler(ApiRouter& router, std::string_view method, std::string_vi
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Server& s = fixture();
-  asio::const_buffer input(data, size);
+namespace {
 
+// Up to kMaxRequestsPerInput pipelined requests, as one keep-alive connection would carry them.
+void run_requests(Server& s, asio::const_buffer input) {
   for (int n = 0; n < kMaxRequestsPerInput && input.size() > 0; ++n) {
+    // Like the server: the parser starts with the largest limit any route takes and narrows
+    // it to the request's route once the header is in, refusing an announced oversize body
+    // before any of it is read. Not eager until then, so put() stops after the header.
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(s.http.max_header_bytes));
-    parser.body_limit(s.http.max_body_bytes);
-    parser.eager(true);
+    parser.body_limit(std::max(s.http.max_body_bytes, s.router->max_body_limit()));
+    bool narrowed = false;
 
     boost::system::error_code ec;
     while (!ec && !parser.is_done() && input.size() > 0) {
@@ -222,10 +265,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ec = {};
         if (used == 0) break;  // the rest of the input is an incomplete line
       }
-      // Like the server: an announced oversize body is refused before any of it is read.
-      if (!ec && parser.is_header_done() && parser.content_length() &&
-          *parser.content_length() > s.http.max_body_bytes) {
-        ec = http::error::body_limit;
+      if (!ec && !narrowed && parser.is_header_done()) {
+        narrowed = true;
+        const std::size_t limit = s.router->body_limit(
+            parser.get().method_string(), parser.get().target(), s.http.max_body_bytes);
+        parser.body_limit(limit);
+        if (parser.content_length() && *parser.content_length() > limit) {
+          ec = http::error::body_limit;
+        }
+        parser.eager(true);
       }
     }
     if (ec) {
@@ -238,23 +286,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       } else {
         reply = s.router->transport_error(400, "malformed HTTP request");
       }
-      check_reply("", reply);
-      return 0;  // the server closes the connection after these
+      check_reply("", "", reply);
+      return;  // the server closes the connection after these
     }
-    if (!parser.is_done()) return 0;  // the server would wait for more bytes, then time out
+    if (!parser.is_done()) return;  // the server would wait for more bytes, then time out
 
     auto request = parser.release();
+    const std::string_view method = request.method_string();
     const std::string_view target = request.target();
     const std::string_view path = target.substr(0, target.find('?'));
+    RequestContext context = blob_context(request);
     HttpReply reply =
-        run_handler(*s.router, request.method_string(), target, std::move(request.body()));
-    check_reply(path, reply);
+        run_handler(*s.router, method, target, std::move(request.body()), std::move(context));
+    s.blobs->note_reply(method, path, reply);
+    check_reply(method, path, reply);
     if (s.verbose) {
-      std::fprintf(stderr, "%.*s %.*s -> %d %s\n", static_cast<int>(request.method_string().size()),
-                   request.method_string().data(), static_cast<int>(target.size()), target.data(),
-                   reply.status, reply.body.substr(0, 120).c_str());
+      std::fprintf(stderr, "%.*s %.*s -> %d %s\n", static_cast<int>(method.size()), method.data(),
+                   static_cast<int>(target.size()), target.data(), reply.status,
+                   reply.body.substr(0, 120).c_str());
     }
-    if (!request.keep_alive()) return 0;
+    if (!request.keep_alive()) return;
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Server& s = fixture();
+  run_requests(s, asio::const_buffer(data, size));
+  s.blobs->restore();  // the next input starts from the same blobs
   return 0;
 }
