@@ -6,6 +6,7 @@
 #include <QBuffer>
 #include <QListView>
 #include <QLocale>
+#include <QAudioDevice>
 #include <QMediaDevices>
 #include <QMimeData>
 #include <QPainter>
