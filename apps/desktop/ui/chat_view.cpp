@@ -140,9 +140,6 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   layout->addLayout(actions);
   transfers_ = new TransferPanel(session_, this);
   layout->addWidget(transfers_);
-  player_ = new QMediaPlayer(this);
-  audio_out_ = new QAudioOutput(this);
-  player_->setAudioOutput(audio_out_);
   download_dir_ = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
   if (download_dir_.isEmpty()) download_dir_ = QDir::homePath();
 
@@ -237,14 +234,6 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
     session_->sendFile(chat_id_, path, QStringLiteral("voice"));
     at_bottom_ = true;
   });
-  connect(player_, &QMediaPlayer::playbackStateChanged, this, [this] {
-    if (player_->playbackState() == QMediaPlayer::StoppedState) playing_message_ = 0;
-    updateActions();
-  });
-  connect(player_, &QMediaPlayer::errorOccurred, this,
-          [this](QMediaPlayer::Error, const QString& why) {
-            showError(tr("Cannot play the voice message: %1").arg(why));
-          });
   updateActions();
 
   // Scroll anchoring: remember where the user is, restore after the layout changed.
@@ -426,7 +415,7 @@ void ChatView::updateActions() {
   save_->setEnabled(attachment);
   play_->setEnabled(kind == MessageDelegate::Kind::kVoice);
   const bool playing_this =
-      current.isValid() && playing_message_ != 0 &&
+      current.isValid() && playing_message_ != 0 && player_ &&
       current.data(TimelineModel::kMessageIdRole).toLongLong() == playing_message_ &&
       player_->playbackState() == QMediaPlayer::PlayingState;
   play_->setText(playing_this ? tr("Sto&p") : tr("&Play"));
@@ -470,7 +459,7 @@ void ChatView::saveSelectedAttachmentAs() {
 void ChatView::playVoice(const QModelIndex& index) {
   if (!index.isValid() || MessageDelegate::kindOf(index) != MessageDelegate::Kind::kVoice) return;
   const qint64 id = index.data(TimelineModel::kMessageIdRole).toLongLong();
-  if (playing_message_ == id && player_->playbackState() == QMediaPlayer::PlayingState) {
+  if (player_ && playing_message_ == id && player_->playbackState() == QMediaPlayer::PlayingState) {
     player_->stop();
     return;
   }
@@ -484,6 +473,21 @@ void ChatView::playVoice(const QModelIndex& index) {
 }
 
 void ChatView::play(const QString& path, qint64 message_id) {
+  if (!player_) {
+    // Made on first use: the multimedia backend (a GStreamer pipeline) costs start-up time,
+    // and on a machine without audio it is better not touched until the user asks to play.
+    player_ = new QMediaPlayer(this);
+    audio_out_ = new QAudioOutput(this);
+    player_->setAudioOutput(audio_out_);
+    connect(player_, &QMediaPlayer::playbackStateChanged, this, [this] {
+      if (player_->playbackState() == QMediaPlayer::StoppedState) playing_message_ = 0;
+      updateActions();
+    });
+    connect(player_, &QMediaPlayer::errorOccurred, this,
+            [this](QMediaPlayer::Error, const QString& why) {
+              showError(tr("Cannot play the voice message: %1").arg(why));
+            });
+  }
   playing_message_ = message_id;
   player_->setSource(QUrl::fromLocalFile(path));
   player_->play();

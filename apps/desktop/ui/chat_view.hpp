@@ -54,7 +54,7 @@ class ChatView : public QWidget {
   InlineMessage* errorLabel() const { return error_; }
   TransferPanel* transferPanel() const { return transfers_; }
   VoiceRecorder* voiceRecorder() const { return voice_; }
-  QMediaPlayer* player() const { return player_; }
+  QMediaPlayer* player() const { return player_; }  // nullptr until something played
   // Where "Open" and playing a voice message download attachments (AppSettings).
   void setDownloadDirectory(const QString& dir) { download_dir_ = dir; }
   QString downloadDirectory() const { return download_dir_; }
