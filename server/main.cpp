@@ -17,10 +17,12 @@
 #include <thread>
 
 #include "api/router.hpp"
+#include "blob/fs_blob_store.hpp"
 #include "net/http_server.hpp"
 #include "net/io_context_pool.hpp"
 #include "net/tls_context.hpp"
 #include "secchats/common/log.hpp"
+#include "service/blob_service.hpp"
 #include "service/notification_hub.hpp"
 #include "service/relay_service.hpp"
 #include "service/retention.hpp"
@@ -60,6 +62,12 @@ struct Flags {
   double user_rate_per_sec = 50;
   double user_burst = 0;
   bool trust_forwarded_for = false;
+  // Blobs (protocol-v2 §15.3).
+  std::uint64_t max_blob_bytes = std::uint64_t{100} << 20;
+  std::uint64_t blob_quota_bytes = std::uint64_t{1} << 30;
+  std::uint64_t blob_min_free_bytes = std::uint64_t{256} << 20;
+  std::size_t max_unfinished_uploads = 8;
+  std::int64_t blob_upload_idle_ms = 24 * 3600 * 1000;  // hidden, for tests
 };
 
 double burst_or_twice(double burst, double rate) {
@@ -190,7 +198,22 @@ int run(const Flags& flags) {
   router_limits.registration_burst =
       burst_or_twice(flags.register_burst, flags.register_rate_per_min);
   router_limits.trust_forwarded_for = flags.trust_forwarded_for;
-  ApiRouter router(service, router_limits);
+  const std::filesystem::path blob_dir = std::filesystem::path(flags.data_dir) / "blobs";
+  auto blob_store = FsBlobStore::open(blob_dir);
+  if (!blob_store.ok()) {
+    std::cerr << "secchats-server: " << blob_store.error().message() << "\n";
+    return 1;
+  }
+  BlobLimits blob_limits;
+  blob_limits.max_blob_bytes = flags.max_blob_bytes;
+  blob_limits.quota_bytes = flags.blob_quota_bytes;
+  blob_limits.min_free_bytes = flags.blob_min_free_bytes;
+  blob_limits.max_unfinished_uploads = flags.max_unfinished_uploads;
+  blob_limits.unfinished_idle = std::chrono::milliseconds(flags.blob_upload_idle_ms);
+  blob_limits.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)
+                                               : std::chrono::hours(24) * flags.retention_days;
+  BlobService blobs(**blob_store, **storage, blob_limits, blob_dir.string());
+  ApiRouter router(service, router_limits, &blobs);
 
   const int threads = flags.threads > 0
                           ? flags.threads
@@ -234,6 +257,7 @@ int run(const Flags& flags) {
     (*server)->begin_shutdown();
     hub.shutdown();  // answers waiting long-polls now
     purger.stop();
+    blobs.stop();
     asio::co_spawn(ioc, drain(pool, **server, std::chrono::milliseconds(flags.shutdown_grace_ms)),
                    asio::detached);
   });
@@ -243,6 +267,7 @@ int run(const Flags& flags) {
 
   (*server)->start();
   purger.start();  // first purge now, then every --purge-interval-ms
+  blobs.start_purging(ioc.get_executor(), std::chrono::milliseconds(flags.purge_interval_ms));
   for (const auto& listener : (*server)->listeners()) {
     std::ostringstream line;
     line << "secchats-server listening on " << listener.endpoint
@@ -282,7 +307,9 @@ int main(int argc, char** argv) {
   app.add_flag("--allow-plain-http", flags.allow_plain_http,
                "Allow --listen on non-loopback addresses (only behind a TLS-terminating "
                "reverse proxy)");
-  app.add_option("--data-dir", flags.data_dir, "Directory for the database")->capture_default_str();
+  app.add_option("--data-dir", flags.data_dir,
+                 "Directory for the database (and blobs/ for attachment blobs)")
+      ->capture_default_str();
   app.add_option("--longpoll-timeout-ms", flags.longpoll_timeout_ms,
                  "How long /longpoll holds a request without traffic (must stay under the "
                  "reference client's 25 s)")
@@ -337,6 +364,30 @@ int main(int argc, char** argv) {
   app.add_flag("--trust-forwarded-for", flags.trust_forwarded_for,
                "Count the per-address limits by the last X-Forwarded-For address (only behind a "
                "reverse proxy that sets it)");
+  app.add_option("--max-blob-bytes", flags.max_blob_bytes,
+                 "Largest attachment blob (its Upload-Length, ciphertext bytes); larger uploads "
+                 "get 413")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  app.add_option("--blob-quota-bytes", flags.blob_quota_bytes,
+                 "Blob bytes a user may keep on the relay, unfinished uploads counted at their "
+                 "full length; more get 507")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 50));
+  app.add_option("--blob-min-free-bytes", flags.blob_min_free_bytes,
+                 "Disk space kept free under DATA_DIR/blobs; uploads that would eat into it "
+                 "get 507")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 50));
+  app.add_option("--max-unfinished-uploads", flags.max_unfinished_uploads,
+                 "Blob uploads a user may have in progress at once; more get 429 (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{100000}));
+  app.add_option("--blob-upload-idle-ms", flags.blob_upload_idle_ms,
+                 "Unfinished blob uploads without progress for this long are deleted")
+      ->group("")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{36500} * 86400000));
   app.add_option("--threads", flags.threads, "Worker threads (0 = one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
@@ -348,8 +399,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--retention-days", flags.retention_days,
-                 "Delete queued items and group messages older than this many days "
-                 "(0 = keep forever)")
+                 "Delete queued items, group messages and attachment blobs older than this "
+                 "many days (0 = keep forever)")
       ->capture_default_str()
       ->check(CLI::Range(0, 36500));
   // Hidden: for tests and operators tuning the purge.

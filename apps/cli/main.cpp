@@ -108,13 +108,17 @@ class Command {
   std::unique_ptr<Client> client_;
 };
 
-// An image FILE for send-image: read whole, but never more than the largest image the
-// library accepts plus one byte (so it still says "larger than ...").
-constexpr std::size_t kImageReadLimit = 384 * 1024 + 1;
+// A photo FILE for send-image: read whole (the library decodes, orients and scales it),
+// but never more than the largest photo the library takes plus one byte, which is refused
+// here without reading on (docs/cli.md, exit 2).
+constexpr std::size_t kImageReadLimit = Client::kMaxPhotoInputBytes + 1;
 
 std::vector<std::uint8_t> read_image_or_fail(const std::string& path) {
   auto bytes = read_input_file(path, kImageReadLimit);
   if (!bytes.ok()) throw Failure{bytes.error().message(), kExitUsage};
+  if (bytes->size() > Client::kMaxPhotoInputBytes) {
+    throw Failure{path + ": photo larger than 64 MiB", kExitUsage};
+  }
   return std::move(bytes).value();
 }
 
@@ -547,8 +551,11 @@ void cmd_history(Command& c) {
                        .str());
     }
     if (m.type == "IMG" && !c.args().save_images.empty()) {
-      const fs::path file =
-          fs::path(c.args().save_images) / (std::to_string(m.message_id) + ".png");
+      // Named by what the bytes are: we send JPEG or PNG, and so does the reference UI.
+      const bool jpeg =
+          m.image.size() >= 3 && m.image[0] == 0xFF && m.image[1] == 0xD8 && m.image[2] == 0xFF;
+      const fs::path file = fs::path(c.args().save_images) /
+                            (std::to_string(m.message_id) + (jpeg ? ".jpg" : ".png"));
       std::ofstream png(file, std::ios::binary);
       png.write(reinterpret_cast<const char*>(m.image.data()),
                 static_cast<std::streamsize>(m.image.size()));
@@ -789,7 +796,8 @@ int main(int argc, char** argv) {
   auto* send = sub(&app, "send", "send a text message (TEXT '-' reads stdin)", cmd_send);
   send->add_option("FRIEND", a.id)->required();
   send->add_option("TEXT", a.text)->required();
-  auto* send_image = sub(&app, "send-image", "send a PNG image", cmd_send_image);
+  auto* send_image =
+      sub(&app, "send-image", "send a photo (JPEG, PNG, WebP, GIF, HEIC)", cmd_send_image);
   send_image->add_option("FRIEND", a.id)->required();
   send_image->add_option("FILE", a.file)->required();
   auto* react = sub(&app, "react", "react to a message", cmd_react);
@@ -805,7 +813,8 @@ int main(int argc, char** argv) {
   auto* history = sub(&app, "history", "show a chat's messages", cmd_history);
   history->add_option("CHAT", a.id, "friend or group")->required();
   history->add_option("--limit", a.limit, "only the newest N (N >= 1)")->check(CLI::PositiveNumber);
-  history->add_option("--save-images", a.save_images, "write images to DIR/<messageId>.png");
+  history->add_option("--save-images", a.save_images,
+                      "write images to DIR/<messageId>.jpg or .png");
   sub(&app, "groups", "list groups", cmd_groups);
   auto* passwd = sub(&app, "passwd", "change the store password", cmd_passwd);
   passwd->add_option(
@@ -834,7 +843,7 @@ int main(int argc, char** argv) {
   auto* gsend = sub(group, "send", "send a text to a group", cmd_group_send);
   gsend->add_option("GROUP", a.group)->required();
   gsend->add_option("TEXT", a.text)->required();
-  auto* gsend_image = sub(group, "send-image", "send a PNG to a group", cmd_group_send_image);
+  auto* gsend_image = sub(group, "send-image", "send a photo to a group", cmd_group_send_image);
   gsend_image->add_option("GROUP", a.group)->required();
   gsend_image->add_option("FILE", a.file)->required();
   auto* greact = sub(group, "react", "react to a group message", cmd_group_react);

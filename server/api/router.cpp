@@ -2,9 +2,12 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "secchats/protocol/json_codec.hpp"
+#include "service/blob_service.hpp"
 
 namespace secchats::server {
 namespace asio = boost::asio;
@@ -15,9 +18,14 @@ namespace {
 // Endpoint indices into ApiCounters::requests; the names double as /varz keys.
 constexpr std::array<std::string_view, ApiCounters::kEndpoints> kEndpointNames = {
     "/register",  "/register2", "/receive",    "/connect",  "/connect2", "/postmsg", "/groupinv",
-    "/postgroup", "/pollgroup", "/pollgroups", "/longpoll", "/varz",     "other"};
+    "/postgroup", "/pollgroup", "/pollgroups", "/longpoll", "/varz",     "/blobs",   "other"};
+
+bool is_blob_path(std::string_view path) {
+  return path == "/blobs" || path.starts_with("/blobs/");
+}
 
 std::size_t endpoint_index(std::string_view path) {
+  if (is_blob_path(path)) path = "/blobs";
   for (std::size_t i = 0; i + 1 < kEndpointNames.size(); ++i) {
     if (kEndpointNames[i] == path) return i;
   }
@@ -96,13 +104,25 @@ int http_status_for(ErrorCode code) {
   }
 }
 
-ApiRouter::ApiRouter(RelayService& service, RouterLimits limits)
+FileBody::~FileBody() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+ApiRouter::ApiRouter(RelayService& service, RouterLimits limits, BlobService* blobs)
     : service_(service),
+      blobs_(blobs),
       limits_(limits),
       ip_requests_(per_second(limits.requests_per_second, limits.request_burst,
                               limits.max_tracked_addresses)),
       ip_registrations_(per_second(limits.registrations_per_minute / 60.0,
                                    limits.registration_burst, limits.max_tracked_addresses)) {}
+
+std::size_t ApiRouter::body_limit(std::string_view method, std::string_view target,
+                                  std::size_t fallback) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  if (blobs_ && method == "PATCH" && path.starts_with("/blobs/")) return kMaxBlobPatchBytes;
+  return fallback;
+}
 
 std::string ApiRouter::client_key(const RequestContext& context) const {
   if (limits_.trust_forwarded_for && !context.forwarded_for.empty()) {
@@ -164,6 +184,14 @@ asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::strin
     reply = from_result(user);
   } else if (path == "/varz" && (is_post || method == "GET")) {
     reply = varz();
+  } else if (is_blob_path(path)) {
+    if (blobs_ == nullptr) {
+      reply = error_reply(Error(ErrorCode::kNotFound, "unknown endpoint"));
+    } else {
+      HttpReply blob_reply =
+          co_await handle_blob_request(*blobs_, method, path, std::move(body), std::move(context));
+      reply = std::move(blob_reply);
+    }
   } else if (index == kEndpointNames.size() - 1) {
     reply = error_reply(Error(ErrorCode::kNotFound, "unknown endpoint"));
   } else if (!is_post) {
@@ -282,7 +310,20 @@ HttpReply ApiRouter::varz() {
          ",\"purge_micros_total\":" + std::to_string(snap->retention.total_micros) +
          ",\"rate_limited\":" + std::to_string(limited_total) +
          ",\"connections_refused\":" + std::to_string(connections_refused) +
-         ",\"longpolls_refused\":" + std::to_string(snap->longpolls_refused) + "}";
+         ",\"longpolls_refused\":" + std::to_string(snap->longpolls_refused);
+  if (blobs_ != nullptr) {
+    const BlobStats b = blobs_->stats();
+    out += ",\"blobs\":" + std::to_string(b.totals.complete) +
+           ",\"blob_bytes\":" + std::to_string(b.totals.complete_bytes) +
+           ",\"blob_uploads_unfinished\":" + std::to_string(b.totals.unfinished) +
+           ",\"blob_upload_bytes_held\":" + std::to_string(b.totals.unfinished_bytes) +
+           ",\"blob_bytes_uploaded\":" + std::to_string(b.bytes_uploaded) +
+           ",\"blob_bytes_downloaded\":" + std::to_string(b.bytes_downloaded) +
+           ",\"blob_too_large\":" + std::to_string(b.too_large) +
+           ",\"blob_insufficient_storage\":" + std::to_string(b.insufficient_storage) +
+           ",\"blobs_purged\":" + std::to_string(b.purged);
+  }
+  out += "}";
   return ok_json(std::move(out));
 }
 

@@ -7,22 +7,56 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "service/relay_service.hpp"
 
 namespace secchats::server {
 
-struct HttpReply {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
+// A response body the transport streams from an open file instead of `body`: `length` bytes
+// from `offset`, never loaded whole. Owns `fd` (closed when the last reply copy goes).
+class FileBody {
+ public:
+  FileBody(int fd, std::uint64_t offset, std::uint64_t length)
+      : fd_(fd), offset_(offset), length_(length) {}
+  ~FileBody();
+  FileBody(const FileBody&) = delete;
+  FileBody& operator=(const FileBody&) = delete;
+  int fd() const { return fd_; }
+  std::uint64_t offset() const { return offset_; }
+  std::uint64_t length() const { return length_; }
+
+ private:
+  int fd_;
+  std::uint64_t offset_;
+  std::uint64_t length_;
 };
+
+struct HttpReply {
+  HttpReply() = default;
+  HttpReply(int status_code, std::string type, std::string text)
+      : status(status_code), content_type(std::move(type)), body(std::move(text)) {}
+
+  int status = 200;
+  std::string content_type = "application/json";  // "" = no Content-Type (204)
+  std::string body;
+  // Only the /blobs routes use the members below; the other endpoints' bytes never change.
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
+  std::shared_ptr<FileBody> file;  // when set, the body (Content-Length = its length)
+  bool omit_body = false;          // HEAD: headers as for the body, but no body
+};
+
+class BlobService;
 
 // Request counters for /varz. Counts and timings only: never ids.
 struct ApiCounters {
-  static constexpr std::size_t kEndpoints = 13;  // the 12 endpoints + "other"
+  static constexpr std::size_t kEndpoints = 14;  // the 13 endpoints + "other"
   std::array<std::atomic<std::uint64_t>, kEndpoints> requests{};
   std::atomic<std::uint64_t> status_2xx{0}, status_4xx{0}, status_5xx{0};
   std::atomic<std::uint64_t> rate_limited{0};         // 429s from the per-address limits
@@ -33,7 +67,16 @@ struct ApiCounters {
 struct RequestContext {
   std::string client_ip;      // the socket peer's address; "" when unknown (no IP limits)
   std::string forwarded_for;  // the X-Forwarded-For header, "" when absent
+  // Headers the /blobs routes read (protocol-v2 §15.3); nullopt when absent.
+  std::optional<std::string> upload_length;  // Upload-Length
+  std::optional<std::string> upload_offset;  // Upload-Offset
+  std::optional<std::string> range;          // Range
+  std::optional<std::string> authorization;  // Authorization
+  std::optional<std::string> secchats_user;  // X-Secchats-User
 };
+
+// The largest PATCH /blobs/<id> body, bytes (protocol-v2 §15.3).
+constexpr std::size_t kMaxBlobPatchBytes = std::size_t{8} << 20;
 
 // Per-client-address limits: token buckets, 0 per second/minute disables one.
 struct RouterLimits {
@@ -49,7 +92,13 @@ struct RouterLimits {
 
 class ApiRouter {
  public:
-  explicit ApiRouter(RelayService& service, RouterLimits limits = {});
+  // Without `blobs` the /blobs routes answer 404.
+  explicit ApiRouter(RelayService& service, RouterLimits limits = {}, BlobService* blobs = nullptr);
+
+  // The largest body the request may carry: kMaxBlobPatchBytes for PATCH /blobs/<id>,
+  // `fallback` (the transport's limit) for everything else.
+  std::size_t body_limit(std::string_view method, std::string_view target,
+                         std::size_t fallback) const;
 
   // `target` is the request path (a query string is ignored).
   boost::asio::awaitable<HttpReply> handle(std::string_view method, std::string_view target,
@@ -70,6 +119,7 @@ class ApiRouter {
   HttpReply rate_limited(std::string_view reason);
 
   RelayService& service_;
+  BlobService* blobs_;
   ApiCounters counters_;
   RouterLimits limits_;
   RateLimiter ip_requests_;
@@ -79,5 +129,10 @@ class ApiRouter {
 
 // Maps an error to its HTTP status (400/401/403/404/413/429/503/500).
 int http_status_for(ErrorCode code);
+
+// The /blobs routes (api/blob_routes.cpp): `path` is "/blobs" or "/blobs/<id>".
+boost::asio::awaitable<HttpReply> handle_blob_request(BlobService& blobs, std::string_view method,
+                                                      std::string_view path, std::string body,
+                                                      RequestContext context);
 
 }  // namespace secchats::server

@@ -6,13 +6,20 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <optional>
+#include <vector>
 
 #include "net/io_context_pool.hpp"
 #include "net/tls_context.hpp"
@@ -74,17 +81,36 @@ bool is_loopback(const asio::ip::address& address) {
   return address.is_loopback();
 }
 
+template <typename Body>
+void set_fields(http::response<Body>& res, const HttpReply& reply, bool keep_alive) {
+  res.set(http::field::server, "secchats");
+  if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
+  res.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : reply.headers)
+    res.set(name, value);
+  res.keep_alive(keep_alive);
+}
+
 http::response<http::string_body> make_response(const HttpReply& reply, unsigned version,
                                                 bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
-  res.set(http::field::server, "secchats");
-  res.set(http::field::content_type, reply.content_type);
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(keep_alive);
+  set_fields(res, reply, keep_alive);
   res.body() = reply.body;
   res.prepare_payload();
   return res;
 }
+
+// The header of a reply whose body is not in `reply.body`: a file, or none (HEAD).
+http::response<http::empty_body> make_header_only(const HttpReply& reply, unsigned version,
+                                                  bool keep_alive) {
+  http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
+  set_fields(res, reply, keep_alive);
+  const std::uint64_t length = reply.file ? reply.file->length() : reply.body.size();
+  if (reply.status != 204 && reply.status != 304 && reply.status >= 200) res.content_length(length);
+  return res;
+}
+
+constexpr std::size_t kFilePiece = 256 << 10;  // bytes per read and write of a file body
 
 }  // namespace
 
@@ -138,6 +164,51 @@ struct ServerAccess {
     c->stream.close();
   }
 
+  // The headers the /blobs routes read; the last of each when repeated.
+  static void read_blob_headers(const http::request<http::string_body>& request,
+                                RequestContext& context) {
+    auto take = [&request](std::string_view name, std::optional<std::string>& into) {
+      for (auto [it, end] = request.equal_range(name); it != end; ++it)
+        into = std::string(it->value());
+    };
+    take("Upload-Length", context.upload_length);
+    take("Upload-Offset", context.upload_offset);
+    take("Range", context.range);
+    take("Authorization", context.authorization);
+    take("X-Secchats-User", context.secchats_user);
+  }
+
+  // Streams a file body in pieces, never whole: pread, then a write with its own timeout.
+  // False when the file or the connection failed (the connection is then closed: the
+  // client sees a short body, never a wrong one).
+  template <typename Stream>
+  static asio::awaitable<bool> write_file(Stream& stream, beast::tcp_stream& tcp_layer,
+                                          const FileBody& file,
+                                          std::chrono::milliseconds write_timeout) {
+    std::vector<char> piece(static_cast<std::size_t>(
+        std::min<std::uint64_t>(kFilePiece, std::max<std::uint64_t>(file.length(), 1))));
+    std::uint64_t offset = file.offset();
+    std::uint64_t left = file.length();
+    while (left > 0) {
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(left, piece.size()));
+      const ssize_t got = ::pread(file.fd(), piece.data(), want, static_cast<off_t>(offset));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        log::warn("blob read failed while sending");
+        co_return false;
+      }
+      boost::system::error_code ec;
+      tcp_layer.expires_after(write_timeout);
+      co_await asio::async_write(stream, asio::buffer(piece.data(), static_cast<std::size_t>(got)),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+      offset += static_cast<std::uint64_t>(got);
+      left -= static_cast<std::uint64_t>(got);
+    }
+    co_return true;
+  }
+
   // The request loop, the same for plain and TLS streams; `c.stream` is the TCP layer below
   // `stream` (timeouts). True if it ended after a complete answer with "Connection: close".
   template <typename Stream>
@@ -177,7 +248,10 @@ struct ServerAccess {
       if (!ec) {
         tcp_layer.expires_at(deadline);
         // Refuse an announced oversize body before reading any of it.
-        if (parser.content_length() && *parser.content_length() > opt.max_body_bytes) {
+        const std::size_t body_limit = server.router_.body_limit(
+            parser.get().method_string(), parser.get().target(), opt.max_body_bytes);
+        parser.body_limit(body_limit);
+        if (parser.content_length() && *parser.content_length() > body_limit) {
           ec = http::error::body_limit;
         } else {
           co_await http::async_read(stream, buffer, parser,
@@ -217,15 +291,28 @@ struct ServerAccess {
       std::string_view method = request.method_string();
       std::string_view target = request.target();
       std::string body = std::move(request.body());
-      RequestContext context{client_ip, {}};
+      RequestContext context;
+      context.client_ip = client_ip;
       for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it)
         context.forwarded_for = it->value();  // the last one, the nearest proxy's
+      read_blob_headers(request, context);
       HttpReply reply =
           co_await server.router_.handle(method, target, std::move(body), std::move(context));
       const bool again = keep_alive && !server.stopping_.load();
       tcp_layer.expires_after(opt.write_timeout);
-      auto response = make_response(reply, request.version(), again);
-      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      if (reply.file || reply.omit_body) {
+        auto response = make_header_only(reply, request.version(), again);
+        http::response_serializer<http::empty_body> serializer{response};
+        co_await http::async_write_header(stream, serializer,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec && reply.file && !reply.omit_body) {
+          const bool sent = co_await write_file(stream, tcp_layer, *reply.file, opt.write_timeout);
+          if (!sent) ec = asio::error::broken_pipe;
+        }
+      } else {
+        auto response = make_response(reply, request.version(), again);
+        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      }
       c.busy = false;
       if (ec || !again) {
         sent_last_answer = !ec;

@@ -11,6 +11,7 @@
 #include "secchats/crypto/hash.hpp"
 #include "secchats/crypto/random.hpp"
 #include "service/async_submit.hpp"
+#include "service/user_auth.hpp"
 
 namespace secchats::server {
 namespace asio = boost::asio;
@@ -104,13 +105,7 @@ Result<std::string> RelayService::require_id(const OptString& value, const char*
 Status RelayService::authenticate(const OptString& user_id, const OptString& token) {
   if (!user_id || user_id->empty()) return bad_request("missing user id");
   if (!token || token->empty()) return bad_request("missing field 'authToken'");
-  SC_ASSIGN_OR_RETURN(auto stored, storage_.user_token_hash(*user_id));
-  // Hash even for unknown users so both failures cost the same.
-  auto presented = crypto::sha256(*token);
-  if (!stored || !crypto::constant_time_equal(*stored, presented)) {
-    return Error(ErrorCode::kUnauthenticated, "unknown user or wrong token");
-  }
-  return ok_status();
+  return authenticate_user(storage_, *user_id, *token);
 }
 
 Status RelayService::authenticate_writer(const OptString& user_id, const OptString& token) {

@@ -52,9 +52,14 @@ TEST_F(CliErrors, EachFailureHasItsExitCodeAndOneLine) {
 
   befriend(alice, alice_id, bob, bob_id);
   expect_failure(alice, {"send", bob_id, ""}, 2, "empty message");
-  expect_failure(alice, {"send-image", bob_id, not_png}, 2, "not a PNG");
+  expect_failure(alice, {"send-image", bob_id, not_png}, 2,
+                 not_png + ": not an image this client can read (JPEG, PNG, WebP, GIF or HEIC)");
   expect_failure(alice, {"send-image", bob_id, "/no/such/file.png"}, 2, "cannot read");
-  expect_failure(alice, {"send-image", bob_id, write_png("huge.png", 600 * 1024)}, 2, "larger");
+  // Over 64 MiB: refused after reading 64 MiB + 1 byte (a sparse file: nothing on disk).
+  const std::string huge = (dir_->path() / "huge.jpg").string();
+  { std::ofstream(huge, std::ios::binary) << "\xFF\xD8\xFF"; }
+  std::filesystem::resize_file(huge, 64ull * 1024 * 1024 + 1);
+  expect_failure(alice, {"send-image", bob_id, huge}, 2, huge + ": photo larger than 64 MiB");
   expect_failure(alice, {"react", bob_id, "12", "banana"}, 2, "unknown reaction");
   expect_failure(alice, {"react", bob_id, "twelve", "heart"}, 2, "MESSAGE_ID");
   expect_failure(alice, {"react", bob_id, "12", "heart"}, 6, "no such message");
@@ -112,9 +117,9 @@ TEST_F(CliErrors, BadFilesAndImagesAreRefusedAndNothingIsSent) {
       args.push_back(file);
       return args;
     };
-    expect_failure(alice, with(cut), 2, cut + ": PNG is corrupt or cut short");
-    expect_failure(alice, with(half), 2, half + ": PNG is corrupt or cut short");
-    expect_failure(alice, with(bomb), 2, bomb + ": PNG is 60000×60000 pixels");
+    expect_failure(alice, with(cut), 2, cut + ": image is corrupt or cut short");
+    expect_failure(alice, with(half), 2, half + ": image is corrupt or cut short");
+    expect_failure(alice, with(bomb), 2, bomb + ": image is 60000×60000 pixels");
     expect_failure(alice, with(directory), 2, "cannot read " + directory + ": is a directory");
     expect_failure(alice, with(missing), 2,
                    "cannot read " + missing + ": No such file or directory");

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "secchats/common/encoding.hpp"
+#include "secchats/media/image.hpp"
 
 #include "support/v1_peer.hpp"
 #include "v2_fixture.hpp"
@@ -246,7 +247,11 @@ TEST_F(CliV2, AReferenceClientWeAddSeesNoUpgradeAndGetsUiForms) {
   EXPECT_TRUE(polled.anomalies.empty()) << polled.raw_body;
   ASSERT_EQ(polled.messages.size(), 3u) << polled.raw_body;
   EXPECT_EQ(polled.messages[0].type, "IMG");
-  EXPECT_EQ(polled.messages[0].image, png);
+  // The photo as the library prepares it (re-encoded from pixels, still a PNG).
+  auto prepared = media::prepare_v1_photo(png);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message();
+  EXPECT_EQ(prepared->media_type, "image/png");
+  EXPECT_EQ(polled.messages[0].image, prepared->bytes);
   EXPECT_EQ(polled.messages[1].type, "EMOJI");
   EXPECT_EQ(polled.messages[1].emoji, "EMO_HEART");
   EXPECT_EQ(polled.messages[1].message.old_emoji, "EMO_SMILE_PLUS");

@@ -106,8 +106,9 @@ QVariant TimelineModel::data(const QModelIndex& index, int role) const {
     case kImageRole:
       if (m.type != "IMG") return {};
       if (!row.image_decoded) {
-        // Decoded on first paint, once: a page of images costs nothing until shown.
-        row.image.loadFromData(m.image.data(), static_cast<int>(m.image.size()), "PNG");
+        // Decoded on first paint, once: a page of images costs nothing until shown. PNG or
+        // JPEG (libsecchats sends photos as JPEG, and so may the reference UI): Qt sniffs.
+        row.image.loadFromData(m.image.data(), static_cast<int>(m.image.size()));
         row.image_decoded = true;
       }
       return row.image;

@@ -12,6 +12,7 @@
 // Double Ratchet, safety numbers); groups are v1.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -315,10 +316,20 @@ class Client {
   // upgraded, else v1. kInsecure while sending to them is blocked (FriendInfo::sending_blocked).
   // Text that is empty, not valid UTF-8, or has no visible character (only white space,
   // control or format characters) is refused with kInvalidArgument, and so are such nicknames
-  // and group names. Images travel base64 twice and reactions as EMO_* names, the forms the
-  // reference UI shows (COMPAT.md §5).
+  // and group names. Reactions travel as EMO_* names, the form the reference UI shows
+  // (COMPAT.md §5).
   Result<MessageInfo> send_text(std::string_view friend_id, std::string_view text);
-  Result<MessageInfo> send_image(std::string_view friend_id, std::vector<std::uint8_t> png);
+  // send_image takes the bytes of any photo: JPEG, PNG, WebP, GIF's first frame, HEIC where
+  // decodable (at most kMaxPhotoInputBytes). It is oriented (EXIF), metadata dropped (EXIF
+  // GPS, XMP, comments: it is re-encoded from pixels) and scaled to fit what a reference
+  // client shows: a JPEG or PNG of at most 384 KiB and 2048 px, sent as an IMG base64'd twice
+  // (COMPAT.md §5); MessageInfo::image holds the bytes sent. Errors, nothing stored or sent:
+  // kInvalidArgument "not an image this client can read (JPEG, PNG, WebP, GIF or HEIC)",
+  // "image is corrupt or cut short: <reason>", "HEIC photos cannot be decoded on this
+  // system (no HEVC decoder)"; kTooLarge "photo larger than 64 MiB", "image is W×H pixels:
+  // at most 16384 on a side and 100 megapixels" (media/image.hpp).
+  static constexpr std::size_t kMaxPhotoInputBytes = 64 * 1024 * 1024;  // bytes
+  Result<MessageInfo> send_image(std::string_view friend_id, std::vector<std::uint8_t> photo);
   Result<MessageInfo> react(std::string_view friend_id, std::int64_t message_id,
                             std::string_view reaction);
 
@@ -341,7 +352,8 @@ class Client {
   // In a group that removed us (GroupInfo::closed) sending, reacting, inviting and removing
   // fail with kPermissionDenied "you were removed from this group (by <id>)".
   Result<MessageInfo> send_group_text(std::string_view group_id, std::string_view text);
-  Result<MessageInfo> send_group_image(std::string_view group_id, std::vector<std::uint8_t> png);
+  // Any photo, prepared as for send_image.
+  Result<MessageInfo> send_group_image(std::string_view group_id, std::vector<std::uint8_t> photo);
   Result<MessageInfo> react_in_group(std::string_view group_id, std::int64_t message_id,
                                      std::string_view reaction);
   // In-person groups: the payload (docs/qr-payload.md) carries id, key and name; it never

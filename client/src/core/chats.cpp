@@ -15,8 +15,10 @@ Result<std::vector<MessageInfo>> Client::history(std::string_view chat_id, std::
   SC_ASSIGN_OR_RETURN(auto stored, impl_->store->messages(chat_id, limit, before_local_id));
   std::vector<MessageInfo> out;
   out.reserve(stored.size());
-  for (const auto& m : stored)
+  for (const auto& m : stored) {
     out.push_back(to_info(m));
+    impl_->decorate_attachment(out.back());
+  }
   return out;
 }
 

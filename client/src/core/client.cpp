@@ -4,11 +4,12 @@
 #include <optional>
 
 #include "client_impl.hpp"
+#include "file_descriptor.hpp"
 #include "relay_ids.hpp"
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
 #include "secchats/crypto/random.hpp"
-#include "secchats/media/png_check.hpp"
+#include "secchats/media/image.hpp"
 #include "secchats/protocol/json_codec.hpp"
 
 namespace secchats {
@@ -16,10 +17,6 @@ namespace {
 
 constexpr std::size_t kMaxNicknameBytes = 64;
 constexpr std::size_t kMaxTextBytes = 64 * 1024;
-// An image is base64'd twice and the ciphertext once more (×2.4 in all); this keeps the
-// request under the relay's default 1 MiB body limit.
-constexpr std::size_t kMaxImageBytes = 384 * 1024;
-
 Status check_user_id(std::string_view id) {
   if (!core::is_relay_user_id(id)) {
     return Error(ErrorCode::kInvalidArgument,
@@ -86,7 +83,13 @@ MessageInfo to_info(const store::StoredMessage& m) {
   i.from_name = m.from_name;
   i.message_id = m.message_id;
   i.type = m.type;
-  i.text = m.text;
+  if (m.type == "FILE") {
+    // The stored descriptor (with its key) stays inside: only what it shows comes out.
+    auto d = core::decode_file_descriptor(m.text);
+    if (d.ok()) i.attachment = std::move(d->info);
+  } else {
+    i.text = m.text;
+  }
   i.image = m.image;
   i.reply_to_message_id = m.reply_to_message_id;
   i.emoji = m.new_emoji;
@@ -117,6 +120,15 @@ store::StoredMessage to_stored(const MessageInfo& i) {
   m.delivery =
       i.outgoing && (i.delivery == "pending" || i.delivery == "failed") ? i.delivery : "sent";
   return m;
+}
+
+store::StoredMessage to_stored(const MessageInfo& i, const protocol::Message& m) {
+  store::StoredMessage out = to_stored(i);
+  // A FILE keeps its whole descriptor (blob, key, hash) in the encrypted store, for download.
+  if (i.type == "FILE") {
+    if (auto text = core::file_descriptor_text(m); text.ok()) out.text = std::move(*text);
+  }
+  return out;
 }
 
 GroupInfo to_info(const store::GroupRecord& g) {
@@ -178,15 +190,26 @@ Result<MessageInfo> Client::Impl::deliver(ChatKind kind, const std::string& chat
   // commits together with the ciphertext it made, so a retry posts those same bytes and no
   // message key is ever used for two different ciphertexts.
   SC_TRY(store->transaction([&]() -> Status {
-    if (kind == ChatKind::kFriend) {
+    if (kind == ChatKind::kFriend && m.type == "FILE") {
+      // An attachment never travels as v1 (docs/protocol-v2.md §15.2).
+      SC_ASSIGN_OR_RETURN(auto sealed, v2->seal_v2_only(chat_id, m));
+      if (!sealed) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "files need protocol v2: the v2 session with this friend cannot send");
+      }
+      item.body = std::move(*sealed);
+    } else if (kind == ChatKind::kFriend) {
       SC_ASSIGN_OR_RETURN(item.body, v2->seal(chat_id, m));
+    } else if (!group_v2 && m.type == "FILE") {
+      return Error(ErrorCode::kInvalidArgument,
+                   "files need protocol v2: this group runs v1 for now");
     } else if (group_v2) {
       SC_ASSIGN_OR_RETURN(item.body, groups_v2->seal(group->group_id, m));
     } else {
       item.body = seal(key, m);
     }
     SC_ASSIGN_OR_RETURN(item.local_id, store->put_outbox_item(item));
-    SC_TRY(store->insert_message(to_stored(info)));
+    SC_TRY(store->insert_message(to_stored(info, m)));
     return ok_status();
   }));
   const auto failures = flush_outbox(&chat_id, item.message_id);
@@ -570,17 +593,17 @@ Status check_text(std::string_view text) {
   return ok_status();
 }
 
-// What we send as an image must be a whole PNG a friend's client can show (media/png_check):
-// a file cut short or claiming a gigapixel size is refused before anything is stored or sent.
-Status check_image(const std::vector<std::uint8_t>& png) {
-  static constexpr std::uint8_t kPngMagic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (png.size() < 8 || !std::equal(std::begin(kPngMagic), std::end(kPngMagic), png.begin())) {
-    return Error(ErrorCode::kInvalidArgument, "not a PNG file");
+// Any photo the user picks becomes what a reference-client friend can show (COMPAT §5: a
+// JPEG or PNG of at most 384 KiB, since it is base64'd twice and the ciphertext once more,
+// ×2.4 in all, under the relay's 1 MiB body): decoded, turned upright, stripped of every
+// metadata block and scaled down by media::prepare_v1_photo. A file cut short, not an image,
+// or claiming a gigapixel size is refused before anything is stored or sent.
+Result<std::vector<std::uint8_t>> prepare_image(const std::vector<std::uint8_t>& photo) {
+  if (photo.size() > Client::kMaxPhotoInputBytes) {
+    return Error(ErrorCode::kTooLarge, "photo larger than 64 MiB");
   }
-  if (png.size() > kMaxImageBytes) {
-    return Error(ErrorCode::kTooLarge, "image larger than 384 KiB");
-  }
-  return media::check_png(png);
+  SC_ASSIGN_OR_RETURN(media::EncodedImage prepared, media::prepare_v1_photo(photo));
+  return std::move(prepared.bytes);
 }
 
 // Our previous reaction to `target` in this chat, so the new one can say what it replaces.
@@ -621,10 +644,10 @@ Result<MessageInfo> Client::Impl::send_text(ChatKind kind, std::string_view id,
 }
 
 Result<MessageInfo> Client::Impl::send_image(ChatKind kind, std::string_view id,
-                                             const std::vector<std::uint8_t>& png) {
-  SC_TRY(check_image(png));
+                                             const std::vector<std::uint8_t>& photo) {
+  SC_ASSIGN_OR_RETURN(std::vector<std::uint8_t> image, prepare_image(photo));
   SC_ASSIGN_OR_RETURN(Channel c, channel(kind, id));
-  auto m = core::make_image(sender(), c.id, crypto::random_int63(), unix_millis_now(), png);
+  auto m = core::make_image(sender(), c.id, crypto::random_int63(), unix_millis_now(), image);
   return deliver(c.kind, c.id, c.key, m);
 }
 
@@ -642,8 +665,9 @@ Result<MessageInfo> Client::send_text(std::string_view friend_id, std::string_vi
   return impl_->send_text(ChatKind::kFriend, friend_id, text);
 }
 
-Result<MessageInfo> Client::send_image(std::string_view friend_id, std::vector<std::uint8_t> png) {
-  return impl_->send_image(ChatKind::kFriend, friend_id, png);
+Result<MessageInfo> Client::send_image(std::string_view friend_id,
+                                       std::vector<std::uint8_t> photo) {
+  return impl_->send_image(ChatKind::kFriend, friend_id, photo);
 }
 
 Result<MessageInfo> Client::react(std::string_view friend_id, std::int64_t message_id,

@@ -91,9 +91,21 @@ struct Client::Impl {
   Result<Channel> channel(ChatKind kind, std::string_view id);
   Result<MessageInfo> send_text(ChatKind kind, std::string_view id, std::string_view text);
   Result<MessageInfo> send_image(ChatKind kind, std::string_view id,
-                                 const std::vector<std::uint8_t>& png);
+                                 const std::vector<std::uint8_t>& photo);
   Result<MessageInfo> react(ChatKind kind, std::string_view id, std::int64_t message_id,
                             std::string_view reaction);
+
+  // Attachments (attachments_send.cpp, attachments_download.cpp; docs/protocol-v2.md §15).
+  Result<MessageInfo> send_file(ChatKind kind, std::string_view id,
+                                const std::filesystem::path& path, const SendFileOptions& options,
+                                const ProgressCallback& progress);
+  // Fills attachment->saved_path and upload_state of a FILE read from the store.
+  void decorate_attachment(MessageInfo& info);
+  // Unfinished uploads as pending() shows them (delivery "pending", upload_state "uploading").
+  Result<std::vector<PendingSend>> pending_uploads();
+  // Drops an unfinished upload and its placeholder message, and DELETEs its blob (best
+  // effort). False if there is no such upload.
+  Result<bool> cancel_upload(std::int64_t message_id);
 
   Result<store::Friend> require_friend(std::string_view user_id);
   Result<store::GroupRecord> require_group(std::string_view group_id);
@@ -153,6 +165,8 @@ inline Error event_not_taken() {
 // Conversions between the store's records and the public API's.
 MessageInfo to_info(const store::StoredMessage& m);
 store::StoredMessage to_stored(const MessageInfo& m);
+// The same for a message we have as a protocol Message too: a FILE keeps its descriptor.
+store::StoredMessage to_stored(const MessageInfo& i, const protocol::Message& m);
 GroupInfo to_info(const store::GroupRecord& g);
 
 // A nickname or group name we are about to use (our own, or a new group's): valid UTF-8 with

@@ -273,8 +273,8 @@ Result<MessageInfo> Client::send_group_text(std::string_view group_id, std::stri
 }
 
 Result<MessageInfo> Client::send_group_image(std::string_view group_id,
-                                             std::vector<std::uint8_t> png) {
-  return impl_->send_image(ChatKind::kGroup, group_id, png);
+                                             std::vector<std::uint8_t> photo) {
+  return impl_->send_image(ChatKind::kGroup, group_id, photo);
 }
 
 Result<MessageInfo> Client::react_in_group(std::string_view group_id, std::int64_t message_id,

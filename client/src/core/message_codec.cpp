@@ -6,6 +6,7 @@
 #include <array>
 #include <optional>
 
+#include "file_descriptor.hpp"
 #include "secchats/common/encoding.hpp"
 
 namespace secchats {
@@ -256,26 +257,42 @@ protocol::Message make_update(const Sender& from, std::string_view to_id, std::i
   return m;
 }
 
+protocol::Message make_file(const Sender& from, std::string_view to_id, std::int64_t message_id,
+                            std::int64_t now_ms, std::string_view descriptor) {
+  auto m = base(from, to_id, message_id, now_ms, "FILE");
+  m.content = base64_encode(descriptor);
+  return m;
+}
+
+Result<std::string> file_descriptor_text(const protocol::Message& m) {
+  auto text = base64_decode_to_string(m.content.value_or(""));
+  if (!text) return Error(ErrorCode::kInvalidArgument, "message content is not base64");
+  return std::move(*text);
+}
+
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text) {
   static constexpr std::array<std::uint8_t, 8> kPngSignature = {0x89, 'P',  'N',  'G',
                                                                 '\r', '\n', 0x1a, '\n'};
-  auto is_png = [](const std::vector<std::uint8_t>& b) {
-    return b.size() >= kPngSignature.size() &&
-           std::equal(kPngSignature.begin(), kPngSignature.end(), b.begin());
+  static constexpr std::array<std::uint8_t, 3> kJpegSignature = {0xFF, 0xD8, 0xFF};
+  auto starts = [](const std::vector<std::uint8_t>& b, const auto& sig) {
+    return b.size() >= sig.size() && std::equal(sig.begin(), sig.end(), b.begin());
+  };
+  auto is_image = [&starts](const std::vector<std::uint8_t>& b) {
+    return starts(b, kPngSignature) || starts(b, kJpegSignature);
   };
   // Every form we accept, in the order tried: the reference UI's (the text is the base64 of
   // the bytes), the bytes themselves (content was base64 once), and the reference library's
   // vector form (each byte a Latin-1 character, UTF-8 encoded). The first that yields a PNG
-  // signature wins. The forms cannot be confused: a raw PNG starts with byte 0x89 and the
-  // Latin-1 form with C2 89, neither of which is in the base64 alphabet, and base64 text
-  // never starts with byte 0x89.
+  // or JPEG signature wins (the reference UI sends either). The forms cannot be confused: a
+  // raw PNG starts with byte 0x89 and a raw JPEG with 0xFF, the Latin-1 forms with C2 89 and
+  // C3 BF, none of which is in the base64 alphabet, and base64 text never starts with them.
   std::optional<std::vector<std::uint8_t>> ui_form = base64_decode(text);
-  if (ui_form && is_png(*ui_form)) return std::move(*ui_form);
+  if (ui_form && is_image(*ui_form)) return std::move(*ui_form);
   std::vector<std::uint8_t> raw(text.begin(), text.end());
-  if (is_png(raw)) return raw;
+  if (is_image(raw)) return raw;
   std::optional<std::vector<std::uint8_t>> latin1 = utf8_to_latin1(text);
-  if (latin1 && is_png(*latin1)) return std::move(*latin1);
-  // Not a PNG in any form: kept as the sender's UI would read it, for the caller to judge.
+  if (latin1 && is_image(*latin1)) return std::move(*latin1);
+  // Not a PNG or JPEG in any form: kept as the sender's UI would read it, for the caller to judge.
   if (ui_form && !ui_form->empty()) return std::move(*ui_form);
   if (latin1) return std::move(*latin1);
   return Error(ErrorCode::kInvalidArgument, "image content is neither base64 nor byte text");
@@ -304,6 +321,12 @@ Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::st
     } else {
       SC_ASSIGN_OR_RETURN(info.image, decode_image_text(*text));
     }
+  } else if (info.type == "FILE") {
+    SC_ASSIGN_OR_RETURN(std::string descriptor, file_descriptor_text(m));
+    auto decoded = decode_file_descriptor(descriptor);
+    secure_wipe(descriptor);
+    if (!decoded.ok()) return std::move(decoded).error();
+    info.attachment = std::move(decoded->info);
   } else if (info.type == "EMOJI") {
     auto name = normalize_reaction(m.new_emoji.value_or(""));
     // A name (what the reference UI sends) or an emoji character (older clients); shown as

@@ -23,6 +23,14 @@ protocol::Message make_text(const Sender& from, std::string_view to_id, std::int
                             std::int64_t now_ms, std::string_view text);
 protocol::Message make_image(const Sender& from, std::string_view to_id, std::int64_t message_id,
                              std::int64_t now_ms, const std::vector<std::uint8_t>& png);
+// An attachment (docs/protocol-v2.md §15.2): `descriptor` is the FILE JSON
+// (encode_file_descriptor), base64'd as every content. v2 only: deliver() refuses v1.
+protocol::Message make_file(const Sender& from, std::string_view to_id, std::int64_t message_id,
+                            std::int64_t now_ms, std::string_view descriptor);
+// A FILE message's descriptor JSON (what the store keeps as its text; it holds the key).
+// kInvalidArgument for content that is not base64.
+Result<std::string> file_descriptor_text(const protocol::Message& m);
+
 // The reaction name that means "none" (COMPAT.md §5).
 inline constexpr std::string_view kNoReaction = "EMO_SMILE_PLUS";
 
@@ -38,9 +46,11 @@ protocol::Message make_reaction(const Sender& from, std::string_view to_id, std:
 protocol::Message make_update(const Sender& from, std::string_view to_id, std::int64_t message_id,
                               std::int64_t now_ms, const std::optional<std::string>& content);
 
-// Interprets a decrypted Message. The caller supplies what the relay vouched for (chat, the
-// authenticated sender id, server timestamp); the sender's claims inside are kept only as
-// display data. kInvalidArgument if the content cannot be decoded (bad base64, ...).
+// Interprets a decrypted Message. A FILE's descriptor is checked strictly (§15.2) and shown
+// as MessageInfo::attachment; text stays empty (the key is never put in a MessageInfo). The caller
+// supplies what the relay vouched for (chat, the authenticated sender id, server timestamp); the
+// sender's claims inside are kept only as display data. kInvalidArgument if the content cannot be
+// decoded (bad base64, ...).
 Result<MessageInfo> interpret(const protocol::Message& m, ChatKind kind, std::string_view chat_id,
                               std::string_view relay_sender_id, std::int64_t server_timestamp);
 
@@ -59,8 +69,9 @@ bool has_visible_character(std::string_view text);
 Status check_outgoing_text(std::string_view what, std::string_view text);
 
 // The image inside an IMG message's decoded text. We send the reference UI's form (the text
-// is the base64 of the PNG bytes, COMPAT.md §5) and accept it, the raw bytes, and the
-// reference library's vector form (bytes as Latin-1 characters); a PNG signature decides.
+// is the base64 of the JPEG or PNG bytes, COMPAT.md §5) and accept it, the raw bytes, and the
+// reference library's vector form (bytes as Latin-1 characters); a PNG or JPEG signature
+// decides.
 // kInvalidArgument if no form decodes.
 Result<std::vector<std::uint8_t>> decode_image_text(std::string_view text);
 

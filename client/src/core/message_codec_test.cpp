@@ -148,25 +148,29 @@ TEST(UiForms, ImageTextIsTheBase64OfThePngAsTheUiDecodesIt) {
 }
 
 TEST(MessageCodec, ImagesAreAcceptedInEveryFormWeKnow) {
-  const auto png = ui_forms_png();
-  const std::string raw(png.begin(), png.end());
-  std::string latin1;  // the reference library's vector form: bytes as Latin-1, UTF-8 encoded
-  for (std::uint8_t b : png) {
-    if (b < 0x80) {
-      latin1.push_back(static_cast<char>(b));
-    } else {
-      latin1.push_back(static_cast<char>(0xC0 | (b >> 6)));
-      latin1.push_back(static_cast<char>(0x80 | (b & 0x3F)));
+  // A PNG, and a JPEG (the reference UI sends either): start of frame, some bytes ≥ 0x80.
+  const std::vector<std::uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J',
+                                          'F',  'I',  'F',  0x00, 0x9C, 0xFF, 0xD9};
+  for (const auto& image : {ui_forms_png(), jpeg}) {
+    const std::string raw(image.begin(), image.end());
+    std::string latin1;  // the reference library's vector form: bytes as Latin-1, UTF-8 encoded
+    for (std::uint8_t b : image) {
+      if (b < 0x80) {
+        latin1.push_back(static_cast<char>(b));
+      } else {
+        latin1.push_back(static_cast<char>(0xC0 | (b >> 6)));
+        latin1.push_back(static_cast<char>(0x80 | (b & 0x3F)));
+      }
     }
-  }
-  for (const std::string& content :
-       {base64_encode(base64_encode(png)), base64_encode(raw), base64_encode(latin1)}) {
-    auto m = make_text(kAlice, "g", 1, 1, "x");
-    m.type = "IMG";
-    m.content = content;
-    auto info = interpret(m, ChatKind::kFriend, "g", "a", 1);
-    ASSERT_TRUE(info.ok()) << content;
-    EXPECT_EQ(info->image, png);
+    for (const std::string& content :
+         {base64_encode(base64_encode(image)), base64_encode(raw), base64_encode(latin1)}) {
+      auto m = make_text(kAlice, "g", 1, 1, "x");
+      m.type = "IMG";
+      m.content = content;
+      auto info = interpret(m, ChatKind::kFriend, "g", "a", 1);
+      ASSERT_TRUE(info.ok()) << content;
+      EXPECT_EQ(info->image, image);
+    }
   }
 }
 

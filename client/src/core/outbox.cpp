@@ -218,13 +218,20 @@ Result<std::vector<PendingSend>> Client::pending() {
       for (const auto& m : stored) {
         if (m.outgoing && m.message_id == item.message_id) p.message = to_info(m);
       }
+      impl_->decorate_attachment(p.message);
     }
     out.push_back(std::move(p));
   }
+  // Attachments still uploading come first: they were begun before anything queued after.
+  SC_ASSIGN_OR_RETURN(auto uploads, impl_->pending_uploads());
+  out.insert(out.begin(), std::make_move_iterator(uploads.begin()),
+             std::make_move_iterator(uploads.end()));
   return out;
 }
 
 Status Client::cancel_pending(std::int64_t message_id) {
+  SC_ASSIGN_OR_RETURN(bool upload_cancelled, impl_->cancel_upload(message_id));
+  if (upload_cancelled) return ok_status();
   return impl_->store->transaction([&]() -> Status {
     SC_ASSIGN_OR_RETURN(auto item, impl_->store->find_outbox_item(message_id));
     if (!item) {

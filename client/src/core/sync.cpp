@@ -9,6 +9,7 @@
 #include "relay_ids.hpp"
 #include "secchats/common/clock.hpp"
 #include "secchats/common/encoding.hpp"
+#include "secchats/crypto/v2/wire.hpp"
 #include "secchats/protocol/json_codec.hpp"
 
 namespace secchats {
@@ -164,6 +165,10 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
         SC_ASSIGN_OR_RETURN(auto f, store->find_friend(from));
         if (!f) continue;  // open() only returns messages from friends
         auto info = core::interpret(*opened.message, ChatKind::kFriend, from, from, m.timestamp);
+        if (info.ok() && info->type == "FILE" &&
+            !m.enc_content.value_or("").starts_with(crypto::v2::kWirePrefix)) {
+          info = Error(ErrorCode::kInsecure, "FILE over v1");  // never sent as v1 (§15.2)
+        }
         if (!info.ok()) {
           round_events.push_back(warning("a message from " + from + " was malformed"));
           continue;
@@ -172,7 +177,7 @@ Status Client::Impl::sync_queue(const EventSink& emit) {
         if (!info->from_name.empty() && info->from_name != f->nickname) {
           SC_TRY(store->set_friend_nickname(from, info->from_name));
         }
-        SC_ASSIGN_OR_RETURN(bool fresh, store->insert_message(to_stored(*info)));
+        SC_ASSIGN_OR_RETURN(bool fresh, store->insert_message(to_stored(*info, *opened.message)));
         if (!fresh) continue;
         Event e;
         e.kind = Event::Kind::kMessage;
@@ -249,13 +254,17 @@ Status Client::Impl::sync_group(const store::GroupRecord& group, const EventSink
         const std::string from = opened.from;
         auto info =
             core::interpret(*opened.message, ChatKind::kGroup, group.group_id, from, m.timestamp);
+        if (info.ok() && info->type == "FILE" &&
+            !m.enc_content.value_or("").starts_with(crypto::v2::kWirePrefix)) {
+          info = Error(ErrorCode::kInsecure, "FILE over v1");  // never sent as v1 (§15.2)
+        }
         if (!info.ok()) {
           round_events.push_back(
               warning("a message in group " + group.group_id + " was malformed"));
           continue;
         }
         info->outgoing = (from == user_id);
-        SC_ASSIGN_OR_RETURN(bool fresh, store->insert_message(to_stored(*info)));
+        SC_ASSIGN_OR_RETURN(bool fresh, store->insert_message(to_stored(*info, *opened.message)));
         if (!fresh || info->outgoing) continue;
         Event e;
         e.kind = Event::Kind::kMessage;

@@ -19,6 +19,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -26,9 +27,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/url/parse.hpp>
-#include <boost/url/scheme.hpp>
-#include <boost/url/url_view.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -36,9 +34,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
+#include "relay_endpoint.hpp"
+#include "relay_status.hpp"
 #include "secchats/common/encoding.hpp"
 #include "secchats/protocol/json_codec.hpp"
 
@@ -47,111 +48,15 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace urls = boost::urls;
 namespace proto = secchats::protocol;
+using namespace secchats::net::endpoint;  // NOLINT: the address and TLS helpers
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kMaxResponseBytes = std::uint64_t{64} << 20;
 constexpr std::size_t kMaxReasonChars = 200;
 constexpr std::string_view kUserAgent = "secchats/0.1";
-constexpr std::string_view kDefaultPort = "80";
-constexpr std::string_view kDefaultTlsPort = "443";
-// TLS 1.2 suites we accept: ECDHE (forward secrecy) with AEAD ciphers only.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-using Sha256 = std::vector<std::uint8_t>;
-
-// Where the relay is, split the ways the transport needs it.
-struct ServerAddress {
-  std::string host;         // for the resolver: decoded, IPv6 without brackets
-  std::string port;         // decimal digits
-  std::string host_header;  // "host[:port]" as written, IPv6 in brackets
-  std::string prefix;       // "" or "/some/prefix" (no trailing slash), prepended to endpoints
-  std::string origin;       // "http(s)://host[:port]", for messages
-  bool tls = false;         // https://
-  bool ip_literal = false;  // host is an IP address (no SNI; the certificate must name the IP)
-  bool loopback = false;    // 127.0.0.0/8, ::1 or "localhost"
-};
-
-Error invalid_url(std::string_view why) {
-  return Error(ErrorCode::kInvalidArgument, "invalid server URL: " + std::string(why));
-}
-
-bool valid_host_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    if (!std::isalnum(u) && c != '-' && c != '.' && c != '_') return false;
-  }
-  return true;
-}
-
-Result<ServerAddress> parse_server_url(std::string_view text) {
-  auto parsed = urls::parse_uri(text);
-  if (!parsed) return invalid_url(parsed.error().message());
-  const urls::url_view& url = *parsed;
-  if (url.scheme_id() != urls::scheme::http && url.scheme_id() != urls::scheme::https) {
-    return Error(ErrorCode::kInvalidArgument, "the server URL must start with https:// or http://");
-  }
-  if (!url.has_authority() || url.encoded_host().empty()) return invalid_url("no host");
-  if (url.has_userinfo()) return invalid_url("user:password@ is not supported");
-  if (url.has_query() || url.has_fragment()) return invalid_url("no query or fragment allowed");
-
-  ServerAddress out;
-  out.tls = url.scheme_id() == urls::scheme::https;
-  switch (url.host_type()) {
-    case urls::host_type::ipv4:
-    case urls::host_type::ipv6: {
-      out.host = url.host_address();
-      out.ip_literal = true;
-      boost::system::error_code ec;
-      const auto ip = asio::ip::make_address(out.host, ec);
-      if (ec) return invalid_url("bad IP address");
-      out.loopback = ip.is_loopback() ||
-                     (ip.is_v6() && ip.to_v6().is_v4_mapped() &&
-                      asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6()).is_loopback());
-      break;
-    }
-    case urls::host_type::name: {
-      out.host = url.host_address();
-      if (!valid_host_name(out.host)) return invalid_url("bad host name");
-      std::string lower = out.host;
-      for (char& c : lower)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.loopback = lower == "localhost";
-      break;
-    }
-    default:
-      return invalid_url("unsupported host");
-  }
-
-  std::string_view port = url.has_port() ? std::string_view(url.port()) : std::string_view();
-  if (!port.empty()) {
-    unsigned long value = 0;
-    for (char c : port) {  // the URL grammar already guarantees digits
-      value = value * 10 + static_cast<unsigned long>(c - '0');
-      if (value > 65535) return invalid_url("port out of range");
-    }
-    if (value == 0) return invalid_url("port out of range");
-    out.port = std::to_string(value);
-  } else {
-    out.port = std::string(out.tls ? kDefaultTlsPort : kDefaultPort);
-  }
-  out.host_header = std::string(url.encoded_host());
-  if (!port.empty()) out.host_header += ":" + out.port;
-  out.origin = (out.tls ? "https://" : "http://") + out.host_header;
-
-  std::string_view path = url.encoded_path();
-  while (!path.empty() && path.back() == '/')
-    path.remove_suffix(1);
-  if (!path.empty() && path.front() != '/') return invalid_url("bad path");
-  out.prefix = std::string(path);
-  return out;
-}
 
 // The server's short reason: first line of the body, trimmed, at most 200 characters, no
 // control characters. Falls back to the HTTP reason phrase.
@@ -202,73 +107,6 @@ Error status_error(unsigned status, std::string_view phrase, std::string_view bo
   std::string reason = short_reason(body, phrase);
   if (!reason.empty()) message += ": " + reason;
   return Error(code_for_status(status), std::move(message));
-}
-
-// A pin: SHA-256 as base64 (44 characters, or 43 without the padding) or hex (64 digits,
-// optionally with colons, either case).
-Result<Sha256> parse_pin(std::string_view text) {
-  std::string hex;
-  for (char c : text) {
-    if (c != ':') hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  if (hex.size() == 64) {
-    if (auto bytes = hex_decode(hex)) return std::move(*bytes);
-  }
-  std::string b64(text);
-  if (b64.size() == 43) b64 += "=";
-  if (auto bytes = base64_decode(b64); bytes && bytes->size() == 32) return std::move(*bytes);
-  return Error(ErrorCode::kInvalidArgument,
-               "the certificate pin must be a SHA-256 in base64 (44 characters) or hex "
-               "(64 digits)");
-}
-
-Sha256 certificate_sha256(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (X509_digest(cert, EVP_sha256(), md, &size) != 1) return {};
-  return Sha256(md, md + size);
-}
-
-// The client side of our TLS policy: 1.2 or newer, AEAD with forward secrecy, verification
-// as RelayOptions describes.
-Result<std::shared_ptr<asio::ssl::context>> make_tls_context(const RelayOptions& options,
-                                                             bool pinned) {
-  std::shared_ptr<asio::ssl::context> context;
-  try {
-    context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::kInternal, std::string("cannot create a TLS context: ") + e.what());
-  }
-  SSL_CTX* native = context->native_handle();
-  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
-    return Error(ErrorCode::kInternal, "cannot apply the TLS policy");
-  }
-  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-  beast::error_code ec;
-  if (pinned && options.ca_file.empty()) {
-    // The pin alone decides (checked after the handshake).
-    context->set_verify_mode(asio::ssl::verify_none, ec);
-    return context;
-  }
-  if (!options.ca_file.empty()) {
-    context->load_verify_file(options.ca_file, ec);
-    if (ec) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "cannot load CA file " + options.ca_file + ": " + ec.message());
-    }
-    // Every certificate in the file is an anchor, a server's own self-signed one included.
-    X509_STORE_set_flags(SSL_CTX_get_cert_store(native), X509_V_FLAG_PARTIAL_CHAIN);
-  } else {
-    context->set_default_verify_paths(ec);
-    if (ec) {
-      return Error(ErrorCode::kInternal,
-                   "cannot load the system's trusted certificates: " + ec.message());
-    }
-  }
-  context->set_verify_mode(asio::ssl::verify_peer, ec);
-  if (ec) return Error(ErrorCode::kInternal, "cannot configure TLS: " + ec.message());
-  return context;
 }
 
 // A keep-alive connection the peer closed shows up as one of these before any response byte.
@@ -562,7 +400,195 @@ struct RelayClient::Impl {
   Result<std::string> call(std::string_view endpoint, std::string body) {
     return call(endpoint, std::move(body), options.request_timeout);
   }
+
+  // The blob exchange (RelayClient::exchange). The body is read in pieces of kPieceBytes,
+  // each within the request timeout; a 2xx body goes to `sink` (or is collected, at most
+  // kMaxRawBody), any other body is collected for its reason.
+  static constexpr std::size_t kPieceBytes = 65536;
+  static constexpr std::size_t kMaxRawBody = 65536;
+  using RawParser = http::response_parser<http::buffer_body>;
+
+  template <typename Stream>
+  beast::error_code raw_round_trip(Stream& stream, const Request& request, RawParser& parser,
+                                   std::chrono::milliseconds write_timeout,
+                                   const std::function<bool(const char*, std::size_t)>& piece) {
+    bool done = false;
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(write_timeout);
+    http::async_write(stream, request, [&](const beast::error_code& e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    if (!run_until(done)) return asio::error::operation_aborted;
+    if (ec) return ec;
+
+    done = false;
+    beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+    http::async_read_header(stream, buffer, parser, [&](const beast::error_code& e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    if (!run_until(done)) return asio::error::operation_aborted;
+    if (ec) return ec;
+    std::vector<char> chunk(kPieceBytes);
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      done = false;
+      beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+      http::async_read(stream, buffer, parser, [&](const beast::error_code& e, std::size_t) {
+        ec = e;
+        done = true;
+      });
+      if (!run_until(done)) return asio::error::operation_aborted;
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) return ec;
+      const std::size_t got = chunk.size() - parser.get().body().size;
+      if (got > 0 && !piece(chunk.data(), got)) return asio::error::operation_aborted;
+    }
+    beast::get_lowest_layer(stream).expires_never();
+    return ec;
+  }
+
+  static void copy_header(const http::response<http::buffer_body>& from, RawResponse& to) {
+    to.status = from.result_int();
+    to.headers.clear();
+    for (const auto& field : from)
+      to.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+
+  Result<RawResponse> raw_call(const RelayClient::RawRequest& raw, const BlobSink* sink,
+                               const HeaderCheck* on_header) {
+    const auto verb = http::string_to_verb(raw.method);
+    Request request{verb, address.prefix + raw.target, 11};
+    request.set(http::field::host, address.host_header);
+    request.set(http::field::user_agent, kUserAgent);
+    if (raw.me != nullptr) {
+      request.set("X-Secchats-User", raw.me->user_id);
+      request.set(http::field::authorization, "Bearer " + raw.me->auth_token.str());
+    }
+    for (const auto& [name, value] : raw.headers)
+      request.set(name, value);
+    request.keep_alive(true);
+    request.body().assign(reinterpret_cast<const char*>(raw.body.data()), raw.body.size());
+    if (verb == http::verb::post || verb == http::verb::patch || !raw.body.empty()) {
+      request.prepare_payload();
+    }
+    struct WipeAuth {
+      Request& r;
+      ~WipeAuth() {
+        auto it = r.find(http::field::authorization);
+        if (it != r.end()) {
+          const auto value = it->value();  // the token, in the field's own storage
+          secure_wipe(const_cast<char*>(value.data()), value.size());
+        }
+      }
+    } wipe_auth{request};
+    // A PATCH body of many MiB gets a write timeout per started MiB, not one for it all.
+    const auto mib = static_cast<long>(raw.body.size() >> 20) + 1;
+    const std::chrono::milliseconds write_timeout = options.request_timeout * mib;
+
+    call_seq.fetch_add(1);
+    in_call = true;
+    cancelled = false;
+    struct EndCall {
+      bool& in_call;
+      ~EndCall() { in_call = false; }
+    } end_call{in_call};
+
+    for (int attempt = 0;; ++attempt) {
+      const bool reused = connected();
+      if (!reused) SC_TRY(open());
+
+      RawParser parser;
+      parser.body_limit(boost::none);
+      if (verb == http::verb::head) parser.skip(true);
+      RawResponse out;
+      Status sink_status;
+      bool to_sink = false;
+      bool header_seen = false;
+      bool delivered = false;
+      const auto piece = [&](const char* data, std::size_t size) -> bool {
+        if (!header_seen) {
+          header_seen = true;
+          const unsigned status = parser.get().result_int();
+          to_sink = sink != nullptr && status >= 200 && status < 300;
+          if (to_sink && on_header != nullptr) {
+            copy_header(parser.get(), out);
+            sink_status = (*on_header)(out);
+            if (!sink_status.ok()) return false;
+          }
+        }
+        if (to_sink) {
+          delivered = true;
+          sink_status = (*sink)(
+              std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), size));
+          return sink_status.ok();
+        }
+        if (out.body.size() + size > kMaxRawBody) return false;
+        out.body.append(data, size);
+        return true;
+      };
+      const beast::error_code ec =
+          tls_conn ? raw_round_trip(*tls_conn, request, parser, write_timeout, piece)
+                   : raw_round_trip(*conn, request, parser, write_timeout, piece);
+      if (!sink_status.ok()) {
+        close();
+        return sink_status.error();
+      }
+      if (!ec) {
+        const auto& response = parser.get();
+        if (!response.keep_alive()) close();
+        copy_header(response, out);
+        if (out.status < 200 || out.status >= 300) {
+          out.reason = short_reason(out.body, response.reason());
+          out.body.clear();
+        }
+        return out;
+      }
+      const bool stale = !cancelled && !delivered && reused && attempt == 0 && !parser.got_some() &&
+                         buffer.size() == 0 && is_closed_error(ec);
+      close();
+      if (cancelled) return Error(ErrorCode::kUnavailable, "request cancelled");
+      if (stale) continue;
+      if (ec == beast::error::timeout) {
+        return Error(ErrorCode::kNetwork, timed_out(options.request_timeout));
+      }
+      if (ec == asio::error::operation_aborted) {
+        return Error(ErrorCode::kCorrupt, "answer from " + raw.target + " is too long");
+      }
+      return Error(ErrorCode::kNetwork,
+                   "connection to " + address.origin + " failed: " + ec.message());
+    }
+  }
 };
+
+const std::string* RelayClient::RawResponse::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() &&
+        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return &value;
+    }
+  }
+  return nullptr;
+}
+
+Result<RelayClient::RawResponse> RelayClient::exchange(const RawRequest& request,
+                                                       const BlobSink* sink,
+                                                       const HeaderCheck* on_header) {
+  return impl_->raw_call(request, sink, on_header);
+}
+
+Error relay_status_error(unsigned status, std::string_view reason) {
+  if (status == 507) {
+    return Error(ErrorCode::kUnavailable,
+                 "relay storage full or quota exceeded: " + std::string(reason));
+  }
+  return status_error(status, reason, {});
+}
 
 Result<std::unique_ptr<RelayClient>> RelayClient::create(std::string_view server_url,
                                                          RelayOptions options) {

@@ -211,6 +211,28 @@ CREATE TABLE chat_reads (
   read_up_to INTEGER NOT NULL
 );
 )sql"},
+    // Version 8: attachments (docs/protocol-v2.md §15). Uploads not finished yet, so the next
+    // send of the same file resumes (the descriptor holds the file's key: this database is
+    // encrypted), and where download() saved a received file.
+    Migration{8, R"sql(
+CREATE TABLE uploads (
+  message_id    INTEGER PRIMARY KEY,
+  chat_kind     INTEGER NOT NULL,
+  chat_id       TEXT NOT NULL,
+  path          TEXT NOT NULL,
+  size          INTEGER NOT NULL,
+  mtime         INTEGER NOT NULL,
+  descriptor    TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE attachment_saves (
+  chat_id      TEXT NOT NULL,
+  from_user_id TEXT NOT NULL,
+  message_id   INTEGER NOT NULL,
+  saved_path   TEXT NOT NULL,
+  PRIMARY KEY (chat_id, from_user_id, message_id)
+);
+)sql"},
 };
 
 inline constexpr int kLatestVersion = kMigrations.back().version;
@@ -362,6 +384,19 @@ inline constexpr std::string_view kPutReceivedSenderKey =
 inline constexpr std::string_view kDeleteReceivedSenderKeys =
     "DELETE FROM group_received_sender_keys WHERE group_id = ? AND owner_user_id = ?;";
 
+inline constexpr std::string_view kPutUpload =
+    "INSERT OR REPLACE INTO uploads (message_id, chat_kind, chat_id, path, size, mtime, "
+    "descriptor, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?);";
+inline constexpr std::string_view kSelectUploads =
+    "SELECT message_id, chat_kind, chat_id, path, size, mtime, descriptor, created_at_ms "
+    "FROM uploads ORDER BY created_at_ms, message_id;";
+inline constexpr std::string_view kDeleteUpload = "DELETE FROM uploads WHERE message_id = ?;";
+inline constexpr std::string_view kPutSavedPath =
+    "INSERT OR REPLACE INTO attachment_saves (chat_id, from_user_id, message_id, saved_path) "
+    "VALUES (?, ?, ?, ?);";
+inline constexpr std::string_view kSelectSavedPath =
+    "SELECT saved_path FROM attachment_saves WHERE chat_id = ? AND from_user_id = ? AND "
+    "message_id = ?;";
 inline constexpr std::string_view kPutRemovalNotice =
     "INSERT OR IGNORE INTO group_removal_notices (group_id, user_id) VALUES (?, ?);";
 inline constexpr std::string_view kSelectRemovalNotices =

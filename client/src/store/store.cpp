@@ -1134,6 +1134,71 @@ Status Store::set_member_list_received(std::string_view group_id) {
   });
 }
 
+Status Store::put_upload(const UploadRecord& u) {
+  return locked("store upload", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kPutUpload));
+    stmt.integer(u.message_id)
+        .integer(u.chat_kind == ChatKind::kGroup ? 1 : 0)
+        .text(u.chat_id)
+        .text(u.path)
+        .integer(u.size)
+        .integer(u.mtime)
+        .text(u.descriptor.view())
+        .integer(u.created_at_ms);
+    SC_TRY(stmt.run("store upload"));
+    return ok_status();
+  });
+}
+
+Result<std::vector<UploadRecord>> Store::uploads() {
+  return locked("list uploads", impl_->db, [&](Db& db) -> Result<std::vector<UploadRecord>> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectUploads));
+    return read_all<UploadRecord>(stmt, "list uploads", [](const Stmt& s) {
+      UploadRecord u;
+      u.message_id = s.col_int(0);
+      u.chat_kind = s.col_int(1) == 1 ? ChatKind::kGroup : ChatKind::kFriend;
+      u.chat_id = s.col_text(2);
+      u.path = s.col_text(3);
+      u.size = s.col_int(4);
+      u.mtime = s.col_int(5);
+      u.descriptor = s.col_secret(6);
+      u.created_at_ms = s.col_int(7);
+      return u;
+    });
+  });
+}
+
+Status Store::delete_upload(std::int64_t message_id) {
+  return locked("delete upload", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kDeleteUpload));
+    stmt.integer(message_id);
+    SC_TRY(stmt.run("delete upload"));
+    return ok_status();
+  });
+}
+
+Status Store::set_saved_path(std::string_view chat_id, std::string_view from_user_id,
+                             std::int64_t message_id, std::string_view path) {
+  return locked("store saved path", impl_->db, [&](Db& db) -> Status {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kPutSavedPath));
+    stmt.text(chat_id).text(from_user_id).integer(message_id).text(path);
+    SC_TRY(stmt.run("store saved path"));
+    return ok_status();
+  });
+}
+
+Result<std::string> Store::saved_path(std::string_view chat_id, std::string_view from_user_id,
+                                      std::int64_t message_id) {
+  return locked("read saved path", impl_->db, [&](Db& db) -> Result<std::string> {
+    SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kSelectSavedPath));
+    stmt.text(chat_id).text(from_user_id).integer(message_id);
+    SC_ASSIGN_OR_RETURN(auto found,
+                        read_one<std::string>(stmt, "read saved path",
+                                              [](const Stmt& s) { return s.col_text(0); }));
+    return found.value_or("");
+  });
+}
+
 Status Store::put_removal_notice(std::string_view group_id, std::string_view user_id) {
   return locked("store removal notice", impl_->db, [&](Db& db) -> Status {
     SC_ASSIGN_OR_RETURN(Stmt stmt, db.prepare(schema::kPutRemovalNotice));

@@ -14,6 +14,21 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 Sha256Digest sha256(std::span<const std::uint8_t> data);
 Sha256Digest sha256(std::string_view data);
 
+// SHA-256 over data that arrives in pieces (a blob streamed to disk): update() as often as
+// needed, then finish() once. Not copyable.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+  void update(std::span<const std::uint8_t> data);
+  Sha256Digest finish();
+
+ private:
+  void* context_;  // EVP_MD_CTX
+};
+
 // HMAC-SHA256 (RFC 2104).
 Sha256Digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data);
 

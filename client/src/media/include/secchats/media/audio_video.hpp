@@ -16,7 +16,8 @@ struct VoiceInfo {
 };
 
 // ok with the duration if `path` is a whole Ogg/Opus file (libopusfile opens and reads its
-// length). kInvalidArgument "not an Ogg/Opus file" / "Ogg/Opus file is corrupt: <reason>".
+// length, then decodes every packet). kInvalidArgument "not an Ogg/Opus file" / "Ogg/Opus file
+// is corrupt: <reason>"; kNotFound "cannot read the file" (missing or unreadable).
 Result<VoiceInfo> probe_ogg_opus(const std::filesystem::path& path);
 
 // Converts any audio ffmpeg reads (WAV, FLAC, MP3, AAC/M4A, Ogg/Vorbis, ...) to an Ogg/Opus

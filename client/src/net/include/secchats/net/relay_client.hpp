@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,7 +105,71 @@ class RelayClient {
   // Fills the credential fields of each object (fromUserId/userId and authToken) from `me`
   // before sending, so callers never handle the token in request objects themselves.
 
+  // Attachment blobs (docs/protocol-v2.md §15.3). Uploads carry `me` as the headers
+  // X-Secchats-User and Authorization: Bearer; downloads need only the blob id (a
+  // capability). Besides the mapping above: 507 → kUnavailable "relay storage full or quota
+  // exceeded: <reason>". Each call has its own timeout (request_timeout, for a PATCH one per
+  // started MiB of body; a download's per piece read), never one for a whole 100 MB blob.
+
+  // POST /blobs with Upload-Length `ciphertext_length` (bytes): the new blob's id.
+  Result<std::string> create_blob(const Credentials& me, std::uint64_t ciphertext_length);
+  // HEAD /blobs/<id> (ours): how far the relay's copy goes.
+  struct BlobOffset {
+    std::uint64_t offset = 0;  // bytes the relay has (Upload-Offset)
+    std::uint64_t length = 0;  // the blob's declared size (Upload-Length)
+  };
+  Result<BlobOffset> blob_offset(const Credentials& me, std::string_view blob_id);
+  // PATCH /blobs/<id> at `offset` with `bytes` (at most 8 MiB).
+  struct BlobPatch {
+    // Accepted: where the relay's copy now stops (offset + bytes). A 409 (`conflict`): where
+    // it really stops — realign there and send again.
+    std::uint64_t offset = 0;
+    bool conflict = false;
+  };
+  Result<BlobPatch> upload_blob_chunk(const Credentials& me, std::string_view blob_id,
+                                      std::uint64_t offset, std::span<const std::uint8_t> bytes);
+  // GET /blobs/<id> from byte `from_offset` (a Range request when > 0), the body handed to
+  // `sink` in pieces of at most 64 KiB as it arrives (never buffered whole). A sink error
+  // ends the call with that error (the connection is dropped). kNotFound: unknown, expired
+  // or unfinished blob.
+  struct BlobDownload {
+    // Where the bytes handed to the sink begin: `from_offset` after a 206, 0 when the relay
+    // answered 200 with the whole blob (the caller starts over).
+    std::uint64_t start = 0;
+    std::uint64_t total = 0;  // the whole blob's size, when the relay said (else 0)
+  };
+  using BlobSink = std::function<Status(std::span<const std::uint8_t>)>;
+  // `on_start`, if given, learns where the body starts before its first byte reaches `sink`
+  // (an error from it ends the call like a sink error).
+  using BlobStart = std::function<Status(const BlobDownload&)>;
+  Result<BlobDownload> download_blob(std::string_view blob_id, std::uint64_t from_offset,
+                                     const BlobSink& sink, const BlobStart& on_start = {});
+  // DELETE /blobs/<id> (ours): an upload given up or a blob no longer needed.
+  Status delete_blob(const Credentials& me, std::string_view blob_id);
+
  private:
+  // One HTTP exchange outside the JSON API (relay_client.cpp), for the blob calls
+  // (relay_blobs.cpp).
+  struct RawRequest {
+    std::string method;               // "POST", "HEAD", "PATCH", "GET", "DELETE"
+    std::string target;               // path after the URL's prefix, e.g. "/blobs/<id>"
+    const Credentials* me = nullptr;  // adds X-Secchats-User and Authorization when set
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::span<const std::uint8_t> body;
+  };
+  struct RawResponse {
+    unsigned status = 0;
+    std::string reason;  // short_reason of a non-2xx body (or the phrase)
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;  // a 2xx body when no sink was given (at most 64 KiB)
+    const std::string* header(std::string_view name) const;
+  };
+  // With a sink, a 2xx answer's body goes to it piece by piece (after `on_header`, if given,
+  // accepted the status and headers); otherwise it is collected.
+  using HeaderCheck = std::function<Status(const RawResponse&)>;
+  Result<RawResponse> exchange(const RawRequest& request, const BlobSink* sink,
+                               const HeaderCheck* on_header = nullptr);
+
   struct Impl;
   explicit RelayClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

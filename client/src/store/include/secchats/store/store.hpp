@@ -154,6 +154,19 @@ struct StoredMessage {
   std::string delivery = "sent";
 };
 
+// An attachment upload not finished yet (schema version 8, docs/protocol-v2.md §15): the
+// file it reads (path, size in bytes, modification time in ns since the epoch) and the FILE
+// descriptor (the §15.2 JSON with blob id, key, prefix and SHA-256; a secret).
+struct UploadRecord {
+  std::int64_t message_id = 0;
+  ChatKind chat_kind = ChatKind::kFriend;
+  std::string chat_id;
+  std::string path;
+  std::int64_t size = 0;
+  std::int64_t mtime = 0;
+  SecretString descriptor;
+  std::int64_t created_at_ms = 0;
+};
 // Something we post that waits in the outbox until the relay took it (schema version 5).
 enum class OutboxKind { kDirect, kGroup, kInvite };
 struct OutboxItem {
@@ -265,6 +278,16 @@ class Store {
   Result<std::vector<ReceivedSenderKeyRecord>> received_sender_keys(std::string_view group_id);
   Status put_received_sender_key(const ReceivedSenderKeyRecord& k);  // replaces
   Status delete_received_sender_keys(std::string_view group_id, std::string_view owner_user_id);
+
+  // Unfinished attachment uploads (schema version 8), oldest first; put replaces by message id.
+  Status put_upload(const UploadRecord& u);
+  Result<std::vector<UploadRecord>> uploads();
+  Status delete_upload(std::int64_t message_id);
+  // Where download() last saved an attachment ("" if never).
+  Status set_saved_path(std::string_view chat_id, std::string_view from_user_id,
+                        std::int64_t message_id, std::string_view path);
+  Result<std::string> saved_path(std::string_view chat_id, std::string_view from_user_id,
+                                 std::int64_t message_id);
 
   // Returns false (and stores nothing) if (chat_id, from_user_id, message_id) is known.
   Result<bool> insert_message(const StoredMessage& m);
