@@ -50,6 +50,11 @@ int main(int argc, char** argv) {
         stderr);
     return 2;
   }
+  // Voice messages: Qt 6.4's GStreamer media backend crashes building its pipeline where GStreamer
+  // plugins are missing (a segfault, not an error), while its ffmpeg backend (shipped in the
+  // same Debian package) plays and records Ogg/Opus with nothing else installed. A user's own
+  // QT_MEDIA_BACKEND still wins.
+  if (qEnvironmentVariableIsEmpty("QT_MEDIA_BACKEND")) qputenv("QT_MEDIA_BACKEND", "ffmpeg");
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("Secure Chats"));
   QApplication::setOrganizationName(QStringLiteral("secchats"));

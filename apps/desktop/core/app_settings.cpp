@@ -1,5 +1,8 @@
 #include "app_settings.hpp"
 
+#include <QDir>
+#include <QStandardPaths>
+
 namespace secchats::desktop {
 namespace {
 constexpr auto kTheme = "ui/theme";
@@ -8,6 +11,7 @@ constexpr auto kNotificationContent = "notifications/showContent";
 constexpr auto kGeometry = "window/geometry";
 constexpr auto kState = "window/state";
 constexpr auto kHome = "account/home";
+constexpr auto kDownloads = "attachments/downloadDirectory";
 }  // namespace
 
 AppSettings::AppSettings()
@@ -66,6 +70,17 @@ void AppSettings::setHome(const QString& home) {
 
 void AppSettings::sync() {
   settings_->sync();
+}
+
+QString AppSettings::downloadDirectory() const {
+  const QString chosen = settings_->value(kDownloads).toString();
+  if (!chosen.isEmpty()) return chosen;
+  const QString downloads = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
+  return downloads.isEmpty() ? QDir::homePath() : downloads;
+}
+
+void AppSettings::setDownloadDirectory(const QString& dir) {
+  settings_->setValue(kDownloads, dir);
 }
 
 }  // namespace secchats::desktop

@@ -38,6 +38,11 @@ class AppSettings {
   QString home() const;
   void setHome(const QString& home);
 
+  // Where "Open" on an attachment downloads it (default: the desktop's download folder, else
+  // the home directory). "Save as…" asks each time instead.
+  QString downloadDirectory() const;
+  void setDownloadDirectory(const QString& dir);
+
   void sync();  // writes pending changes now (QSettings also does it on destruction)
 
  private:

@@ -11,6 +11,8 @@
 #include "image_prep.hpp"
 #include "requests_model.hpp"
 #include "timeline_model.hpp"
+#include "transfer_model.hpp"
+#include "transfers.hpp"
 
 namespace secchats::desktop {
 namespace {
@@ -27,6 +29,13 @@ QString why(const Error& e) {
 // What a notification may say about a message: one line, a bounded length.
 QString preview_of(const MessageInfo& m) {
   if (m.type == "IMG") return Session::tr("Photo");
+  if (m.type == "FILE" && m.attachment) {
+    const std::string& kind = m.attachment->kind;
+    if (kind == "image") return Session::tr("Photo");
+    if (kind == "voice") return Session::tr("Voice message");
+    if (kind == "video") return Session::tr("Video");
+    return Session::tr("File");  // never its name: a notification may be on a shared screen
+  }
   if (m.type != "TEXT") return Session::tr("Unsupported message");
   QString text = qs(m.text).simplified();
   if (text.size() > 100) text = text.left(99) + QChar(0x2026);
@@ -43,6 +52,7 @@ struct Session::Impl {
   FriendsModel friends;
   TimelineModel timeline;
   std::unique_ptr<ClientWorker> worker = std::make_unique<ClientWorker>();
+  TransferController transfers{home};
 
   // GUI thread.
   bool open = false;
@@ -195,7 +205,8 @@ struct Session::Impl {
 
   // Worker thread: a just-opened client becomes the session's; the models are filled before
   // accountOpened is delivered (both queued, in this order).
-  void adopt(std::unique_ptr<Client> client) {
+  void adopt(std::unique_ptr<Client> client, const SecretString& password) {
+    transfers.openClient(password);  // the transfer thread's own Client (Argon2id there)
     Client& c = *client;
     refreshChats(c);
     refreshFriends(c);
@@ -264,10 +275,26 @@ Session::Session(QString home, QObject* parent)
               });
             });
           });
+  connect(&d->transfers, &TransferController::failed, this, &Session::operationFailed);
+  connect(&d->transfers, &TransferController::downloaded, this,
+          [this](qint64, const QString& chat, qint64 message_id, const QString& path, bool open) {
+            emit attachmentDownloaded(chat, message_id, path, open);
+          });
+  connect(&d->transfers, &TransferController::progressChanged, this,
+          [d](const QString& chat, qint64 message_id, const QString& name, int percent) {
+            if (d->timeline.chatId() == chat)
+              d->timeline.setTransferPercent(message_id, name, percent);
+          });
+  connect(&d->transfers, &TransferController::chatChanged, this, [d](const QString& chat) {
+    d->worker->post([d, id = chat.toStdString()](Client* c) {
+      if (c) d->afterChatChange(*c, id);
+    });
+  });
   d->worker->start();
 }
 
 Session::~Session() {
+  impl_->transfers.stop();
   impl_->worker->stop();
 }
 
@@ -306,6 +333,9 @@ FriendsModel* Session::friends() const {
 TimelineModel* Session::timeline() const {
   return &impl_->timeline;
 }
+TransferModel* Session::transfers() const {
+  return impl_->transfers.model();
+}
 
 void Session::createAccount(const ServerSettings& server, const QString& nickname,
                             const QString& password) {
@@ -327,7 +357,7 @@ void Session::createAccount(const ServerSettings& server, const QString& nicknam
           d->toGui([d, reason = why(created.error())] { emit d->q->accountFailed(reason); });
           return;
         }
-        d->adopt(std::move(created).value());
+        d->adopt(std::move(created).value(), pw);
       });
 }
 
@@ -345,7 +375,7 @@ void Session::unlock(const QString& password) {
       return;
     }
     d->worker->setConnectivity(Connectivity::kConnecting, {});
-    d->adopt(std::move(opened).value());
+    d->adopt(std::move(opened).value(), pw);
   });
 }
 
@@ -466,6 +496,36 @@ void Session::react(const QString& chat_id, qint64 message_id, const QString& re
     if (!sent.ok()) (void)d->failSend(tr("React"), sent.error());
     d->afterChatChange(c, id);
   });
+}
+
+qint64 Session::sendFile(const QString& chat_id, const QString& path, const QString& kind) {
+  return impl_->transfers.sendFile(chat_id, path, kind);
+}
+
+qint64 Session::downloadAttachment(const QString& chat_id, qint64 message_id, const QString& target,
+                                   bool open_when_done) {
+  QString name = tr("Attachment");
+  const TimelineModel& t = impl_->timeline;
+  if (t.chatId() == chat_id) {
+    for (int r = t.rowCount() - 1; r >= 0; --r) {
+      const QModelIndex i = t.index(r);
+      if (i.data(TimelineModel::kMessageIdRole).toLongLong() == message_id) {
+        name = i.data(TimelineModel::kFileNameRole).toString();
+        break;
+      }
+    }
+  }
+  return impl_->transfers.download(chat_id, message_id, name, target, open_when_done);
+}
+
+void Session::cancelTransfer(qint64 transfer_id) {
+  impl_->transfers.cancel(transfer_id);
+}
+void Session::retryTransfer(qint64 transfer_id) {
+  impl_->transfers.retry(transfer_id);
+}
+void Session::dismissTransfer(qint64 transfer_id) {
+  impl_->transfers.dismiss(transfer_id);
 }
 
 void Session::addFriend(const QString& user_id) {

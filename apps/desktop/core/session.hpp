@@ -17,6 +17,7 @@ class TimelineModel;
 class RequestsModel;
 class FriendsModel;
 class ClientWorker;
+class TransferModel;
 
 // What the onboarding screen collects about the relay (ConnectionOptions of libsecchats).
 struct ServerSettings {
@@ -52,6 +53,8 @@ class Session : public QObject {
   FriendsModel* friends() const;
   // The timeline of one chat; the Session keeps it current. Opening another chat reuses it.
   TimelineModel* timeline() const;
+  // Attachment uploads and downloads in progress or stopped (resumable).
+  TransferModel* transfers() const;
 
  public slots:
   // Account. Passwords are wiped from our copies once handed to the worker.
@@ -74,6 +77,24 @@ class Session : public QObject {
   void sendImageFile(const QString& chat_id, const QString& path);
   void sendImageData(const QString& chat_id, const QByteArray& encoded_image);
   void react(const QString& chat_id, qint64 message_id, const QString& reaction_name);
+
+  // Attachments (protocol v2 chats only; docs/protocol-v2.md §15). They run on their own thread
+  // with their own Client (docs/desktop.md, "Attachments"), so a long transfer never holds up
+  // texts or the live sync; progress in transfers(), failures as operationFailed ("Send file",
+  // "Download"; a v1 chat gets the library's "files need protocol v2: ..."). Each returns the
+  // transfer id (TransferModel::kIdRole).
+  // `kind`: SendFileOptions::kind — "auto" (photos and videos recognised, anything else a
+  // file), "file" (bytes untouched) or "voice" (converted to Ogg/Opus by the library).
+  qint64 sendFile(const QString& chat_id, const QString& path,
+                  const QString& kind = QStringLiteral("auto"));
+  // Downloads message `message_id`'s attachment to `target`: a directory (the sender's file
+  // name, made safe, inside it) or a file path (replaced only once the download is verified).
+  // -> attachmentDownloaded, or operationFailed.
+  qint64 downloadAttachment(const QString& chat_id, qint64 message_id, const QString& target,
+                            bool open_when_done = false);
+  void cancelTransfer(qint64 transfer_id);   // stops it; it stays resumable (Retry)
+  void retryTransfer(qint64 transfer_id);    // a stopped one, from where it stopped
+  void dismissTransfer(qint64 transfer_id);  // forgets a stopped one
 
   // Friends.
   void addFriend(const QString& user_id);
@@ -104,6 +125,9 @@ class Session : public QObject {
   void friendRequestSent(const QString& user_id);
   void chatCreated(const QString& chat_id);  // a group was created or joined, a friend accepted
   void inPersonGroupCreated(const QString& group_id, const QString& payload);
+  // A download finished: `path` is the verified plaintext file.
+  void attachmentDownloaded(const QString& chat_id, qint64 message_id, const QString& path,
+                            bool open_when_done);
   void safetyNumberReady(const secchats::SafetyNumberInfo& info);
   void safetyNumberVerified(const QString& friend_id);
   // Something new arrived for the user (for the tray notification). `chat_id` to open.

@@ -1,6 +1,8 @@
 #include "timeline_model.hpp"
 
 #include <QDateTime>
+#include <QLocale>
+#include <QSize>
 #include <algorithm>
 
 namespace secchats::desktop {
@@ -43,6 +45,20 @@ QString TimelineModel::accessibleText(const Row& row) const {
     what = QString::fromStdString(m.text);
   } else if (m.type == "IMG") {
     what = tr("Photo");
+  } else if (m.type == "FILE" && m.attachment) {
+    const AttachmentInfo& a = *m.attachment;
+    const QString name = QString::fromStdString(a.file_name);
+    const QString size = QLocale().formattedDataSize(static_cast<qint64>(a.size));
+    if (a.kind == "voice") {
+      what = tr("Voice message, %1 seconds").arg((a.duration_ms + 500) / 1000);
+    } else if (a.kind == "image") {
+      what = tr("Photo %1, %2").arg(name, size);
+    } else if (a.kind == "video") {
+      what = tr("Video %1, %2").arg(name, size);
+    } else {
+      what = tr("File %1, %2").arg(name, size);
+    }
+    if (row.transfer_percent >= 0) what += tr(", %1% transferred").arg(row.transfer_percent);
   } else {
     what = tr("Attachment");
   }
@@ -121,8 +137,66 @@ QVariant TimelineModel::data(const QModelIndex& index, int role) const {
       return own == row.reactions.end() ? QString() : QString::fromStdString(own->second);
     }
     default:
+      return attachmentData(row, role);
+  }
+}
+
+QVariant TimelineModel::attachmentData(const Row& row, int role) {
+  if (role == kTransferPercentRole) return row.transfer_percent;
+  if (!row.message.attachment) return {};
+  const AttachmentInfo& a = *row.message.attachment;
+  switch (role) {
+    case kAttachmentKindRole:
+      return QString::fromStdString(a.kind);
+    case kFileNameRole:
+      return QString::fromStdString(a.file_name);
+    case kFileSizeRole:
+      return static_cast<qint64>(a.size);
+    case kMediaTypeRole:
+      return QString::fromStdString(a.media_type);
+    case kThumbnailRole:
+      if (!row.thumbnail_decoded) {
+        // The sender's JPEG (at most 16 KiB): decoded on first paint, once. A broken one
+        // stays null and the row shows a placeholder.
+        if (!a.thumbnail.empty()) {
+          row.thumbnail.loadFromData(a.thumbnail.data(), static_cast<int>(a.thumbnail.size()),
+                                     "JPEG");
+        }
+        row.thumbnail_decoded = true;
+      }
+      return row.thumbnail;
+    case kMediaSizeRole:
+      if (a.width == 0 || a.height == 0) return QSize();
+      return QSize(static_cast<int>(std::min<std::uint32_t>(a.width, 1u << 20)),
+                   static_cast<int>(std::min<std::uint32_t>(a.height, 1u << 20)));
+    case kDurationRole:
+      return qint64{a.duration_ms};
+    case kSavedPathRole:
+      return QString::fromStdString(a.saved_path);
+    case kUploadStateRole:
+      return QString::fromStdString(a.upload_state);
+    default:
       return {};
   }
+}
+
+void TimelineModel::setTransferPercent(qint64 message_id, const QString& file_name, int percent) {
+  int found = -1;
+  for (int i = static_cast<int>(rows_.size()) - 1; i >= 0 && found < 0; --i) {
+    const MessageInfo& m = rows_[static_cast<std::size_t>(i)].message;
+    if (!m.attachment) continue;
+    if (message_id != 0) {
+      if (m.message_id == message_id) found = i;
+    } else if (m.outgoing && m.attachment->upload_state == "uploading" &&
+               QString::fromStdString(m.attachment->file_name) == file_name) {
+      found = i;
+    }
+  }
+  if (found < 0) return;
+  Row& row = rows_[static_cast<std::size_t>(found)];
+  if (row.transfer_percent == percent) return;
+  row.transfer_percent = percent;
+  emitRowChanged(found);
 }
 
 QHash<int, QByteArray> TimelineModel::roleNames() const {
@@ -139,6 +213,16 @@ QHash<int, QByteArray> TimelineModel::roleNames() const {
   names[kDeliveryRole] = "delivery";
   names[kReactionsRole] = "reactions";
   names[kOwnReactionRole] = "ownReaction";
+  names[kAttachmentKindRole] = "attachmentKind";
+  names[kFileNameRole] = "fileName";
+  names[kFileSizeRole] = "fileSize";
+  names[kMediaTypeRole] = "mediaType";
+  names[kThumbnailRole] = "thumbnail";
+  names[kMediaSizeRole] = "mediaSize";
+  names[kDurationRole] = "duration";
+  names[kSavedPathRole] = "savedPath";
+  names[kUploadStateRole] = "uploadState";
+  names[kTransferPercentRole] = "transferPercent";
   return names;
 }
 
@@ -251,10 +335,20 @@ void TimelineModel::appendOrUpdate(const MessageInfo& message) {
   const int existing = findRow(message);
   if (existing >= 0) {
     Row& row = rows_[static_cast<std::size_t>(existing)];
+    // An attachment's upload finishing or a download recording where it saved the file
+    // changes the row too (both written by the transfer thread's client).
+    const bool attachment_changed =
+        message.attachment && row.message.attachment &&
+        (message.attachment->upload_state != row.message.attachment->upload_state ||
+         message.attachment->saved_path != row.message.attachment->saved_path);
     const bool changed = row.message.delivery != message.delivery ||
-                         (row.message.local_id == 0 && message.local_id != 0);
+                         (row.message.local_id == 0 && message.local_id != 0) || attachment_changed;
     if (!changed) return;
     row.message.delivery = message.delivery;
+    if (attachment_changed) {
+      row.message.attachment->upload_state = message.attachment->upload_state;
+      row.message.attachment->saved_path = message.attachment->saved_path;
+    }
     if (row.message.local_id == 0) row.message.local_id = message.local_id;
     emitRowChanged(existing);
     return;

@@ -31,6 +31,17 @@ class TimelineModel : public QAbstractListModel {
     kReactionsRole,     // QStringList of emoji characters, one per reacting user
     kOwnReactionRole,   // QString: our reaction name (EMO_*), "" if none
     kHasReactionsRole,  // bool: kReactionsRole is not empty (cheap: asked per row on layout)
+    // Attachments (type "FILE", protocol-v2 §15); empty/0 for other rows.
+    kAttachmentKindRole,   // QString "file" / "image" / "voice" / "video"
+    kFileNameRole,         // QString: the sender's name for it (peer-controlled: plain text)
+    kFileSizeRole,         // qint64 bytes (plaintext)
+    kMediaTypeRole,        // QString e.g. "audio/ogg"
+    kThumbnailRole,        // QImage decoded once from AttachmentInfo::thumbnail (null if none)
+    kMediaSizeRole,        // QSize: image/video pixels (invalid if unknown)
+    kDurationRole,         // qint64 ms (voice/video; 0 unknown)
+    kSavedPathRole,        // QString: where a download last wrote it ("" if never)
+    kUploadStateRole,      // QString "uploading" / "uploaded" (outgoing), "" incoming
+    kTransferPercentRole,  // int 0..100 while a transfer of it runs, else -1
   };
   explicit TimelineModel(QObject* parent = nullptr);
 
@@ -60,17 +71,24 @@ class TimelineModel : public QAbstractListModel {
   int rowOfLocalId(qint64 local_id) const;  // -1 if absent
   bool hasOlder() const { return has_older_; }
   void setOwnUserId(const QString& user_id);  // whose reaction kOwnReactionRole shows
+  // A transfer's progress for its row (kTransferPercentRole; -1 = none): a download by its
+  // message id; an upload (message_id 0) by file name among our messages still uploading.
+  void setTransferPercent(qint64 message_id, const QString& file_name, int percent);
 
  private:
   struct Row {
     MessageInfo message;  // IMG bytes are dropped once decoded into `image`
     mutable QImage image;
     mutable bool image_decoded = false;
+    mutable QImage thumbnail;  // FILE: decoded from attachment->thumbnail once
+    mutable bool thumbnail_decoded = false;
+    int transfer_percent = -1;
     // Reacting user -> reaction name ("" = they removed theirs), latest wins.
     std::map<std::string, std::string> reactions;
   };
   static QString senderName(const MessageInfo& m);
   QString accessibleText(const Row& row) const;  // Qt::AccessibleTextRole
+  static QVariant attachmentData(const Row& row, int role);
   int findRow(const MessageInfo& m) const;
   int findReactionTarget(std::int64_t message_id) const;
   // Applies a reaction to its target row; `older` reactions (from an older page) do not

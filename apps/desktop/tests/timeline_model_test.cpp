@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <QAbstractItemModelTester>
+#include <QBuffer>
+#include <QImage>
 #include <QSignalSpy>
 
 #include "core/timeline_model.hpp"
@@ -227,6 +229,81 @@ TEST(TimelineModel, AccessibleTextSaysWhoWhatDeliveryAndReactions) {
   EXPECT_TRUE(second.startsWith("You, ")) << second.toStdString();
   EXPECT_TRUE(second.contains(": hi. Sending")) << second.toStdString();
   EXPECT_TRUE(second.contains("Reactions: ")) << second.toStdString();
+}
+
+MessageInfo file(std::int64_t local_id, const std::string& kind, const std::string& name,
+                 std::uint64_t size, bool outgoing = false) {
+  MessageInfo m = text(local_id, 5000 + local_id, "", outgoing);
+  m.type = "FILE";
+  AttachmentInfo a;
+  a.kind = kind;
+  a.file_name = name;
+  a.size = size;
+  a.media_type = kind == "voice" ? "audio/ogg" : "application/octet-stream";
+  a.upload_state = outgoing ? "uploading" : "";
+  m.attachment = a;
+  return m;
+}
+
+TEST(TimelineModel, AttachmentRowsExposeKindNameSizeThumbnailAndProgress) {
+  TimelineModel model;
+  QAbstractItemModelTester tester(&model);
+  MessageInfo photo = file(1, "image", "beach.jpg", 2'000'000);
+  photo.attachment->width = 4000;
+  photo.attachment->height = 3000;
+  QImage thumb(64, 48, QImage::Format_RGB32);
+  thumb.fill(Qt::red);
+  QByteArray jpeg;
+  QBuffer buffer(&jpeg);
+  buffer.open(QIODevice::WriteOnly);
+  ASSERT_TRUE(thumb.save(&buffer, "JPEG"));
+  photo.attachment->thumbnail.assign(jpeg.begin(), jpeg.end());
+  MessageInfo voice = file(2, "voice", "voice.ogg", 40'000);
+  voice.attachment->duration_ms = 12'400;
+  MessageInfo mine = file(3, "file", "<b>report</b>.pdf", 1234, true);
+  MessageInfo broken = file(4, "file", "x", 1);
+  broken.attachment->thumbnail = {1, 2, 3};  // not a JPEG: no image, no crash
+  model.reset(kChat, {photo, voice, mine, broken}, false);
+  ASSERT_EQ(model.rowCount(), 4);
+
+  const QModelIndex p = model.index(0);
+  EXPECT_EQ(p.data(TimelineModel::kTypeRole).toString(), "FILE");
+  EXPECT_EQ(p.data(TimelineModel::kAttachmentKindRole).toString(), "image");
+  EXPECT_EQ(p.data(TimelineModel::kFileNameRole).toString(), "beach.jpg");
+  EXPECT_EQ(p.data(TimelineModel::kFileSizeRole).toLongLong(), 2'000'000);
+  EXPECT_EQ(p.data(TimelineModel::kMediaSizeRole).toSize(), QSize(4000, 3000));
+  EXPECT_EQ(p.data(TimelineModel::kThumbnailRole).value<QImage>().size(), QSize(64, 48));
+  EXPECT_EQ(p.data(TimelineModel::kTransferPercentRole).toInt(), -1);
+  EXPECT_TRUE(p.data(Qt::AccessibleTextRole).toString().contains("beach.jpg"));
+  const QModelIndex v = model.index(1);
+  EXPECT_EQ(v.data(TimelineModel::kDurationRole).toLongLong(), 12'400);
+  EXPECT_EQ(v.data(TimelineModel::kMediaTypeRole).toString(), "audio/ogg");
+  EXPECT_TRUE(v.data(Qt::AccessibleTextRole).toString().contains("Voice message, 12 seconds"));
+  EXPECT_TRUE(model.index(3).data(TimelineModel::kThumbnailRole).value<QImage>().isNull());
+  EXPECT_FALSE(model.index(3).data(TimelineModel::kMediaSizeRole).toSize().isValid());
+
+  // A download's progress by message id; an upload's by name among our unfinished uploads.
+  QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+  model.setTransferPercent(photo.message_id, {}, 40);
+  EXPECT_EQ(model.index(0).data(TimelineModel::kTransferPercentRole).toInt(), 40);
+  EXPECT_TRUE(model.index(0).data(Qt::AccessibleTextRole).toString().contains("40%"));
+  model.setTransferPercent(0, "<b>report</b>.pdf", 75);
+  EXPECT_EQ(model.index(2).data(TimelineModel::kTransferPercentRole).toInt(), 75);
+  model.setTransferPercent(0, "beach.jpg", 10);  // not ours, not uploading: nothing
+  EXPECT_EQ(model.index(0).data(TimelineModel::kTransferPercentRole).toInt(), 40);
+  EXPECT_EQ(changed.size(), 2);
+
+  // The upload finishing and a download's saved path reach the row.
+  MessageInfo uploaded = mine;
+  uploaded.attachment->upload_state = "uploaded";
+  model.appendOrUpdate(uploaded);
+  EXPECT_EQ(model.index(2).data(TimelineModel::kUploadStateRole).toString(), "uploaded");
+  MessageInfo saved = photo;
+  saved.attachment->saved_path = "/tmp/beach.jpg";
+  model.appendOrUpdate(saved);
+  EXPECT_EQ(model.index(0).data(TimelineModel::kSavedPathRole).toString(), "/tmp/beach.jpg");
+  model.setTransferPercent(photo.message_id, {}, -1);
+  EXPECT_EQ(model.index(0).data(TimelineModel::kTransferPercentRole).toInt(), -1);
 }
 
 }  // namespace

@@ -147,7 +147,10 @@ TEST_F(ChatViewTest, KeyChangeShowsARedBannerAndABlockStopsTheComposer) {
   EXPECT_EQ(verify.at(0).at(0).toString(), kChat);
 }
 
-TEST_F(ChatViewTest, DroppedImageFilesGoToTheSessionOtherFilesDoNot) {
+// Dropped files: folders are not taken; in a v1 chat a photo goes inline (Send image) and any
+// other file to the library, which refuses it for v1 (Send file); in a v2 chat both are
+// attachments. No account is open here, so each send reports back: proof of where it went.
+TEST_F(ChatViewTest, DroppedFilesGoInlineOrAsAttachmentsByProtocol) {
   const QString png = QString::fromStdString((dir_->path() / "drop.png").string());
   const QString txt = QString::fromStdString((dir_->path() / "notes.txt").string());
   QImage picture(8, 8, QImage::Format_RGB32);
@@ -155,23 +158,40 @@ TEST_F(ChatViewTest, DroppedImageFilesGoToTheSessionOtherFilesDoNot) {
   ASSERT_TRUE(picture.save(png, "PNG"));
   QFile(txt).open(QIODevice::WriteOnly);
 
-  QMimeData text_only;
-  text_only.setUrls({QUrl::fromLocalFile(txt)});
-  QDragEnterEvent refused(QPoint(5, 5), Qt::CopyAction, &text_only, Qt::LeftButton, Qt::NoModifier);
+  QMimeData folder_only;
+  folder_only.setUrls({QUrl::fromLocalFile(QString::fromStdString(dir_->path().string()))});
+  QDragEnterEvent refused(QPoint(5, 5), Qt::CopyAction, &folder_only, Qt::LeftButton,
+                          Qt::NoModifier);
   QApplication::sendEvent(view_.get(), &refused);
-  EXPECT_FALSE(refused.isAccepted());
+  EXPECT_FALSE(refused.isAccepted()) << "a folder is not a file to send";
 
-  QMimeData images;
-  images.setUrls({QUrl::fromLocalFile(txt), QUrl::fromLocalFile(png)});
-  QDragEnterEvent enter(QPoint(5, 5), Qt::CopyAction, &images, Qt::LeftButton, Qt::NoModifier);
-  QApplication::sendEvent(view_.get(), &enter);
-  EXPECT_TRUE(enter.isAccepted());
-  // The Session gets the image (and, with no account open here, says so: proof it arrived).
-  QSignalSpy failed(session_.get(), &Session::operationFailed);
-  QDropEvent drop(QPointF(5, 5), Qt::CopyAction, &images, Qt::LeftButton, Qt::NoModifier);
-  QApplication::sendEvent(view_.get(), &drop);
-  ASSERT_TRUE(failed.wait(5000));
-  EXPECT_EQ(failed.count(), 1) << "one image file, one send";
+  QMimeData files;
+  files.setUrls({QUrl::fromLocalFile(txt), QUrl::fromLocalFile(png)});
+  const auto dropAndCollect = [&] {
+    // Qt delivers a drop to the widget that accepted the drag's enter.
+    QDragEnterEvent enter(QPoint(5, 5), Qt::CopyAction, &files, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(view_.get(), &enter);
+    EXPECT_TRUE(enter.isAccepted());
+    QSignalSpy failed(session_.get(), &Session::operationFailed);
+    QDropEvent drop(QPointF(5, 5), Qt::CopyAction, &files, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(view_.get(), &drop);
+    EXPECT_TRUE(QTest::qWaitFor([&] { return failed.count() >= 2; }, 5000));
+    QTest::qWait(50);
+    QStringList whats;
+    for (const auto& args : failed)
+      whats << args.at(0).toString();
+    whats.sort();
+    return whats;
+  };
+  // Not in the chat list: treated as v1.
+  EXPECT_EQ(dropAndCollect(), QStringList({"Send file", "Send image"}));
+
+  ChatSummary summary;
+  summary.chat_id = kChat.toStdString();
+  summary.title = "bob";
+  summary.protocol = "v2";
+  session_->chats()->setChats({summary});
+  EXPECT_EQ(dropAndCollect(), QStringList({"Send file", "Send file"}));
 }
 
 TEST_F(ChatViewTest, EmptyMessageIsRefusedInline) {

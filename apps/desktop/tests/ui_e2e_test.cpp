@@ -6,6 +6,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QDir>
+#include <QFile>
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -207,12 +208,36 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
   EXPECT_TRUE(QTest::qWaitFor([&] { return chatTitle(session, bob_id) == "bob"; }, kNetworkMs))
       << "nickname learned from Bob's message: " << chatTitle(session, bob_id).toStdString();
 
-  // --- A photo (the path drag-and-drop and the Attach button take).
+  // --- A file to a v1 friend: the library's refusal, inline under the composer.
+  const bool still_v1 =
+      chat->findChild<QLabel*>(QStringLiteral("protocolBadge"))->text() == QStringLiteral("v1");
+  if (still_v1) {
+    const QString notes = QString::fromStdString((dir_->path() / "notes.txt").string());
+    {
+      QFile f(notes);
+      ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+      f.write("plain notes");
+    }
+    chat->sendFiles({notes});
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return chat->errorLabel()->text().contains(QStringLiteral("Send file failed")); },
+        kNetworkMs));
+    const QString why = chat->errorLabel()->text();
+    if (!why.contains(QStringLiteral("not implemented"))) {
+      EXPECT_TRUE(why.contains(QStringLiteral("protocol v2"))) << why.toStdString();
+    }
+  }
+
+  // --- A photo (the path drag-and-drop and the Attach button take: inline for a v1 friend).
   const QString photo = QString::fromStdString((dir_->path() / "photo.png").string());
   QImage picture(64, 48, QImage::Format_RGB32);
   picture.fill(QColor(10, 120, 200));
   ASSERT_TRUE(picture.save(photo, "PNG"));
-  chat->sendImageFiles({photo});
+  if (still_v1) {
+    chat->sendFiles({photo});
+  } else {
+    chat->sendImageFiles({photo});
+  }
   ASSERT_TRUE(QTest::qWaitFor(
       [&] {
         const QModelIndex i = findRow(timeline, [](const QModelIndex& r) {

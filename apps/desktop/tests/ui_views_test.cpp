@@ -5,8 +5,12 @@
 #include <QApplication>
 #include <QBuffer>
 #include <QListView>
+#include <QLocale>
+#include <QAudioDevice>
+#include <QMediaDevices>
 #include <QMimeData>
 #include <QPainter>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
@@ -18,6 +22,7 @@
 #include "ui/composer.hpp"
 #include "ui/message_delegate.hpp"
 #include "ui/ui_text.hpp"
+#include "ui/voice_recorder.hpp"
 
 namespace secchats::desktop::ui {
 namespace {
@@ -386,6 +391,133 @@ TEST(Composer, PastedImageDataBecomesAPngAndRichTextStaysPlain) {
   html.setText(QStringLiteral("<b>bold</b>"));
   composer.insertFromMimeData(&html);
   EXPECT_EQ(composer.toPlainText(), QStringLiteral("<b>bold</b>"));
+}
+
+MessageInfo attachment(std::int64_t local_id, bool outgoing, const std::string& kind,
+                       const std::string& name, std::uint64_t size) {
+  MessageInfo m = message(local_id, outgoing, outgoing ? "sent" : "received", "FILE", "");
+  AttachmentInfo a;
+  a.kind = kind;
+  a.file_name = name;
+  a.size = size;
+  a.upload_state = outgoing ? "uploaded" : "";
+  if (kind == "voice") a.duration_ms = 83'000;
+  if (kind == "image" || kind == "video") {
+    a.width = 1920;
+    a.height = 1080;
+    QImage thumb(160, 90, QImage::Format_RGB32);
+    thumb.fill(Qt::darkCyan);
+    QByteArray jpeg;
+    QBuffer buffer(&jpeg);
+    buffer.open(QIODevice::WriteOnly);
+    thumb.save(&buffer, "JPEG");
+    a.thumbnail.assign(jpeg.begin(), jpeg.end());
+  }
+  m.attachment = a;
+  return m;
+}
+
+TEST(MessageDelegate, AttachmentsShowNameSizeAndProgressInsideTheBubble) {
+  TimelineModel model;
+  std::vector<MessageInfo> page;
+  page.push_back(attachment(1, false, "file", "Quarterly\nreport\x1b[31m.pdf", 1'572'864));
+  page.push_back(attachment(2, true, "image", "beach.jpg", 2'000'000));
+  page.push_back(attachment(3, false, "voice", "voice.ogg", 40'000));
+  page.push_back(attachment(4, true, "video", "clip.mp4", 9'000'000));
+  page.push_back(attachment(5, false, "file", std::string(300, 'n') + ".zip", 10));
+  model.reset(QString::fromStdString(page[0].chat_id), page, false);
+  ASSERT_EQ(model.rowCount(), 5);
+
+  const auto f = MessageDelegate::textsFor(model.index(0, 0));
+  EXPECT_EQ(f.kind, MessageDelegate::Kind::kFile);
+  EXPECT_FALSE(f.body.contains(QChar(0x1b))) << "controls shown as pictures, not obeyed";
+  EXPECT_TRUE(f.body.contains(QStringLiteral("Quarterly")));
+  EXPECT_TRUE(f.detail.contains(QLocale().formattedDataSize(1'572'864))) << f.detail.toStdString();
+  EXPECT_EQ(MessageDelegate::textsFor(model.index(1, 0)).kind, MessageDelegate::Kind::kMedia);
+  const auto v = MessageDelegate::textsFor(model.index(2, 0));
+  EXPECT_EQ(v.kind, MessageDelegate::Kind::kVoice);
+  EXPECT_EQ(v.body, QStringLiteral("Voice message"));
+  EXPECT_TRUE(v.detail.startsWith(QStringLiteral("1:23"))) << v.detail.toStdString();
+  EXPECT_EQ(MessageDelegate::textsFor(model.index(3, 0)).kind, MessageDelegate::Kind::kMedia);
+
+  QListView view;
+  view.resize(520, 700);
+  view.setModel(&model);
+  MessageDelegate delegate(&view);
+  view.setItemDelegate(&delegate);
+  view.show();
+  QStyleOptionViewItem opt;
+  opt.initFrom(&view);
+  const auto check_row = [&](int row) {
+    const QModelIndex index = model.index(row, 0);
+    const QSize hint = delegate.sizeHint(opt, index);
+    const QRect item(0, 0, view.viewport()->width(), hint.height());
+    const QRect bubble = delegate.bubbleRect(index, item);
+    EXPECT_TRUE(item.contains(bubble)) << "row " << row << " bubble clipped by its row";
+    const QRect clickable = delegate.attachmentRect(index, item);
+    EXPECT_FALSE(clickable.isEmpty()) << "row " << row;
+    EXPECT_TRUE(bubble.contains(clickable)) << "row " << row << " thumbnail/icon outside";
+    // Painted: the bubble is not blank.
+    QImage canvas(item.size(), QImage::Format_ARGB32);
+    canvas.fill(Qt::white);
+    QPainter painter(&canvas);
+    opt.rect = item;
+    delegate.paint(&painter, opt, index);
+    painter.end();
+    int differing = 0;
+    for (int y = bubble.top(); y < bubble.bottom(); y += 2) {
+      for (int x = bubble.left(); x < bubble.right(); x += 2) {
+        if (canvas.pixel(x, y) != canvas.pixel(bubble.left() + 2, bubble.center().y())) {
+          ++differing;
+        }
+      }
+    }
+    EXPECT_GT(differing, 20) << "row " << row << " painted nothing";
+    return hint.height();
+  };
+  for (int r = 0; r < model.rowCount(); ++r)
+    check_row(r);
+  EXPECT_FALSE(delegate.thumbnail(model.index(1, 0)).isNull());
+
+  // Progress adds a bar (a taller row) and a percentage; it still fits.
+  const int before = check_row(0);
+  model.setTransferPercent(page[0].message_id, {}, 42);
+  EXPECT_TRUE(MessageDelegate::textsFor(model.index(0, 0)).detail.contains(QStringLiteral("42%")));
+  EXPECT_GT(check_row(0), before);
+}
+
+TEST(VoiceRecorder, WithoutAMicrophoneTheButtonSaysWhy) {
+  VoiceRecorder none(nullptr, false);
+  EXPECT_EQ(none.state(), VoiceRecorder::State::kUnavailable);
+  EXPECT_FALSE(none.recordButton()->isEnabled());
+  EXPECT_TRUE(none.recordButton()->toolTip().contains(QStringLiteral("microphone")));
+  EXPECT_FALSE(none.recordButton()->accessibleName().isEmpty());
+  none.start();  // ignored
+  EXPECT_EQ(none.state(), VoiceRecorder::State::kUnavailable);
+
+  VoiceRecorder some(nullptr, true);
+  EXPECT_EQ(some.state(), VoiceRecorder::State::kIdle);
+  EXPECT_TRUE(some.recordButton()->isEnabled());
+  EXPECT_TRUE(some.cancelButton()->isHidden());
+  some.stopAndSend();  // not recording: nothing happens, nothing is sent
+  some.cancel();
+  EXPECT_EQ(some.state(), VoiceRecorder::State::kIdle);
+  QSignalSpy failed(&some, &VoiceRecorder::failed);
+  QSignalSpy recorded(&some, &VoiceRecorder::recorded);
+  if (QMediaDevices::audioInputs().isEmpty()) {
+    // Told there was one, but the device is gone: an inline reason and the button disabled.
+    some.start();
+    EXPECT_EQ(failed.size(), 1);
+    EXPECT_EQ(some.state(), VoiceRecorder::State::kUnavailable);
+    EXPECT_FALSE(some.recordButton()->isEnabled());
+  } else {
+    some.start();
+    EXPECT_EQ(some.state(), VoiceRecorder::State::kRecording);
+    EXPECT_FALSE(some.cancelButton()->isHidden());
+    some.cancel();
+    EXPECT_EQ(some.state(), VoiceRecorder::State::kIdle);
+  }
+  EXPECT_TRUE(recorded.isEmpty());
 }
 
 }  // namespace

@@ -1,17 +1,25 @@
 #include "chat_view.hpp"
 
+#include <QAudioOutput>
+#include <QDesktopServices>
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QImageReader>
 #include <QLabel>
 #include <QListView>
+#include <QMediaPlayer>
 #include <QMenu>
 #include <QMimeData>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollBar>
 #include <QShortcut>
+#include <QStandardPaths>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include "composer.hpp"
@@ -19,9 +27,12 @@
 #include "core/friends_model.hpp"
 #include "core/session.hpp"
 #include "core/timeline_model.hpp"
+#include "core/transfer_model.hpp"
 #include "message_delegate.hpp"
 #include "photo_opener.hpp"
+#include "transfer_panel.hpp"
 #include "ui_text.hpp"
+#include "voice_recorder.hpp"
 #include "widgets/inline_message.hpp"
 
 namespace secchats::desktop::ui {
@@ -111,12 +122,34 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   timeline_->setItemDelegate(delegate_);
   layout->addWidget(timeline_, 1);
 
+  // Attachment actions for the selected message, and the transfers in progress.
+  auto* actions = new QHBoxLayout;
+  open_ = new QPushButton(tr("&Open"), this);
+  open_->setObjectName(QStringLiteral("openAttachmentButton"));
+  open_->setAccessibleName(tr("Open the selected attachment"));
+  save_ = new QPushButton(tr("Save &as…"), this);
+  save_->setObjectName(QStringLiteral("saveAttachmentButton"));
+  save_->setAccessibleName(tr("Save the selected attachment as"));
+  play_ = new QPushButton(tr("&Play"), this);
+  play_->setObjectName(QStringLiteral("playVoiceButton"));
+  play_->setAccessibleName(tr("Play the selected voice message"));
+  actions->addWidget(open_);
+  actions->addWidget(save_);
+  actions->addWidget(play_);
+  actions->addStretch(1);
+  layout->addLayout(actions);
+  transfers_ = new TransferPanel(session_, this);
+  layout->addWidget(transfers_);
+  download_dir_ = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
+  if (download_dir_.isEmpty()) download_dir_ = QDir::homePath();
+
   // Composer row.
   auto* row = new QHBoxLayout;
-  attach_ = new QPushButton(tr("&Photo…"), this);
+  attach_ = new QPushButton(tr("&Attach…"), this);
   attach_->setObjectName(QStringLiteral("attachButton"));
-  attach_->setAccessibleName(tr("Attach photo"));
-  attach_->setToolTip(tr("Send a photo (you can also drop or paste one)"));
+  attach_->setAccessibleName(tr("Attach files"));
+  attach_->setToolTip(tr("Send files or photos (you can also drop them here)"));
+  voice_ = new VoiceRecorder(this);
   composer_ = new Composer(this);
   react_ = new QPushButton(tr("&React"), this);
   react_->setObjectName(QStringLiteral("reactButton"));
@@ -129,6 +162,7 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   // The composer grows upwards with its text; the buttons stay on its last line, where the
   // cursor usually is.
   row->addWidget(attach_, 0, Qt::AlignBottom);
+  row->addWidget(voice_, 0, Qt::AlignBottom);
   row->addWidget(composer_, 1);
   row->addWidget(react_, 0, Qt::AlignBottom);
   row->addWidget(send_, 0, Qt::AlignBottom);
@@ -138,8 +172,13 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   error_->setAccessibleName(tr("Error"));
   layout->addWidget(error_);
 
-  setTabOrder(timeline_, attach_);
-  setTabOrder(attach_, composer_);
+  setTabOrder(timeline_, open_);
+  setTabOrder(open_, save_);
+  setTabOrder(save_, play_);
+  setTabOrder(play_, attach_);
+  setTabOrder(attach_, voice_->recordButton());
+  setTabOrder(voice_->recordButton(), voice_->cancelButton());
+  setTabOrder(voice_->cancelButton(), composer_);
   setTabOrder(composer_, react_);
   setTabOrder(react_, send_);
 
@@ -168,13 +207,34 @@ ChatView::ChatView(Session* session, QWidget* parent) : QWidget(parent), session
   });
   connect(timeline_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           [this](const QModelIndex& current) { react_->setEnabled(current.isValid()); });
-  // Enter (activated) or a click on the thumbnail opens the photo.
-  connect(timeline_, &QListView::activated, this,
-          [this](const QModelIndex& index) { openPhoto(index); });
+  // Enter (activated) or a click on the thumbnail opens the photo; on an attachment's
+  // thumbnail or icon it opens (or plays) the attachment.
+  connect(timeline_, &QListView::activated, this, &ChatView::activate);
   connect(timeline_, &QListView::clicked, this, [this](const QModelIndex& index) {
     const QPoint pos = timeline_->viewport()->mapFromGlobal(QCursor::pos());
-    if (delegate_->imageRect(index, timeline_->visualRect(index)).contains(pos)) openPhoto(index);
+    const QRect item = timeline_->visualRect(index);
+    if (delegate_->imageRect(index, item).contains(pos) ||
+        delegate_->attachmentRect(index, item).contains(pos)) {
+      activate(index);
+    }
   });
+  connect(timeline_->selectionModel(), &QItemSelectionModel::currentChanged, this,
+          &ChatView::updateActions);
+  connect(proxy_, &QAbstractItemModel::dataChanged, this, &ChatView::updateActions);
+  connect(proxy_, &QAbstractItemModel::modelReset, this, &ChatView::updateActions);
+  connect(open_, &QPushButton::clicked, this,
+          [this] { openAttachment(timeline_->currentIndex()); });
+  connect(save_, &QPushButton::clicked, this, &ChatView::saveSelectedAttachmentAs);
+  connect(play_, &QPushButton::clicked, this, [this] { playVoice(timeline_->currentIndex()); });
+  connect(session_, &Session::attachmentDownloaded, this, &ChatView::onDownloaded);
+  connect(voice_, &VoiceRecorder::failed, this, &ChatView::showError);
+  connect(voice_, &VoiceRecorder::recorded, this, [this](const QString& path, qint64) {
+    if (chat_id_.isEmpty()) return;
+    error_->clearMessage();
+    session_->sendFile(chat_id_, path, QStringLiteral("voice"));
+    at_bottom_ = true;
+  });
+  updateActions();
 
   // Scroll anchoring: remember where the user is, restore after the layout changed.
   QScrollBar* bar = timeline_->verticalScrollBar();
@@ -276,6 +336,14 @@ void ChatView::refreshHeader() {
   composer_->setEnabled(has_chat && !closed && !blocked);
   send_->setEnabled(has_chat && !closed && !blocked);
   attach_->setEnabled(has_chat && !closed && !blocked);
+  voice_->setEnabled(has_chat && !closed && !blocked);
+}
+
+bool ChatView::isV1() const {
+  const ChatListModel* chats = session_->chats();
+  const int row = chats->rowOf(chat_id_);
+  return row < 0 ||
+         chats->index(row, 0).data(ChatListModel::kProtocolRole).toString() != QLatin1String("v2");
 }
 
 void ChatView::showError(const QString& text) {
@@ -300,9 +368,140 @@ void ChatView::attachPhoto() {
   for (const QByteArray& f : QImageReader::supportedImageFormats()) {
     filters << QStringLiteral("*.") + QString::fromLatin1(f);
   }
+  const QString images = tr("Images (%1)").arg(filters.join(QLatin1Char(' ')));
+  const QString all = tr("All files (*)");
+  // A v1 chat takes photos only: offer those first there.
   const QStringList files = QFileDialog::getOpenFileNames(
-      this, tr("Send photos"), QString(), tr("Images (%1)").arg(filters.join(QLatin1Char(' '))));
-  sendImageFiles(files);
+      this, tr("Send files"), QString(), isV1() ? images + ";;" + all : all + ";;" + images);
+  sendFiles(files);
+}
+
+void ChatView::sendFiles(const QStringList& paths) {
+  if (chat_id_.isEmpty() || paths.isEmpty()) return;
+  error_->clearMessage();
+  const bool v1 = isV1();
+  for (const QString& p : paths) {
+    if (v1 && QImageReader(p).canRead()) {
+      session_->sendImageFile(chat_id_, p);  // inline photo: what a v1 friend can receive
+    } else {
+      session_->sendFile(chat_id_, p);  // a v1 chat: the library's refusal is shown inline
+    }
+  }
+  at_bottom_ = true;
+}
+
+void ChatView::activate(const QModelIndex& index) {
+  switch (MessageDelegate::kindOf(index)) {
+    case MessageDelegate::Kind::kImage:
+      return openPhoto(index);
+    case MessageDelegate::Kind::kVoice:
+      return playVoice(index);
+    case MessageDelegate::Kind::kFile:
+    case MessageDelegate::Kind::kMedia:
+      return openAttachment(index);
+    default:
+      return;
+  }
+}
+
+void ChatView::updateActions() {
+  const QModelIndex current = timeline_->currentIndex();
+  const MessageDelegate::Kind kind =
+      current.isValid() ? MessageDelegate::kindOf(current) : MessageDelegate::Kind::kText;
+  const bool attachment = kind == MessageDelegate::Kind::kFile ||
+                          kind == MessageDelegate::Kind::kMedia ||
+                          kind == MessageDelegate::Kind::kVoice;
+  open_->setEnabled(attachment);
+  save_->setEnabled(attachment);
+  play_->setEnabled(kind == MessageDelegate::Kind::kVoice);
+  const bool playing_this =
+      current.isValid() && playing_message_ != 0 && player_ &&
+      current.data(TimelineModel::kMessageIdRole).toLongLong() == playing_message_ &&
+      player_->playbackState() == QMediaPlayer::PlayingState;
+  play_->setText(playing_this ? tr("Sto&p") : tr("&Play"));
+  play_->setAccessibleName(playing_this ? tr("Stop the voice message")
+                                        : tr("Play the selected voice message"));
+}
+
+void ChatView::openAttachment(const QModelIndex& index) {
+  if (!index.isValid() || chat_id_.isEmpty()) return;
+  const QString saved = index.data(TimelineModel::kSavedPathRole).toString();
+  if (!saved.isEmpty() && QFileInfo(saved).isFile()) {
+    QDesktopServices::openUrl(QUrl::fromLocalFile(saved));
+    return;
+  }
+  const qint64 id = index.data(TimelineModel::kMessageIdRole).toLongLong();
+  if (session_->transfers()->downloadActive(chat_id_, id)) return;  // already on its way
+  error_->clearMessage();
+  QDir().mkpath(download_dir_);
+  session_->downloadAttachment(chat_id_, id, download_dir_, true);
+}
+
+void ChatView::saveAttachmentTo(const QModelIndex& index, const QString& path) {
+  if (!index.isValid() || chat_id_.isEmpty() || path.isEmpty()) return;
+  error_->clearMessage();
+  session_->downloadAttachment(chat_id_, index.data(TimelineModel::kMessageIdRole).toLongLong(),
+                               path, false);
+}
+
+void ChatView::saveSelectedAttachmentAs() {
+  const QModelIndex index = timeline_->currentIndex();
+  if (!index.isValid()) return;
+  // The sender's name, made harmless: no directory part, no control characters.
+  QString name = QFileInfo(index.data(TimelineModel::kFileNameRole).toString()).fileName();
+  name.remove(QRegularExpression(QStringLiteral("[\\x00-\\x1f/\\\\]")));
+  if (name.isEmpty() || name.startsWith(QLatin1Char('.'))) name.prepend(tr("attachment"));
+  const QString path =
+      QFileDialog::getSaveFileName(this, tr("Save attachment"), QDir(download_dir_).filePath(name));
+  saveAttachmentTo(index, path);
+}
+
+void ChatView::playVoice(const QModelIndex& index) {
+  if (!index.isValid() || MessageDelegate::kindOf(index) != MessageDelegate::Kind::kVoice) return;
+  const qint64 id = index.data(TimelineModel::kMessageIdRole).toLongLong();
+  if (player_ && playing_message_ == id && player_->playbackState() == QMediaPlayer::PlayingState) {
+    player_->stop();
+    return;
+  }
+  const QString saved = index.data(TimelineModel::kSavedPathRole).toString();
+  if (!saved.isEmpty() && QFileInfo(saved).isFile()) return play(saved, id);
+  play_when_downloaded_ = id;
+  if (session_->transfers()->downloadActive(chat_id_, id)) return;
+  error_->clearMessage();
+  QDir().mkpath(download_dir_);
+  session_->downloadAttachment(chat_id_, id, download_dir_, false);
+}
+
+void ChatView::play(const QString& path, qint64 message_id) {
+  if (!player_) {
+    // Made on first use: the multimedia backend (a GStreamer pipeline) costs start-up time,
+    // and on a machine without audio it is better not touched until the user asks to play.
+    player_ = new QMediaPlayer(this);
+    audio_out_ = new QAudioOutput(this);
+    player_->setAudioOutput(audio_out_);
+    connect(player_, &QMediaPlayer::playbackStateChanged, this, [this] {
+      if (player_->playbackState() == QMediaPlayer::StoppedState) playing_message_ = 0;
+      updateActions();
+    });
+    connect(player_, &QMediaPlayer::errorOccurred, this,
+            [this](QMediaPlayer::Error, const QString& why) {
+              showError(tr("Cannot play the voice message: %1").arg(why));
+            });
+  }
+  playing_message_ = message_id;
+  player_->setSource(QUrl::fromLocalFile(path));
+  player_->play();
+  updateActions();
+}
+
+void ChatView::onDownloaded(const QString& chat_id, qint64 message_id, const QString& path,
+                            bool open) {
+  if (chat_id == chat_id_ && message_id == play_when_downloaded_) {
+    play_when_downloaded_ = 0;
+    play(path, message_id);
+    return;
+  }
+  if (open) QDesktopServices::openUrl(QUrl::fromLocalFile(path));
 }
 
 void ChatView::sendImageFiles(const QStringList& paths) {
@@ -391,17 +590,28 @@ void ChatView::maybeFetchOlder() {
   }
 }
 
+namespace {
+// Local regular files among dropped URLs (folders and remote URLs are not sent).
+QStringList localFiles(const QList<QUrl>& urls) {
+  QStringList out;
+  for (const QUrl& url : urls) {
+    if (url.isLocalFile() && QFileInfo(url.toLocalFile()).isFile()) out << url.toLocalFile();
+  }
+  return out;
+}
+}  // namespace
+
 void ChatView::dragEnterEvent(QDragEnterEvent* event) {
-  if (!chat_id_.isEmpty() && event->mimeData()->hasUrls() &&
-      !Composer::imageFiles(event->mimeData()->urls()).isEmpty()) {
+  if (!chat_id_.isEmpty() && attach_->isEnabled() && event->mimeData()->hasUrls() &&
+      !localFiles(event->mimeData()->urls()).isEmpty()) {
     event->acceptProposedAction();
   }
 }
 
 void ChatView::dropEvent(QDropEvent* event) {
-  const QStringList files = Composer::imageFiles(event->mimeData()->urls());
-  if (files.isEmpty()) return;
-  sendImageFiles(files);
+  const QStringList files = localFiles(event->mimeData()->urls());
+  if (files.isEmpty() || !attach_->isEnabled()) return;
+  sendFiles(files);
   event->acceptProposedAction();
 }
 

@@ -14,6 +14,8 @@ class QListView;
 class QMenu;
 class QPushButton;
 class QFrame;
+class QMediaPlayer;
+class QAudioOutput;
 
 namespace secchats::desktop {
 class Session;
@@ -22,6 +24,8 @@ namespace ui {
 
 class Composer;
 class MessageDelegate;
+class TransferPanel;
+class VoiceRecorder;
 
 // The timeline as the view sees it: the same rows, but the view never calls fetchMore itself
 // (QAbstractItemView fetches when its LAST row is visible — the newest message here, so it
@@ -48,6 +52,12 @@ class ChatView : public QWidget {
   Composer* composer() const { return composer_; }
   MessageDelegate* delegate() const { return delegate_; }
   InlineMessage* errorLabel() const { return error_; }
+  TransferPanel* transferPanel() const { return transfers_; }
+  VoiceRecorder* voiceRecorder() const { return voice_; }
+  QMediaPlayer* player() const { return player_; }  // nullptr until something played
+  // Where "Open" and playing a voice message download attachments (AppSettings).
+  void setDownloadDirectory(const QString& dir) { download_dir_ = dir; }
+  QString downloadDirectory() const { return download_dir_; }
 
  signals:
   void safetyNumberRequested(const QString& friend_id);
@@ -56,8 +66,18 @@ class ChatView : public QWidget {
  public slots:
   void showError(const QString& text);
   void send();         // the composer's text
-  void attachPhoto();  // file dialog
+  void attachPhoto();  // file dialog (any files; kept under its old name)
+  // Inline photos (v1 messages, fit to 384 KiB): what a pasted image file becomes.
   void sendImageFiles(const QStringList& paths);
+  // Picked or dropped files: in a v2 chat attachments (photos too, full size); in a v1 chat a
+  // photo goes inline and anything else meets the library's refusal, shown inline.
+  void sendFiles(const QStringList& paths);
+  // Attachments of the selected row or `index`: open (downloading first if needed), save to
+  // a chosen path, play/stop a voice message.
+  void openAttachment(const QModelIndex& index);
+  void saveAttachmentTo(const QModelIndex& index, const QString& path);
+  void saveSelectedAttachmentAs();  // file dialog
+  void playVoice(const QModelIndex& index);
   void sendImageData(const QByteArray& encoded);
   // The reaction menu for the selected message (button, Ctrl+E, context menu). Non-blocking.
   void showReactionMenu();
@@ -74,6 +94,11 @@ class ChatView : public QWidget {
   void onScrolled(int value);
   void maybeFetchOlder();
   void openPhoto(const QModelIndex& index);
+  void activate(const QModelIndex& index);
+  void updateActions();
+  void onDownloaded(const QString& chat_id, qint64 message_id, const QString& path, bool open);
+  void play(const QString& path, qint64 message_id);
+  bool isV1() const;
 
   Session* session_;
   QString chat_id_;
@@ -97,6 +122,16 @@ class ChatView : public QWidget {
   QPushButton* send_ = nullptr;
   InlineMessage* error_ = nullptr;
   QPointer<QMenu> reaction_menu_;
+  QPushButton* open_ = nullptr;
+  QPushButton* save_ = nullptr;
+  QPushButton* play_ = nullptr;
+  TransferPanel* transfers_ = nullptr;
+  VoiceRecorder* voice_ = nullptr;
+  QMediaPlayer* player_ = nullptr;
+  QAudioOutput* audio_out_ = nullptr;
+  qint64 playing_message_ = 0;
+  qint64 play_when_downloaded_ = 0;  // message id of a voice message to play once downloaded
+  QString download_dir_;
 
   // Scroll anchoring (see onRangeChanged).
   bool at_bottom_ = true;

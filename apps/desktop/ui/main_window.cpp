@@ -251,6 +251,7 @@ QWidget* MainWindow::buildMainPage() {
   placeholder->setAlignment(Qt::AlignCenter);
   placeholder->setWordWrap(true);
   chat_view_ = new ChatView(session_, chat_area_);
+  chat_view_->setDownloadDirectory(settings_->downloadDirectory());
   chat_area_->addWidget(placeholder);
   chat_area_->addWidget(chat_view_);
   split->addWidget(left);

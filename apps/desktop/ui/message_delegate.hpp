@@ -18,15 +18,21 @@ class MessageDelegate : public QStyledItemDelegate {
   Q_OBJECT
  public:
   // What a row renders as. kAttachment is the placeholder for types this build does not show
-  // yet (files and voice notes come next): "Attachment" and the type, never the raw payload.
-  enum class Kind { kText, kImage, kAttachment };
+  // (or a FILE message without its attachment): "Attachment" and the type, never the raw
+  // payload. FILE messages (protocol-v2 §15): kMedia (a photo or video: its thumbnail), kVoice
+  // (a play symbol, "Voice message", duration), kFile (a file icon, name, size).
+  enum class Kind { kText, kImage, kAttachment, kFile, kMedia, kVoice };
   static Kind kindOf(const QString& type);
+  static Kind kindOf(const QModelIndex& index);  // with the attachment's kind
 
   // What a row shows, exactly as painted (tests assert on it).
   struct Texts {
     Kind kind = Kind::kText;
     QString sender;     // display-safe sender name; "" for our own or in a direct chat
-    QString body;       // text (display-safe, line breaks kept); "Photo"; "Attachment (TYPE)"
+    QString body;       // text (display-safe, line breaks kept); "Photo"; "Attachment (TYPE)";
+                        // an attachment's file name (display-safe) or "Voice message"
+    QString detail;     // attachments: "1.2 MB", "0:12 · 40 KB", "Uploading… 42%", "Saved"
+    int percent = -1;   // attachments: a transfer's progress (0..100), -1 none
     QString time;       // hh:mm or date
     QString delivery;   // deliveryText(): only for our own messages
     QString reactions;  // "❤ 2  👍" (each emoji once, with its count when > 1); "" if none
@@ -39,6 +45,10 @@ class MessageDelegate : public QStyledItemDelegate {
 
   // The photo's rectangle inside an item's rectangle (empty for non-photos), for clicks.
   QRect imageRect(const QModelIndex& index, const QRect& item_rect) const;
+  // An attachment's clickable area (thumbnail, file icon or play symbol); empty otherwise.
+  QRect attachmentRect(const QModelIndex& index, const QRect& item_rect) const;
+  // The bubble's rectangle inside an item's rectangle (for clipping checks in tests).
+  QRect bubbleRect(const QModelIndex& index, const QRect& item_rect) const;
   // The reaction row's rectangle inside an item's rectangle (empty without reactions).
   QRect reactionsRect(const QModelIndex& index, const QRect& item_rect) const;
   // The font of the reaction row: larger than the text's, because a colour emoji drawn at the
@@ -61,8 +71,12 @@ class MessageDelegate : public QStyledItemDelegate {
  private:
   struct Layout {
     QRect bubble, sender, body, image, footer, reactions;
+    QRect icon, detail, progress;  // attachments
     int height = 0;
   };
+  void paintAttachment(QPainter* painter, const QStyleOptionViewItem& option,
+                       const QModelIndex& index, const Layout& l, const Texts& t) const;
+  QSize mediaSize(const QModelIndex& index, const QFont& font) const;
   Layout layout(const QModelIndex& index, const QFont& font, int width, const Texts& t) const;
   QSize thumbnailSize(const QModelIndex& index, const QFont& font) const;
   int availableWidth() const;
@@ -76,6 +90,7 @@ class MessageDelegate : public QStyledItemDelegate {
     int height = 0;
     bool show_senders = false;
     bool has_reactions = false;
+    bool has_progress = false;
     QFont font;
   };
   mutable QCache<qint64, CachedHeight> heights_{50000};
