@@ -32,10 +32,15 @@ using Phase = TransferProgress::Phase;
 
 namespace {
 
-// Sealed chunks per PATCH: 15 × 65552 bytes, just under 1 MiB. Small enough for a relay's
-// default request body limit (--max-body-bytes, 1 MiB) and for progress about every MiB; §15.3
-// allows up to 8 MiB.
-constexpr std::uint64_t kChunksPerPatch = 15;
+// Sealed chunks per PATCH. Every PATCH costs a round trip and an fdatasync on the relay, so a
+// fast link wants big pieces; a slow one wants small ones, or progress (and Ctrl-C, which is
+// honoured between pieces) would wait seconds. So the piece starts at 16 chunks (about 1 MiB)
+// and doubles while a PATCH takes under half a second, up to 120 chunks (7.5 MiB: §15.3 allows
+// 8 MiB per PATCH); one that takes over two seconds halves it again.
+constexpr std::uint64_t kFirstChunksPerPatch = 16;
+constexpr std::uint64_t kMaxChunksPerPatch = 120;
+constexpr auto kGrowBelow = std::chrono::milliseconds(500);
+constexpr auto kShrinkAbove = std::chrono::milliseconds(2000);
 constexpr int kMaxRealigns = 4;  // 409s in a row before giving up
 
 // What identifies "the same file" for a resume: its absolute path, size and mtime.
@@ -166,16 +171,24 @@ Status upload_blob(net::RelayClient& relay, const net::Credentials& me, const Fi
   if (!progress.report_now()) return transfer_stopped();
   std::vector<std::uint8_t> buffer;
   int realigns = 0;
+  std::uint64_t chunks_per_patch = kFirstChunksPerPatch;
   while (offset < total) {
     // Realign to the chunk that holds `offset` and seal from there (same bytes as before).
     std::uint64_t index = offset / blob::kBlobSealedChunkSize;
     const std::size_t skip = static_cast<std::size_t>(offset % blob::kBlobSealedChunkSize);
     buffer.clear();
-    const std::uint64_t end = std::min(sealer.count(), index + kChunksPerPatch);
+    const std::uint64_t end = std::min(sealer.count(), index + chunks_per_patch);
     for (; index < end; ++index)
       SC_TRY(sealer.seal(index, buffer));
     const auto piece = std::span<const std::uint8_t>(buffer).subspan(skip);
+    const auto started = std::chrono::steady_clock::now();
     SC_ASSIGN_OR_RETURN(auto patched, relay.upload_blob_chunk(me, d.blob_id, offset, piece));
+    const auto took = std::chrono::steady_clock::now() - started;
+    if (took < kGrowBelow) {
+      chunks_per_patch = std::min(kMaxChunksPerPatch, chunks_per_patch * 2);
+    } else if (took > kShrinkAbove) {
+      chunks_per_patch = std::max<std::uint64_t>(1, chunks_per_patch / 2);
+    }
     if (patched.conflict) {
       if (++realigns > kMaxRealigns || patched.offset > total) {
         return Error(ErrorCode::kRefused, "the relay's copy of the file keeps moving; try again");
