@@ -10,7 +10,7 @@
 namespace secchats::desktop {
 namespace {
 
-// libsecchats's PNG limits (media/png_check.hpp): a side and the pixel count.
+// The PNG limits a receiver enforces (media/png_check.hpp): a side and the pixel count.
 constexpr int kMaxSide = 8192;
 constexpr double kMaxPixels = 4096.0 * 4096.0;
 constexpr qint64 kMaxFileBytes = 64ll * 1024 * 1024;

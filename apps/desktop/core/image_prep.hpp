@@ -1,6 +1,8 @@
-// Turning any image Qt can read into what a v1 message carries: a PNG of at most 384 KiB
-// (libsecchats refuses larger ones: client.cpp kMaxImageBytes) and at most 8192 px a side,
-// 16 Mpx in all (media/png_check.hpp). Pure function of its input: safe on any thread.
+// Turning any image Qt can read (a pasted or dropped picture, EXIF orientation applied) into
+// a PNG of at most 384 KiB and 8192 px a side, 16 Mpx in all: what an inline IMG message
+// carries (media::kMaxV1ImageBytes). The library prepares every photo again
+// (media::prepare_v1_photo: a PNG that fits stays a PNG, without its ancillary chunks), so this
+// only keeps a screenshot lossless and the preview honest. Pure function: safe on any thread.
 #pragma once
 
 #include <QByteArray>
