@@ -53,7 +53,8 @@ void write_random_file(const fs::path& path, std::size_t bytes) {
   const std::size_t block_bytes = block.size() * sizeof(std::uint64_t);
   for (std::size_t done = 0; done < bytes; done += block_bytes) {
     const std::size_t n = std::min(block_bytes, bytes - done);
-    for (auto& word : block) word = generator();
+    for (auto& word : block)
+      word = generator();
     out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(n));
   }
   if (!out.flush()) {
@@ -71,10 +72,14 @@ int main(int argc, char** argv) {
   int runs = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--server") server = argv[i + 1];
-    else if (flag == "--work") work = argv[i + 1];
-    else if (flag == "--megabytes") megabytes = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--runs") runs = std::atoi(argv[i + 1]);
+    if (flag == "--server")
+      server = argv[i + 1];
+    else if (flag == "--work")
+      work = argv[i + 1];
+    else if (flag == "--megabytes")
+      megabytes = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--runs")
+      runs = std::atoi(argv[i + 1]);
   }
   if (server.empty() || work.empty() || megabytes == 0 || runs < 1) {
     std::fprintf(stderr, "usage: blob_bench --server URL --work DIR [--megabytes N] [--runs N]\n");
@@ -114,7 +119,8 @@ int main(int argc, char** argv) {
     auto events = must(bob->sync(), "sync");
     std::int64_t message_id = 0;
     for (const auto& e : events) {
-      if (e.kind == Event::Kind::kMessage && e.message.attachment) message_id = e.message.message_id;
+      if (e.kind == Event::Kind::kMessage && e.message.attachment)
+        message_id = e.message.message_id;
     }
     if (message_id == 0) message_id = sent.message_id;
     const fs::path out = work / ("download-" + std::to_string(run) + ".bin");

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QAudioDevice>
 #include <QBuffer>
 #include <QListView>
 #include <QLocale>
-#include <QAudioDevice>
 #include <QMediaDevices>
 #include <QMimeData>
 #include <QPainter>

@@ -96,13 +96,13 @@ enum class ChatKind { kFriend, kGroup };
 // (type "FILE") carries what is below plus the blob id, key and ciphertext hash. Peer-controlled
 // strings (file_name, media_type) are valid UTF-8 that may contain any code point: escape them.
 struct AttachmentInfo {
-  std::string kind;        // "file", "image", "voice" or "video"
-  std::string media_type;  // e.g. "image/jpeg", "audio/ogg"; "application/octet-stream" if unknown
-  std::string file_name;   // the sender's name for it: no directory part, at most 255 bytes
-  std::uint64_t size = 0;  // plaintext bytes
-  std::uint32_t width = 0;             // image/video: pixels after EXIF orientation; 0 unknown
-  std::uint32_t height = 0;            // image/video: pixels; 0 unknown
-  std::int64_t duration_ms = 0;        // voice/video: milliseconds; 0 unknown
+  std::string kind;         // "file", "image", "voice" or "video"
+  std::string media_type;   // e.g. "image/jpeg", "audio/ogg"; "application/octet-stream" if unknown
+  std::string file_name;    // the sender's name for it: no directory part, at most 255 bytes
+  std::uint64_t size = 0;   // plaintext bytes
+  std::uint32_t width = 0;  // image/video: pixels after EXIF orientation; 0 unknown
+  std::uint32_t height = 0;             // image/video: pixels; 0 unknown
+  std::int64_t duration_ms = 0;         // voice/video: milliseconds; 0 unknown
   std::vector<std::uint8_t> thumbnail;  // image/video: a JPEG of at most 16 KiB; may be empty
   // Where download() last wrote it in this store's account (absolute path), "" if never.
   std::string saved_path;
@@ -110,7 +110,6 @@ struct AttachmentInfo {
   // "uploaded". Incoming: "".
   std::string upload_state;
 };
-
 
 struct MessageInfo {
   std::string chat_id;  // friend's user id or group id
@@ -124,10 +123,10 @@ struct MessageInfo {
   // TEXT: everything the friend typed (valid UTF-8, any code point including controls; escape
   // before showing).
   std::string text;
-  std::vector<std::uint8_t> image;       // IMG (PNG or JPEG bytes)
+  std::vector<std::uint8_t> image;           // IMG (PNG or JPEG bytes)
   std::optional<AttachmentInfo> attachment;  // FILE
-  std::int64_t reply_to_message_id = 0;  // EMOJI: the message reacted to
-  std::string emoji;                     // EMOJI: reaction name (EMO_*); "" = removed
+  std::int64_t reply_to_message_id = 0;      // EMOJI: the message reacted to
+  std::string emoji;                         // EMOJI: reaction name (EMO_*); "" = removed
   std::int64_t sender_timestamp = 0;
   std::int64_t server_timestamp = 0;
   bool outgoing = false;
@@ -229,8 +228,8 @@ struct TransferProgress {
     kVerifying,    // SHA-256 and decryption to a temporary file
   };
   Phase phase = Phase::kPreparing;
-  std::uint64_t done_bytes = 0;   // of this phase so far, including bytes resumed
-  std::uint64_t total_bytes = 0;  // of this phase
+  std::uint64_t done_bytes = 0;    // of this phase so far, including bytes resumed
+  std::uint64_t total_bytes = 0;   // of this phase
   std::uint64_t resumed_from = 0;  // bytes already done when this call began (for a rate)
 };
 // Called on the calling thread. Return false to stop: the call ends with kUnavailable
