@@ -41,6 +41,13 @@ class InterruptGuard {
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;
   bool interrupted() const { return g_interrupted != 0; }
+  // After a transfer that succeeded, only printing its result is left: a Ctrl-C then must not
+  // turn a done transfer into an exit 130 with half an answer, so SIGINT stays ignored.
+  void ignore_from_now_on() {
+    previous_ = {};
+    previous_.sa_handler = SIG_IGN;
+    sigemptyset(&previous_.sa_mask);
+  }
 
  private:
   struct sigaction previous_ {};
@@ -86,6 +93,7 @@ Result<T> transfer(Command& c, Run run) {
     return !guard.interrupted() && c.out().written();
   });
   reporter.finish();
+  if (r.ok()) guard.ignore_from_now_on();
   if (!r.ok() && guard.interrupted() && r.error().code() == ErrorCode::kUnavailable) {
     throw Failure{"stopped at " + reporter.where() + "; run the same command again to resume",
                   kExitInterrupted};
@@ -162,7 +170,7 @@ void cmd_download(Command& c) {
     const Error& e = written.error();
     if (e.code() == ErrorCode::kCorrupt) {
       // The relay (or something on the way) served bytes that are not what the friend sent.
-      throw Failure{e.message() + " (nothing was written)", kExitRefused};
+      throw Failure{e.message() + "; ask the sender to send it again", kExitRefused};
     }
     throw Failure{e.message(), exit_code_for(e)};
   }

@@ -161,9 +161,10 @@ ProgressReporter::ProgressReporter(Mode mode, std::size_t width, Write write, Cl
     : mode_(mode), width_(width), write_(std::move(write)), clock_(std::move(clock)) {}
 
 void ProgressReporter::operator()(const TransferProgress& p) {
-  if (mode_ == Mode::kNone) return;
   const std::int64_t now = clock_();
+  // Tracked even when nothing is shown, so a Ctrl-C can say where the transfer stopped.
   const ProgressSnapshot s = meter_.update(p, now);
+  if (mode_ == Mode::kNone) return;
   if (mode_ == Mode::kJson) {
     if (!meter_.event_due(now)) return;
     write_(progress_json(s));

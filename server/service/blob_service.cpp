@@ -139,7 +139,9 @@ Result<std::string> BlobService::admit(const std::string& owner, std::uint64_t l
                  "too many unfinished uploads; finish or delete one first");
   }
   if (usage.bytes + length > limits_.quota_bytes) {
-    return Error(ErrorCode::kRefused, "this upload would exceed your storage quota on the relay");
+    return Error(ErrorCode::kRefused,
+                 "this upload would exceed your storage quota on the relay (space frees up as your "
+                 "older files expire with the relay's retention)");
   }
   auto available = free_space_();
   if (available.ok()) {
@@ -171,8 +173,9 @@ asio::awaitable<Result<std::string>> BlobService::create(BlobCredentials credent
     if (!length) return Error(ErrorCode::kInvalidArgument, "Upload-Length must be decimal bytes");
     if (*length == 0) return Error(ErrorCode::kInvalidArgument, "Upload-Length must be at least 1");
     if (*length > limits_.max_blob_bytes) {
-      return Error(ErrorCode::kTooLarge, "Upload-Length is over this relay's limit of " +
-                                             std::to_string(limits_.max_blob_bytes) + " bytes");
+      return Error(ErrorCode::kTooLarge,
+                   "the file is larger than this relay takes (" + std::to_string(*length) +
+                       " bytes encrypted, at most " + std::to_string(limits_.max_blob_bytes) + ")");
     }
     return admit(user, *length);
   };

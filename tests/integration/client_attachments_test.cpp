@@ -51,6 +51,15 @@ void write_file(const fs::path& path, std::size_t size) {
   }
 }
 
+// The partial downloads (".secchats-part" files) in `dir`.
+std::vector<fs::path> part_files(const fs::path& dir) {
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().string().ends_with(".secchats-part")) found.push_back(entry.path());
+  }
+  return found;
+}
+
 bool same_contents(const fs::path& a, const fs::path& b) {
   std::ifstream x(a, std::ios::binary), y(b, std::ios::binary);
   if (!x || !y || fs::file_size(a) != fs::file_size(b)) return false;
@@ -172,7 +181,7 @@ TEST_F(ClientAttachments, FiftyMegabytesRoundTripBetweenV2Friends) {
   ASSERT_TRUE(saved.ok()) << saved.error().message();
   EXPECT_EQ(*saved, downloads_ / kSecretName);
   EXPECT_TRUE(same_contents(original, *saved));
-  EXPECT_FALSE(fs::exists(saved->string() + ".secchats-part"));
+  EXPECT_TRUE(part_files(downloads_).empty());
   auto history = bob_->history(alice_->user_id());
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(history->back().attachment->saved_path, saved->string());
@@ -295,8 +304,10 @@ TEST_F(ClientAttachments, StoppedDownloadResumesFromThePartFile) {
   EXPECT_EQ(first.error().code(), ErrorCode::kUnavailable);
   const fs::path target = downloads_ / "album.zip";
   EXPECT_FALSE(fs::exists(target));
-  ASSERT_TRUE(fs::exists(target.string() + ".secchats-part"));
-  EXPECT_GT(fs::file_size(target.string() + ".secchats-part"), 0u);
+  const auto parts = part_files(downloads_);
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_TRUE(parts[0].filename().string().starts_with("album.zip."));
+  EXPECT_GT(fs::file_size(parts[0]), 0u);
 
   std::uint64_t resumed_from = 0;
   auto second =
@@ -307,7 +318,43 @@ TEST_F(ClientAttachments, StoppedDownloadResumesFromThePartFile) {
   ASSERT_TRUE(second.ok()) << second.error().message();
   EXPECT_GT(resumed_from, 0u);
   EXPECT_TRUE(same_contents(original, *second));
-  EXPECT_FALSE(fs::exists(target.string() + ".secchats-part"));
+  EXPECT_TRUE(part_files(downloads_).empty());
+}
+
+// A partial download is tied to its blob: another attachment with the same file name, fetched
+// into the same directory, neither resumes from it (which would fail the hash check and
+// look like tampering) nor deletes it.
+TEST_F(ClientAttachments, APartialDownloadIsNeverResumedIntoAnotherAttachment) {
+  const fs::path first_dir = dir_->path() / "first";
+  const fs::path second_dir = dir_->path() / "second";
+  fs::create_directories(first_dir);
+  fs::create_directories(second_dir);
+  write_file(first_dir / "report.bin", 3u * 1000 * 1000);
+  write_file(second_dir / "report.bin", 2u * 1000 * 1000);
+  auto first = alice_->send_file(bob_->user_id(), first_dir / "report.bin");
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  auto second = alice_->send_file(bob_->user_id(), second_dir / "report.bin");
+  ASSERT_TRUE(second.ok()) << second.error().message();
+  ASSERT_TRUE(bob_->sync().ok());
+  auto history = bob_->history(alice_->user_id());
+  ASSERT_TRUE(history.ok());
+  std::vector<std::int64_t> ids;
+  for (const auto& m : *history) {
+    if (m.type == "FILE") ids.push_back(m.message_id);
+  }
+  ASSERT_EQ(ids.size(), 2u);
+
+  auto stopped =
+      bob_->download(alice_->user_id(), ids[0], downloads_, [](const TransferProgress& p) {
+        return !(p.phase == Phase::kDownloading && p.done_bytes * 10 >= p.total_bytes * 6);
+      });
+  ASSERT_FALSE(stopped.ok());
+  ASSERT_EQ(part_files(downloads_).size(), 1u);
+
+  auto other = bob_->download(alice_->user_id(), ids[1], downloads_);
+  ASSERT_TRUE(other.ok()) << other.error().message();
+  EXPECT_TRUE(same_contents(second_dir / "report.bin", *other));
+  EXPECT_EQ(part_files(downloads_).size(), 1u);  // the first one's, kept for its resume
 }
 
 TEST_F(ClientAttachments, TamperedBlobIsRefusedAndNothingSaved) {

@@ -225,7 +225,7 @@ struct TransferProgress {
     kPreparing,    // reading the file, making the thumbnail, converting audio
     kUploading,    // ciphertext to the relay (total_bytes = ciphertext size)
     kDownloading,  // ciphertext from the relay
-    kVerifying,    // SHA-256 and decryption to a temporary file
+    kVerifying,    // SHA-256, then decryption to a temporary file: total_bytes = 2 × ciphertext
   };
   Phase phase = Phase::kPreparing;
   std::uint64_t done_bytes = 0;    // of this phase so far, including bytes resumed
@@ -380,7 +380,8 @@ class Client {
   // Downloads a received (or sent) attachment, checks the ciphertext's SHA-256 and every
   // chunk's AEAD tag, and writes the plaintext to `out` (a directory: the sender's file name,
   // made safe, inside it). Nothing is ever written under the final name until all of it is
-  // verified: the ciphertext collects in "<final>.secchats-part" (a download cut short resumes
+  // verified: the ciphertext collects in "<final>.<16 hex>.secchats-part" (named after the
+  // blob's hash, so only the same attachment resumes from it; a download cut short resumes
   // from there, with an HTTP Range request), the plaintext in a temporary file renamed into
   // place. Returns the path written. kNotFound: no such message with an attachment, or the
   // relay no longer has the blob (retention); kCorrupt: hash or AEAD check failed (the partial

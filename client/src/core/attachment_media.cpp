@@ -160,7 +160,7 @@ Result<PreparedAttachment> describe_attachment(const fs::path& path, const SendF
   if (info.file_name.size() > kMaxFileNameBytes || info.file_name.empty() ||
       info.file_name.find('/') != std::string::npos) {
     return Error(ErrorCode::kInvalidArgument,
-                 "the file name must be 1..255 bytes without a directory part");
+                 "the name to send must be 1..255 bytes without a directory part");
   }
   info.width = options.width;
   info.height = options.height;

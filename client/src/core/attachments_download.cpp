@@ -1,7 +1,7 @@
 // Attachments, the receiving side (docs/protocol-v2.md §15): Client::download.
 //
-// The ciphertext collects in "<final>.secchats-part" (a download cut short resumes from its
-// size with a Range request); once whole, its SHA-256 is checked against the FILE message,
+// The ciphertext collects in "<final>.<hash start>.secchats-part" (a download cut short resumes
+// from its size with a Range request); once whole, its SHA-256 is checked against the FILE message,
 // then every chunk is opened into a temporary file in the same directory, which is synced
 // and linked to the final name only if nothing is there (never replaced). Any failed check
 // deletes the partial file and writes nothing under the final name.
@@ -67,13 +67,14 @@ Result<fs::path> final_path(const fs::path& out, std::string_view peer_name) {
   std::error_code ec;
   fs::path target = out;
   if (fs::is_directory(out, ec)) target = out / core::safe_file_name(peer_name);
-  target = fs::absolute(target, ec);
+  target = fs::absolute(target, ec).lexically_normal();
   if (ec) return Error(ErrorCode::kInvalidArgument, "bad output path: " + ec.message());
   if (fs::exists(fs::symlink_status(target, ec))) {
     return Error(ErrorCode::kAlreadyExists, "a file is already there: " + target.string());
   }
   if (!fs::is_directory(target.parent_path(), ec)) {
-    return Error(ErrorCode::kNotFound, "no such directory: " + target.parent_path().string());
+    return Error(ErrorCode::kInvalidArgument,
+                 "no such directory: " + target.parent_path().string());
   }
   return target;
 }
@@ -148,7 +149,10 @@ Result<fs::path> Client::download(std::string_view chat_id, std::int64_t message
   SC_ASSIGN_OR_RETURN(blob::BlobKey key, blob::BlobKey::from_bytes(d.key.span(), d.nonce_prefix));
   const std::uint64_t total = blob::blob_ciphertext_size(d.info.size);
   SC_ASSIGN_OR_RETURN(fs::path target, final_path(out, d.info.file_name));
-  const fs::path part = target.string() + std::string(kPartSuffix);
+  // The part file is tied to this blob (the start of its SHA-256), so a partial download of
+  // another attachment that went to the same name is never resumed into this one.
+  const std::string blob_tag = d.sha256_hex.substr(0, 16);
+  const fs::path part = target.string() + "." + blob_tag + std::string(kPartSuffix);
   core::ProgressReporter progress(callback);
   std::error_code ec;
   const auto drop_part = [&] { fs::remove(part, ec); };
@@ -208,8 +212,10 @@ Result<fs::path> Client::download(std::string_view chat_id, std::int64_t message
     drop_part();
     return corrupt("SHA-256 differs");
   }
-  const fs::path temp =
-      target.parent_path() / ("." + crypto::random_hex(8) + std::string(".secchats-tmp"));
+  // A fixed name, so plaintext left by a run killed while decrypting is removed by the next.
+  const fs::path temp = target.parent_path() / ("." + target.filename().string() + "." + blob_tag +
+                                                std::string(".secchats-tmp"));
+  fs::remove(temp, ec);
   Status opened = decrypt_to(part, temp, key, d.info.size, total, progress);
   if (!opened.ok()) {
     fs::remove(temp, ec);

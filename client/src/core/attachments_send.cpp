@@ -212,6 +212,13 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
   SC_ASSIGN_OR_RETURN(Channel c, channel(kind, id));
   if (kind == ChatKind::kFriend) {
     SC_ASSIGN_OR_RETURN(auto f, require_friend(c.id));
+    if (!f.v2_active && f.peer_v2_capable) {
+      // One of our clients (docs/protocol-v2.md §2.1) whose upgrade has not finished: a sync
+      // on both sides completes it, so say that rather than "v1 only".
+      return Error(ErrorCode::kInvalidArgument,
+                   "files need protocol v2: the upgrade with this friend is not finished yet "
+                   "(run sync, on both sides, and try again)");
+    }
     if (!f.v2_active) {
       return Error(ErrorCode::kInvalidArgument,
                    "files need protocol v2: this friend's client speaks v1 only (send an image "
@@ -241,11 +248,15 @@ Result<MessageInfo> Client::Impl::send_file(ChatKind kind, std::string_view id,
   const auto store_kind =
       kind == ChatKind::kGroup ? store::ChatKind::kGroup : store::ChatKind::kFriend;
   for (auto& u : uploads) {
-    if (u.chat_kind == store_kind && u.chat_id == c.id && u.path == file.path &&
-        u.size == file.size && u.mtime == file.mtime) {
+    if (u.chat_kind != store_kind || u.chat_id != c.id || u.path != file.path) continue;
+    if (u.size == file.size && u.mtime == file.mtime) {
       upload = std::move(u);
       break;
     }
+    // The same path, changed since that upload stopped: it can never resume (its descriptor
+    // hashes the old bytes), and it would hold quota and an upload slot on the relay until
+    // cancelled. Drop it (blob and placeholder) and send the file as it is now.
+    (void)cancel_upload(u.message_id);
   }
 
   if (upload && !scratch_copy(home, upload->message_id)) {
