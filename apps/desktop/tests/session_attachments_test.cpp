@@ -65,15 +65,8 @@ QModelIndex fileRow(TimelineModel* t, const QString& name, bool outgoing) {
   return {};
 }
 
-bool notImplemented(const QSignalSpy& failed) {
-  for (const auto& args : failed) {
-    if (args.at(1).toString().contains("not implemented")) return true;
-  }
-  return false;
-}
-
-// Bob's side of the attachments goes through libsecchats on his CLI account (the CLI's own
-// send-file/download commands live on another branch); his syncing stays the CLI's.
+// Bob's side of the attachments goes through libsecchats on his CLI account; his syncing
+// stays the CLI's.
 std::unique_ptr<Client> openAs(const CliUser& user) {
   auto opened = Client::open(user.home(), SecretString(user.password()));
   EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message());
@@ -149,7 +142,6 @@ TEST(SessionAttachments, V1RefusalThenSendReceiveCancelAndResume) {
   if (protocol() == "v1") {
     session.sendFile(bob_id, note, "file");
     ASSERT_TRUE(QTest::qWaitFor([&] { return !failed.isEmpty(); }, kNetworkMs));
-    if (notImplemented(failed)) GTEST_SKIP() << "libsecchats attachments not merged yet";
     EXPECT_EQ(failed.at(0).at(0).toString(), "Send file");
     EXPECT_TRUE(failed.at(0).at(1).toString().contains("protocol v2"))
         << failed.at(0).at(1).toString().toStdString();
@@ -191,7 +183,6 @@ TEST(SessionAttachments, V1RefusalThenSendReceiveCancelAndResume) {
                 i.data(TimelineModel::kUploadStateRole).toString() == "uploaded");
       },
       kNetworkMs));
-  if (notImplemented(failed)) GTEST_SKIP() << "libsecchats attachments not merged yet";
   ASSERT_TRUE(failed.isEmpty()) << failed.at(0).at(1).toString().toStdString();
   {
     const QModelIndex i = fileRow(timeline, "report.bin", true);

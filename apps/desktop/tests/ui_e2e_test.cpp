@@ -223,9 +223,7 @@ TEST_F(UiE2eTest, OnboardFriendsTextPhotoReactionGroupsAndInPersonGroup) {
         [&] { return chat->errorLabel()->text().contains(QStringLiteral("Send file failed")); },
         kNetworkMs));
     const QString why = chat->errorLabel()->text();
-    if (!why.contains(QStringLiteral("not implemented"))) {
-      EXPECT_TRUE(why.contains(QStringLiteral("protocol v2"))) << why.toStdString();
-    }
+    EXPECT_TRUE(why.contains(QStringLiteral("protocol v2"))) << why.toStdString();
   }
 
   // --- A photo (the path drag-and-drop and the Attach button take: inline for a v1 friend).
