@@ -163,6 +163,18 @@ struct RelayClient::Impl {
   bool in_call = false;
   bool cancelled = false;
 
+  // Marks a call in flight (a new sequence number for cancel()) until the scope ends.
+  struct CallScope {
+    bool& in_call;
+    ~CallScope() { in_call = false; }
+  };
+  [[nodiscard]] CallScope begin_call() {
+    call_seq.fetch_add(1);
+    in_call = true;
+    cancelled = false;
+    return CallScope{in_call};
+  }
+
   bool connected() const { return conn.has_value() || tls_conn.has_value(); }
   // The TCP layer of the open connection (timeouts, close).
   beast::tcp_stream& tcp_layer() { return tls_conn ? beast::get_lowest_layer(*tls_conn) : *conn; }
@@ -355,13 +367,7 @@ struct RelayClient::Impl {
       ~WipeBody() { wipe(s); }
     } wipe_body{request.body()};
 
-    call_seq.fetch_add(1);
-    in_call = true;
-    cancelled = false;
-    struct EndCall {
-      bool& in_call;
-      ~EndCall() { in_call = false; }
-    } end_call{in_call};
+    const CallScope call = begin_call();
 
     for (int attempt = 0;; ++attempt) {
       const bool reused = connected();
@@ -488,13 +494,7 @@ struct RelayClient::Impl {
     const auto mib = static_cast<long>(raw.body.size() >> 20) + 1;
     const std::chrono::milliseconds write_timeout = options.request_timeout * mib;
 
-    call_seq.fetch_add(1);
-    in_call = true;
-    cancelled = false;
-    struct EndCall {
-      bool& in_call;
-      ~EndCall() { in_call = false; }
-    } end_call{in_call};
+    const CallScope call = begin_call();
 
     for (int attempt = 0;; ++attempt) {
       const bool reused = connected();
