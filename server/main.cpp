@@ -198,6 +198,13 @@ int run(const Flags& flags) {
   router_limits.registration_burst =
       burst_or_twice(flags.register_burst, flags.register_rate_per_min);
   router_limits.trust_forwarded_for = flags.trust_forwarded_for;
+  // The pool first: everything below that holds a timer on its io_contexts (the blob and
+  // retention purgers) must be destroyed before the io_contexts are.
+  const int threads = flags.threads > 0
+                          ? flags.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  IoContextPool pool(static_cast<std::size_t>(threads));
+  asio::io_context& ioc = pool.main();
   const std::filesystem::path blob_dir = std::filesystem::path(flags.data_dir) / "blobs";
   auto blob_store = FsBlobStore::open(blob_dir);
   if (!blob_store.ok()) {
@@ -215,11 +222,6 @@ int run(const Flags& flags) {
   BlobService blobs(**blob_store, **storage, blob_limits, blob_dir.string());
   ApiRouter router(service, router_limits, &blobs);
 
-  const int threads = flags.threads > 0
-                          ? flags.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  IoContextPool pool(static_cast<std::size_t>(threads));
-  asio::io_context& ioc = pool.main();
   RetentionOptions retention;
   retention.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)
                                              : std::chrono::hours(24) * flags.retention_days;

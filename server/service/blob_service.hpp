@@ -91,6 +91,7 @@ class BlobService {
   // Removes expired blobs (max_age after completion) and idle uploads now (blocking).
   BlobPurgeResult purge_now();
   // purge_now() on the I/O pool every `interval`, the first time at once; stop() ends it.
+  // The purger's timer lives on `executor`: its io_context must outlive this BlobService.
   void start_purging(boost::asio::any_io_executor executor, std::chrono::milliseconds interval);
   void stop();
 
