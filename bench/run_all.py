@@ -367,8 +367,12 @@ def start_nginx_files(workdir, port):
     (prefix / "logs").mkdir(parents=True)
     (prefix / "tmp").mkdir()
     (prefix / "root").mkdir()
+    # Started as root, nginx's workers would drop to nobody, who cannot enter the private
+    # scratch directory: keep them as the user running the benchmark.
+    user = "user root;" if os.geteuid() == 0 else ""
     config = prefix / "nginx.conf"
     config.write_text(f"""
+{user}
 worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/logs/error.log warn;
