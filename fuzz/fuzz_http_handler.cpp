@@ -36,6 +36,7 @@
 
 #include "api/router.hpp"
 #include "http_blob_fixture.hpp"
+#include "net/blob_headers.hpp"
 #include "net/http_server.hpp"
 #include "secchats/common/log.hpp"
 #include "secchats/crypto/hash.hpp"
@@ -204,22 +205,6 @@ void check_reply(std::string_view method, std::string_view path, const HttpReply
   if (reply.content_type == "application/json") check_json_body(path, reply.body);
 }
 
-// The headers the /blobs routes read, the last of each when repeated (as the transport's
-// read_blob_headers in net/http_server.cpp).
-RequestContext blob_context(const http::request<http::string_body>& request) {
-  RequestContext context;
-  auto take = [&request](std::string_view name, std::optional<std::string>& into) {
-    for (auto [it, end] = request.equal_range(name); it != end; ++it)
-      into = std::string(it->value());
-  };
-  take("Upload-Length", context.upload_length);
-  take("Upload-Offset", context.upload_offset);
-  take("Range", context.range);
-  take("Authorization", context.authorization);
-  take("X-Secchats-User", context.secchats_user);
-  return context;
-}
-
 HttpReply run_handler(ApiRouter& router, std::string_view method, std::string_view target,
                       std::string body, RequestContext context) {
   asio::io_context ioc(1);
@@ -295,7 +280,8 @@ void run_requests(Server& s, asio::const_buffer input) {
     const std::string_view method = request.method_string();
     const std::string_view target = request.target();
     const std::string_view path = target.substr(0, target.find('?'));
-    RequestContext context = blob_context(request);
+    RequestContext context;
+    read_blob_headers(request, context);
     HttpReply reply =
         run_handler(*s.router, method, target, std::move(request.body()), std::move(context));
     s.blobs->note_reply(method, path, reply);

@@ -13,25 +13,10 @@ namespace {
 
 constexpr const char* kText = "text/plain; charset=utf-8";
 
+// The relay's usual mapping (http_status_for), except that the blob layer reports "quota or
+// disk reserve exceeded" as kRefused: 507 Insufficient Storage.
 int blob_status_for(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-      return 400;
-    case ErrorCode::kUnauthenticated:
-      return 401;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kTooLarge:
-      return 413;
-    case ErrorCode::kRateLimited:
-      return 429;
-    case ErrorCode::kRefused:
-      return 507;  // Insufficient Storage: quota or disk reserve
-    case ErrorCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
+  return code == ErrorCode::kRefused ? 507 : http_status_for(code);
 }
 
 HttpReply failure(const Error& e) {

@@ -23,6 +23,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "net/blob_headers.hpp"
 #include "net/io_context_pool.hpp"
 #include "net/tls_context.hpp"
 #include "secchats/common/log.hpp"
@@ -164,20 +165,6 @@ struct ServerAccess {
     boost::system::error_code ignored;
     c->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     c->stream.close();
-  }
-
-  // The headers the /blobs routes read; the last of each when repeated.
-  static void read_blob_headers(const http::request<http::string_body>& request,
-                                RequestContext& context) {
-    auto take = [&request](std::string_view name, std::optional<std::string>& into) {
-      for (auto [it, end] = request.equal_range(name); it != end; ++it)
-        into = std::string(it->value());
-    };
-    take("Upload-Length", context.upload_length);
-    take("Upload-Offset", context.upload_offset);
-    take("Range", context.range);
-    take("Authorization", context.authorization);
-    take("X-Secchats-User", context.secchats_user);
   }
 
   // sendfile(2) in pieces of at most kSendfilePiece, waiting for the socket to take more with

@@ -326,21 +326,28 @@ struct RelayClient::Impl {
     return ok_status();
   }
 
-  // Writes the request and reads the response, both before `deadline`.
+  // Writes `request` whole, within the expiry the caller set on the stream.
   template <typename Stream>
-  beast::error_code round_trip(Stream& stream, const Request& request, Parser& parser,
-                               Clock::time_point deadline) {
+  beast::error_code write_request(Stream& stream, const Request& request) {
     bool done = false;
     beast::error_code ec;
-    beast::get_lowest_layer(stream).expires_at(deadline);
     http::async_write(stream, request, [&](const beast::error_code& e, std::size_t) {
       ec = e;
       done = true;
     });
     if (!run_until(done)) return asio::error::operation_aborted;
+    return ec;
+  }
+
+  // Writes the request and reads the response, both before `deadline`.
+  template <typename Stream>
+  beast::error_code round_trip(Stream& stream, const Request& request, Parser& parser,
+                               Clock::time_point deadline) {
+    beast::get_lowest_layer(stream).expires_at(deadline);
+    beast::error_code ec = write_request(stream, request);
     if (ec) return ec;
 
-    done = false;
+    bool done = false;
     beast::get_lowest_layer(stream).expires_at(deadline);
     http::async_read(stream, buffer, parser, [&](const beast::error_code& e, std::size_t) {
       ec = e;
@@ -418,17 +425,11 @@ struct RelayClient::Impl {
   beast::error_code raw_round_trip(Stream& stream, const Request& request, RawParser& parser,
                                    std::chrono::milliseconds write_timeout,
                                    const std::function<bool(const char*, std::size_t)>& piece) {
-    bool done = false;
-    beast::error_code ec;
     beast::get_lowest_layer(stream).expires_after(write_timeout);
-    http::async_write(stream, request, [&](const beast::error_code& e, std::size_t) {
-      ec = e;
-      done = true;
-    });
-    if (!run_until(done)) return asio::error::operation_aborted;
+    beast::error_code ec = write_request(stream, request);
     if (ec) return ec;
 
-    done = false;
+    bool done = false;
     beast::get_lowest_layer(stream).expires_after(options.request_timeout);
     http::async_read_header(stream, buffer, parser, [&](const beast::error_code& e, std::size_t) {
       ec = e;
