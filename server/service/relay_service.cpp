@@ -26,10 +26,10 @@ constexpr std::size_t kTokenBytes = 32;  // 256-bit bearer tokens
 // Queue keys for the hub: user queues and group logs must never alias, so that nobody can
 // watch another user's queue by listing its id as a "group".
 std::string user_key(const std::string& id) {
-  return "u:" + id;
+  return queue_key_for_user(id);
 }
 std::string group_key(const std::string& id) {
-  return "g:" + id;
+  return queue_key_for_group(id);
 }
 
 Error bad_request(std::string m) {

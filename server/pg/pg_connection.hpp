@@ -1,0 +1,103 @@
+// A thin, owning wrapper over one libpq connection (PostgreSQL 15, libpq from Debian). Used by
+// the PostgreSQL storage backend, its LISTEN connection, the PostgreSQL blob store and
+// `secchats-server migrate`. Errors are values; nothing here throws.
+//
+// Error mapping (every failing call returns one of these):
+//  - kUnavailable: the server cannot be reached, the connection broke mid-call, the server is
+//    shutting down or in recovery (SQLSTATE classes 08, 57P01-57P03, 53). The caller may retry
+//    on a fresh connection; a write that got kUnavailable may or may not have committed only
+//    when the break happened during COMMIT (the backend treats that as "not acknowledged").
+//  - kAlreadyExists: unique violation (23505).
+//  - kNotFound: foreign-key violation (23503).
+//  - kRefused: disk full (53100) — the relay answers 507 for blobs, 503 elsewhere.
+//  - kInternal: anything else (syntax errors, serialization failures the caller did not expect).
+// Messages name the SQLSTATE and libpq's primary message, never parameter values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "secchats/common/result.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace secchats::server::pg {
+
+// One query result. Rows and columns are 0-based; values are text unless the query asked for
+// binary results. Owns the PGresult.
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(pg_result* r);
+  ~PgResult();
+  PgResult(PgResult&& o) noexcept;
+  PgResult& operator=(PgResult&& o) noexcept;
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+
+  int rows() const;
+  int columns() const;
+  bool is_null(int row, int col) const;
+  // The raw bytes of a value (text format: the text; binary format: the bytes).
+  std::string_view value(int row, int col) const;
+  // A text-format integer column; kInternal if it is NULL or not a number.
+  Result<std::int64_t> int64(int row, int col) const;
+  // Rows affected by INSERT/UPDATE/DELETE (PQcmdTuples), 0 when not applicable.
+  std::int64_t affected() const;
+
+ private:
+  pg_result* r_ = nullptr;
+};
+
+// A query parameter: text (NULL when empty optional) or binary bytes (bytea).
+struct PgParam {
+  std::optional<std::string_view> value;
+  bool binary = false;
+  static PgParam text(std::string_view v) { return {v, false}; }
+  static PgParam null() { return {std::nullopt, false}; }
+  static PgParam bytes(std::string_view v) { return {v, true}; }
+};
+
+class PgConnection {
+ public:
+  // Connects with `uri` (a libpq connection URI or key=value string). `connect_timeout` bounds
+  // the TCP connect and start-up (libpq's connect_timeout, rounded up to whole seconds, at
+  // least 2). kUnavailable when the server cannot be reached; kInvalidArgument for a
+  // malformed URI; kPermissionDenied for an authentication failure.
+  static Result<std::unique_ptr<PgConnection>> open(const std::string& uri,
+                                                    std::chrono::milliseconds connect_timeout);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // One statement without parameters (or several separated by ';', as a simple query).
+  Result<PgResult> exec(std::string_view sql);
+  // One statement with $1..$n parameters (extended protocol); `binary_result` asks for
+  // binary-format result columns (for bytea).
+  Result<PgResult> exec(std::string_view sql, const std::vector<PgParam>& params,
+                        bool binary_result = false);
+  // False once the connection is known to be broken (PQstatus != CONNECTION_OK).
+  bool healthy() const;
+  // The socket, for waiting on notifications (LISTEN); -1 when broken.
+  int socket() const;
+  // Reads pending input and returns the notifications received on LISTENed channels, as
+  // (channel, payload) pairs. kUnavailable when the connection broke.
+  Result<std::vector<std::pair<std::string, std::string>>> take_notifications();
+
+  pg_conn* raw() { return conn_; }
+
+ private:
+  explicit PgConnection(pg_conn* c) : conn_(c) {}
+  pg_conn* conn_ = nullptr;
+};
+
+// Quotes an identifier for SQL text (CREATE DATABASE "x"), doubling embedded quotes.
+std::string quote_identifier(std::string_view name);
+
+}  // namespace secchats::server::pg
