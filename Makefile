@@ -1,5 +1,5 @@
 # Secure Chats — the two commands: `make run` and `make test`. Everything else is a helper.
-.PHONY: deps build run desktop screenshots test test-asan bench fuzz format clean
+.PHONY: deps build run cluster cluster-down desktop screenshots test test-asan bench fuzz format clean
 
 JOBS ?= 2
 
@@ -12,6 +12,17 @@ build: deps
 
 run: build
 	./build/bin/secchats-server --listen 127.0.0.1:8080 --tls-listen 127.0.0.1:8443 --tls-self-signed --data-dir ./data
+
+# PostgreSQL, two relays and HAProxy on loopback (docs/operations.md "Try it on one machine");
+# prints the URL clients use. ARGS go to scripts/cluster, e.g. ARGS="--port 0 --dir /tmp/c".
+cluster: deps
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS) --target secchats-server secchats
+	scripts/cluster up $(ARGS)
+
+# Stops what `make cluster` started; the data stays (ARGS=--wipe deletes it).
+cluster-down:
+	scripts/cluster down $(ARGS)
 
 # The desktop app (Qt 6 Widgets): builds only its target, then starts it.
 desktop: deps
