@@ -6,7 +6,8 @@
 //     lets RSS settle and reads it again: (after - before) / N is the cost of one idle poll.
 //  2. Wake-up latency: M times, one at a time, posts a message to a parked user from a separate
 //     sender connection and times from just before the /postmsg write to the complete long-poll
-//     answer on the user's connection. The woken user then fetches its queue with /receive
+//     answer on the user's connection (with --post-port, the post goes to a second relay on the
+//     same database, so the wake crosses relays). The woken user then fetches its queue with /receive
 //     (checking the message is there) and re-parks with the new cursor before the next wake.
 //
 // Start the server with the rate limits off (--ip-rate-per-sec 0 --user-rate-per-sec 0
@@ -72,6 +73,9 @@ using std::chrono::milliseconds;
 struct Options {
   std::string host = "127.0.0.1";
   unsigned short port = 0;
+  // Where the wake-up /postmsg goes: 0 = --port. Another relay on the same PostgreSQL measures
+  // the cross-relay wake-up (LISTEN/NOTIFY, docs/operations.md).
+  unsigned short post_port = 0;
   long server_pid = 0;
   std::size_t connections = 5000;
   std::size_t wakeups = 1000;
@@ -87,7 +91,7 @@ struct Options {
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "longpoll_bench: " << message << "\n"
             << "usage: longpoll_bench --port PORT --server-pid PID [--host 127.0.0.1]\n"
-               "         [--connections 5000] [--wakeups 1000] [--settle-ms 2000]\n"
+               "         [--post-port PORT] [--connections 5000] [--wakeups 1000] [--settle-ms 2000]\n"
                "         [--wake-timeout-ms 5000] [--phase-timeout-ms 120000]\n"
                "         [--register-parallel 32] [--connect-parallel 256]\n";
   std::exit(2);
@@ -114,6 +118,8 @@ Options parse_options(int argc, char** argv) {
       o.host = value;
     } else if (flag == "--port") {
       o.port = static_cast<unsigned short>(parse_number(flag, value, 1, 65535));
+    } else if (flag == "--post-port") {
+      o.post_port = static_cast<unsigned short>(parse_number(flag, value, 1, 65535));
     } else if (flag == "--server-pid") {
       o.server_pid = parse_number(flag, value, 1, 1L << 30);
     } else if (flag == "--connections") {
@@ -526,7 +532,9 @@ asio::awaitable<void> run(Bench& b, Results& r) {
   Conn control(b.ioc.get_executor());  // /varz
   Conn sender(b.ioc.get_executor());   // /postmsg
   co_await connect(control, b.ep, o.op_timeout);
-  co_await connect(sender, b.ep, o.op_timeout);
+  co_await connect(sender,
+                   o.post_port ? tcp::endpoint(b.ep.address(), o.post_port) : b.ep,
+                   o.op_timeout);
   const std::int64_t waiting_base = co_await varz_longpolls_waiting(b, control);
 
   // --- idle long-poll memory
