@@ -17,8 +17,9 @@ namespace {
 
 // Endpoint indices into ApiCounters::requests; the names double as /varz keys.
 constexpr std::array<std::string_view, ApiCounters::kEndpoints> kEndpointNames = {
-    "/register",  "/register2", "/receive",    "/connect",  "/connect2", "/postmsg", "/groupinv",
-    "/postgroup", "/pollgroup", "/pollgroups", "/longpoll", "/varz",     "/blobs",   "/healthz", "other"};
+    "/register", "/register2", "/receive",   "/connect",   "/connect2",
+    "/postmsg",  "/groupinv",  "/postgroup", "/pollgroup", "/pollgroups",
+    "/longpoll", "/varz",      "/blobs",     "/healthz",   "other"};
 
 bool is_blob_path(std::string_view path) {
   return path == "/blobs" || path.starts_with("/blobs/");
@@ -187,8 +188,7 @@ asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::strin
   } else if (path == "/varz" && (is_post || method == "GET")) {
     reply = varz();
   } else if (health_check) {
-    reply = method == "GET" ? healthz()
-                            : HttpReply{405, "text/plain; charset=utf-8", "use GET\n"};
+    reply = method == "GET" ? healthz() : HttpReply{405, "text/plain; charset=utf-8", "use GET\n"};
   } else if (is_blob_path(path)) {
     if (blobs_ == nullptr) {
       reply = error_reply(Error(ErrorCode::kNotFound, "unknown endpoint"));

@@ -19,8 +19,9 @@ using Clock = std::chrono::steady_clock;
 // Channel names go into LISTEN as identifiers; ours are plain lower-case words.
 bool valid_channel(std::string_view name) {
   if (name.empty() || name.size() > 63) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 }  // namespace
@@ -30,8 +31,7 @@ PgListener::PgListener(PgListenerOptions options, KeyCallback on_key, ResumeCall
   if (options_.channel.empty()) options_.channel = std::string(kWakeChannel);
 }
 
-Result<std::unique_ptr<PgListener>> PgListener::start(PgListenerOptions options,
-                                                      KeyCallback on_key,
+Result<std::unique_ptr<PgListener>> PgListener::start(PgListenerOptions options, KeyCallback on_key,
                                                       ResumeCallback on_resume) {
   std::unique_ptr<PgListener> listener(
       new PgListener(std::move(options), std::move(on_key), std::move(on_resume)));
@@ -42,11 +42,14 @@ Result<std::unique_ptr<PgListener>> PgListener::start(PgListenerOptions options,
   SC_ASSIGN_OR_RETURN(auto conn, listener->connect_and_listen());
   listener->listening_ = true;
   PgListener* self = listener.get();
-  listener->thread_ = std::thread([self, c = std::move(conn)]() mutable { self->run(std::move(c)); });
+  listener->thread_ =
+      std::thread([self, c = std::move(conn)]() mutable { self->run(std::move(c)); });
   return listener;
 }
 
-PgListener::~PgListener() { stop(); }
+PgListener::~PgListener() {
+  stop();
+}
 
 void PgListener::stop() {
   {

@@ -19,19 +19,20 @@ bool is_pg_uri(const std::string& value) {
 Result<PgTarget> parse_pg_target(const std::string& uri) {
   if (!is_pg_uri(uri)) {
     return Error(ErrorCode::kInvalidArgument,
-                 "--storage takes a PostgreSQL connection URI starting with postgresql:// or "
-                 "postgres://");
+                 "not a PostgreSQL connection URI (postgresql://USER@HOST:PORT/DB, or "
+                 "postgres://...)");
   }
   char* raw_error = nullptr;
   PQconninfoOption* raw = PQconninfoParse(uri.c_str(), &raw_error);
   std::unique_ptr<char, decltype(&PQfreemem)> error(raw_error, &PQfreemem);
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(raw, &PQconninfoFree);
   if (!options) {
-    // libpq's reason names the offending part (e.g. "invalid port number"), not the value of
-    // the password; keep its first line only.
+    // libpq's reason ends by quoting the URI or a piece of it (`...in URI: "postgresql://
+    // u:pw@..."`), which may hold the password: keep its first line up to that quote.
     std::string reason = error ? error.get() : "out of memory";
     reason = reason.substr(0, reason.find('\n'));
-    return Error(ErrorCode::kInvalidArgument, "--storage: malformed PostgreSQL URI: " + reason);
+    if (auto quoted = reason.rfind(": \""); quoted != std::string::npos) reason.resize(quoted);
+    return Error(ErrorCode::kInvalidArgument, "malformed PostgreSQL URI: " + reason);
   }
   PgTarget target;
   for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
