@@ -243,7 +243,9 @@ TEST_P(BlobStoreContract, ConcurrentAppendsToOneBlobNeverInterleave) {
 INSTANTIATE_TEST_SUITE_P(Stores, BlobStoreContract,
                          ::testing::Values(testing::StoreKind::kFileSystem,
                                            testing::StoreKind::kPostgres),
-                         [](const auto& info) { return testing::store_name(info.param); });
+                         [](const auto& param_info) {
+                           return testing::store_name(param_info.param);
+                         });
 
 }  // namespace
 }  // namespace secchats::server
