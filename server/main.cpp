@@ -232,14 +232,8 @@ int run(const Flags& flags) {
   blob_limits.unfinished_idle = std::chrono::milliseconds(flags.blob_upload_idle_ms);
   blob_limits.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)
                                                : std::chrono::hours(24) * flags.retention_days;
-  BlobService::FreeSpace free_space;  // statvfs on the blob directory
-  if (backend->postgres) {
-    free_space = [] {  // the database answers "disk full" itself (507)
-      return Result<std::uint64_t>(Error(ErrorCode::kUnavailable, "blobs are in PostgreSQL"));
-    };
-  }
-  BlobService blobs(*backend->blobs, *storage, blob_limits, backend->blob_directory.string(),
-                    std::move(free_space));
+  // No directory on PostgreSQL: the database answers "disk full" itself (507).
+  BlobService blobs(*backend->blobs, *storage, blob_limits, backend->blob_directory.string());
   ApiRouter router(service, router_limits, &blobs);
 
   RetentionOptions retention;

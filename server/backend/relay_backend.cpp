@@ -34,15 +34,9 @@ Result<RelayBackend> open_postgres(const BackendFlags& flags) {
   if (!storage.ok()) return unreachable(target, storage.error());
   backend.storage = std::move(storage).value();
 
-#ifdef SECCHATS_PG_BLOBS_PENDING  // TEMPORARY until h-pgblob is merged
-  backend.blob_directory = flags.data_dir / "blobs";
-  auto blobs = FsBlobStore::open(backend.blob_directory);
-  backend.postgres = true;
-#else
   PgBlobOptions blob_options;
   blob_options.uri = flags.storage_uri;
   auto blobs = open_pg_blob_store(blob_options);
-#endif
   if (!blobs.ok()) {
     backend.storage->close();
     return unreachable(target, blobs.error());
