@@ -37,6 +37,7 @@ class PgCluster {
  private:
   PgCluster() = default;
   void launch();
+  void start_watchdog();
 
   std::filesystem::path dir_;
   std::filesystem::path bindir_;
@@ -44,6 +45,7 @@ class PgCluster {
   bool running_ = false;
   bool as_nobody_ = false;
   int next_db_ = 0;
+  int watchdog_fd_ = -1;  // write end of the pipe the clean-up watchdog waits on
 };
 
 }  // namespace secchats::testing
