@@ -116,7 +116,8 @@ def postgres_benchmarks(args, workdir, results):
     # Under root PostgreSQL runs as nobody, who must enter the scratch directory.
     os.chmod(workdir, 0o755)
     state = workdir / "cluster"
-    pg = results.setdefault("pg", {"duration_s": args.duration})
+    pg = results.setdefault("pg", {"duration_s": args.duration,
+                                   "load_start": "%.2f %.2f %.2f" % os.getloadavg()})
     log("starting PostgreSQL, two relays and HAProxy (scripts/cluster) ...")
     cluster(args, state, "up", "--port", "0")
     try:
@@ -216,8 +217,9 @@ def write_section(args, results, rows, ratios):
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "unknown"
     lines = [PG_BEGIN, "",
-             f"Measured {now} at commit `{commit}` on {os.cpu_count()} cores (load average at "
-             f"the end {'%.2f %.2f %.2f' % os.getloadavg()}); {v['postgres']}, {v['haproxy']}; "
+             f"Measured {now} at commit `{commit}` on {os.cpu_count()} cores (load average "
+             f"{results['pg']['load_start']} at the start, "
+             f"{'%.2f %.2f %.2f' % os.getloadavg()} at the end); {v['postgres']}, {v['haproxy']}; "
              f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, relays "
              f"--threads {args.server_threads}. PostgreSQL, both relays, HAProxy and wrk share "
              "these cores.", "",
