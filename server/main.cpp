@@ -235,6 +235,15 @@ int run(const Flags& flags) {
   // No directory on PostgreSQL: the database answers "disk full" itself (507).
   BlobService blobs(*backend->blobs, *storage, blob_limits, backend->blob_directory.string());
   ApiRouter router(service, router_limits, &blobs);
+  if (wake_listener) {
+    router.add_varz_source([l = wake_listener.get()] {
+      const PgListenerStats s = l->stats();
+      return std::vector<std::pair<std::string, std::int64_t>>{
+          {"listen_connected", s.listening ? 1 : 0},
+          {"listen_reconnects", static_cast<std::int64_t>(s.reconnects)},
+          {"listen_notifications", static_cast<std::int64_t>(s.notifications)}};
+    });
+  }
 
   RetentionOptions retention;
   retention.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)

@@ -228,7 +228,10 @@ TEST_F(ClusterTest, HealthzIsOkOnBothRelaysAndCountedInVarz) {
   }
   auto res = HttpClient(a_.port()).get("/varz");
   ASSERT_EQ(res.status, 200);
-  EXPECT_EQ(boost::json::parse(res.body).at("requests").at("/healthz").as_int64(), 1) << res.body;
+  auto v = boost::json::parse(res.body);
+  EXPECT_EQ(v.at("requests").at("/healthz").as_int64(), 1) << res.body;
+  EXPECT_EQ(v.at("listen_connected").as_int64(), 1) << "the LISTEN connection is up";
+  EXPECT_EQ(v.at("listen_reconnects").as_int64(), 0);
 }
 
 }  // namespace
