@@ -154,6 +154,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(
     if (auth) return Error(ErrorCode::kPermissionDenied, "database authentication failed: " + why);
     return Error(ErrorCode::kUnavailable, "cannot connect to the database: " + why);
   }
+  // NOTICEs ("relation ... already exists, skipping") would go to stderr; nothing needs them.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
