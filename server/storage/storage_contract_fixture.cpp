@@ -3,16 +3,13 @@
 #include <future>
 #include <stdexcept>
 
+#include "pg/pg_connection.hpp"
+#include "storage/postgres/pg_storage.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
-#include "support/temp_dir.hpp"
-
-#ifdef SECCHATS_CONTRACT_POSTGRES
-#include "pg/pg_connection.hpp"
-#include "storage/postgres/pg_storage.hpp"
 #include "support/pg_cluster.hpp"
-#endif
+#include "support/temp_dir.hpp"
 
 namespace secchats::server::contract {
 namespace {
@@ -54,7 +51,6 @@ class SqliteBackend final : public Backend {
   secchats::testing::TempDir dir_{"secchats-contract"};
 };
 
-#ifdef SECCHATS_CONTRACT_POSTGRES
 class PostgresBackend final : public Backend {
  public:
   PostgresBackend() : uri_(secchats::testing::PgCluster::shared().create_database()) {}
@@ -93,24 +89,17 @@ class PostgresBackend final : public Backend {
 
   std::string uri_;
 };
-#endif
 
 }  // namespace
 
 std::unique_ptr<Backend> make_backend(const std::string& name) {
   if (name == "sqlite") return std::make_unique<SqliteBackend>();
-#ifdef SECCHATS_CONTRACT_POSTGRES
   if (name == "postgresql") return std::make_unique<PostgresBackend>();
-#endif
   throw std::invalid_argument("unknown storage backend " + name);
 }
 
 std::vector<std::string> backend_names() {
-#ifdef SECCHATS_CONTRACT_POSTGRES
   return {"sqlite", "postgresql"};
-#else
-  return {"sqlite"};
-#endif
 }
 
 TokenHash hash_of(std::uint8_t seed) {

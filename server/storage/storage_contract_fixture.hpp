@@ -33,7 +33,7 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_backend(const std::string& name);
-// The backends this binary was built with ("sqlite", "postgresql").
+// Every backend: "sqlite", "postgresql".
 std::vector<std::string> backend_names();
 
 TokenHash hash_of(std::uint8_t seed);
