@@ -109,7 +109,17 @@ asio::awaitable<HttpReply> get_blob(BlobService& blobs, std::string id,
                                                     std::to_string(length));
   }
   const std::uint64_t count = range.last - range.first + 1;
-  reply.file = std::make_shared<FileBody>(reader->release(), range.first, count);
+  if (reader->fd() >= 0) {
+    reply.file = std::make_shared<FileBody>(reader->release(), range.first, count);
+  } else {
+    // A range source (the PostgreSQL store): the transport asks for the body piece by piece,
+    // each read on the blob service's I/O pool.
+    auto shared = std::make_shared<const BlobReader>(std::move(*reader));
+    PieceSource source = [&blobs, shared](std::uint64_t offset, std::size_t max_bytes) {
+      return blobs.read_piece(shared, offset, max_bytes);
+    };
+    reply.file = std::make_shared<FileBody>(std::move(source), range.first, count);
+  }
   if (!head) blobs.count_downloaded(count);
   co_return reply;
 }

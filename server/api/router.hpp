@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,24 +20,39 @@
 
 namespace secchats::server {
 
-// A response body the transport streams from an open file instead of `body`: `length` bytes
-// from `offset`, never loaded whole. Owns `fd` (closed when the last reply copy goes).
+// Fetches up to `max_bytes` of a body from byte `offset` (absolute, within the blob), off the
+// transport's threads: exactly min(max_bytes, what is left) bytes, or an error.
+using PieceSource = std::function<boost::asio::awaitable<Result<std::string>>(
+    std::uint64_t offset, std::size_t max_bytes)>;
+
+// A response body the transport streams instead of `body`: `length` bytes from `offset`,
+// never loaded whole. Either from an open file (owns `fd`, closed when the last reply copy
+// goes; sent with sendfile(2) on plain TCP) or from a PieceSource, asked for at most
+// kBodyPieceBytes at a time with the write timeout on each write.
 class FileBody {
  public:
   FileBody(int fd, std::uint64_t offset, std::uint64_t length)
       : fd_(fd), offset_(offset), length_(length) {}
+  FileBody(PieceSource source, std::uint64_t offset, std::uint64_t length)
+      : source_(std::move(source)), offset_(offset), length_(length) {}
   ~FileBody();
   FileBody(const FileBody&) = delete;
   FileBody& operator=(const FileBody&) = delete;
+  // The descriptor, or -1 when the body comes from a PieceSource.
   int fd() const { return fd_; }
+  const PieceSource& source() const { return source_; }
   std::uint64_t offset() const { return offset_; }
   std::uint64_t length() const { return length_; }
 
  private:
-  int fd_;
+  int fd_ = -1;
+  PieceSource source_;
   std::uint64_t offset_;
   std::uint64_t length_;
 };
+
+// The most bytes the transport reads (pread, PieceSource) and writes at once for a FileBody.
+constexpr std::size_t kBodyPieceBytes = std::size_t{256} << 10;
 
 struct HttpReply {
   HttpReply() = default;

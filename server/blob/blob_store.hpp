@@ -6,7 +6,9 @@
 // upload got, and when it was created and last written. Never names, types or content.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,25 +39,44 @@ struct AppendOutcome {
   std::uint64_t offset = 0;  // where the stored copy stops now, bytes
 };
 
-// A complete blob opened for reading. Owns the descriptor (closed on destruction); the blob
-// stays readable through it even if it is removed meanwhile.
+// Reads up to `max_bytes` (> 0) of a blob from byte `offset` (< its length); the bytes, or
+// an error (kNotFound when the blob went away meanwhile, kUnavailable for I/O). Returns
+// exactly min(max_bytes, length - offset) bytes on success. May block (disk, database): the
+// HTTP layer calls it off its connection threads (BlobService::read_piece).
+using BlobRangeSource =
+    std::function<Result<std::string>(std::uint64_t offset, std::size_t max_bytes)>;
+
+// A complete blob opened for reading, in one of two forms:
+//  - a file descriptor (FsBlobStore), served with sendfile(2)/pread(2). Owns the descriptor
+//    (closed on destruction); the blob stays readable through it even if it is removed
+//    meanwhile.
+//  - a range source (PgBlobStore): the HTTP layer asks it for the body in pieces, so memory
+//    stays bounded by the piece size whatever the blob's length.
 class BlobReader {
  public:
   BlobReader() = default;
   BlobReader(int fd, std::uint64_t length) : fd_(fd), length_(length) {}
+  BlobReader(BlobRangeSource source, std::uint64_t length)
+      : source_(std::move(source)), length_(length) {}
   ~BlobReader();
   BlobReader(BlobReader&& other) noexcept;
   BlobReader& operator=(BlobReader&& other) noexcept;
   BlobReader(const BlobReader&) = delete;
   BlobReader& operator=(const BlobReader&) = delete;
 
+  // The descriptor, or -1 for a range source.
   int fd() const { return fd_; }
   std::uint64_t length() const { return length_; }
   // Gives up ownership of the descriptor (the caller closes it).
   int release();
+  // Up to `max_bytes` from `offset`, from whichever form this reader has: exactly
+  // min(max_bytes, length - offset) bytes, or an error (kInvalidArgument when `offset` is
+  // not below the length or the reader is empty).
+  Result<std::string> read(std::uint64_t offset, std::size_t max_bytes) const;
 
  private:
   int fd_ = -1;
+  BlobRangeSource source_;
   std::uint64_t length_ = 0;
 };
 

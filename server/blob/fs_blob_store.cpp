@@ -148,17 +148,47 @@ BlobReader::~BlobReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 BlobReader::BlobReader(BlobReader&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), length_(other.length_) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      source_(std::exchange(other.source_, nullptr)),
+      length_(other.length_) {}
 BlobReader& BlobReader::operator=(BlobReader&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
+    source_ = std::exchange(other.source_, nullptr);
     length_ = other.length_;
   }
   return *this;
 }
 int BlobReader::release() {
   return std::exchange(fd_, -1);
+}
+
+Result<std::string> BlobReader::read(std::uint64_t offset, std::size_t max_bytes) const {
+  if (offset >= length_ || max_bytes == 0) {
+    return Error(ErrorCode::kInvalidArgument, "blob read outside the blob");
+  }
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, length_ - offset));
+  if (source_) {
+    SC_ASSIGN_OR_RETURN(std::string piece, source_(offset, want));
+    if (piece.size() != want) {
+      return Error(ErrorCode::kUnavailable, "blob store: a piece came back short");
+    }
+    return piece;
+  }
+  if (fd_ < 0) return Error(ErrorCode::kInvalidArgument, "blob read on an empty reader");
+  std::string out(want, '\0');
+  std::size_t done = 0;
+  while (done < want) {
+    const ssize_t n =
+        ::pread(fd_, out.data() + done, want - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error("read");
+    if (n == 0)
+      return Error(ErrorCode::kUnavailable, "blob store: the file is shorter than the blob");
+    done += static_cast<std::size_t>(n);
+  }
+  return out;
 }
 
 Result<std::unique_ptr<FsBlobStore>> FsBlobStore::open(const fs::path& directory) {

@@ -113,7 +113,7 @@ http::response<http::empty_body> make_header_only(const HttpReply& reply, unsign
   return res;
 }
 
-constexpr std::size_t kFilePiece = 256 << 10;  // bytes per read and write of a file body
+constexpr std::size_t kFilePiece = kBodyPieceBytes;  // bytes per read and write of a file body
 
 }  // namespace
 
@@ -203,6 +203,34 @@ struct ServerAccess {
     co_return true;
   }
 
+  // Streams a PieceSource body: at most kFilePiece bytes asked for at a time (so memory stays
+  // bounded whatever the body's length), each written with its own timeout. The socket's
+  // clock is off while the source works (it has its own limits, e.g. the database's).
+  template <typename Stream>
+  static asio::awaitable<bool> write_pieces(Stream& stream, beast::tcp_stream& tcp_layer,
+                                            const FileBody& body,
+                                            std::chrono::milliseconds write_timeout) {
+    std::uint64_t offset = body.offset();
+    std::uint64_t left = body.length();
+    while (left > 0) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kFilePiece));
+      tcp_layer.expires_never();
+      Result<std::string> piece = co_await body.source()(offset, want);
+      if (!piece.ok() || piece->empty() || piece->size() > want) {
+        log::warn("blob read failed while sending");
+        co_return false;
+      }
+      boost::system::error_code ec;
+      tcp_layer.expires_after(write_timeout);
+      co_await asio::async_write(stream, asio::buffer(*piece),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+      offset += piece->size();
+      left -= piece->size();
+    }
+    co_return true;
+  }
+
   // Streams a file body in pieces, never whole: pread, then a write with its own timeout.
   // False when the file or the connection failed (the connection is then closed: the
   // client sees a short body, never a wrong one).
@@ -210,6 +238,10 @@ struct ServerAccess {
   static asio::awaitable<bool> write_file(Stream& stream, beast::tcp_stream& tcp_layer,
                                           const FileBody& file,
                                           std::chrono::milliseconds write_timeout) {
+    if (file.source()) {
+      bool sent = co_await write_pieces(stream, tcp_layer, file, write_timeout);
+      co_return sent;
+    }
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       // Plain TCP: the kernel copies from the page cache to the socket (sendfile(2)).
       bool sent = co_await send_file(tcp_layer.socket(), file, write_timeout);

@@ -62,6 +62,11 @@ Error not_found() {
   return Error(ErrorCode::kNotFound, "no such blob");
 }
 
+// The free-space "error" of a store without a directory: the reserve is not checked.
+Error not_checked() {
+  return Error(ErrorCode::kUnavailable, "no blob directory to check");
+}
+
 }  // namespace
 
 struct BlobService::Purger {
@@ -80,7 +85,7 @@ BlobService::BlobService(BlobStore& store, Storage& storage, BlobLimits limits,
       limits_(limits),
       directory_(std::move(blob_directory)),
       free_space_(std::move(free_space)) {
-  if (!free_space_) {
+  if (!free_space_ && !directory_.empty()) {
     free_space_ = [dir = directory_]() -> Result<std::uint64_t> {
       struct statvfs st {};
       if (::statvfs(dir.c_str(), &st) != 0) {
@@ -143,7 +148,9 @@ Result<std::string> BlobService::admit(const std::string& owner, std::uint64_t l
                  "this upload would exceed your storage quota on the relay (space frees up as your "
                  "older files expire with the relay's retention)");
   }
-  auto available = free_space_();
+  // No reserve to check without a directory (the PostgreSQL store): the database's own
+  // disk-full error (SQLSTATE 53100) reaches the client as 507 through kRefused.
+  auto available = free_space_ ? free_space_() : Result<std::uint64_t>(not_checked());
   if (available.ok()) {
     // Uploads already announced will take their space too.
     const std::uint64_t promised = store_.totals().unfinished_pending;
@@ -218,6 +225,15 @@ asio::awaitable<Result<BlobReader>> BlobService::open(std::string id) {
     return store_.open(id);
   };
   Result<BlobReader> result = co_await on_pool(io_pool_, std::move(work));
+  co_return result;
+}
+
+asio::awaitable<Result<std::string>> BlobService::read_piece(
+    std::shared_ptr<const BlobReader> reader, std::uint64_t offset, std::size_t max_bytes) {
+  auto work = [reader = std::move(reader), offset, max_bytes]() -> Result<std::string> {
+    return reader->read(offset, max_bytes);
+  };
+  Result<std::string> result = co_await on_pool(io_pool_, std::move(work));
   co_return result;
 }
 

@@ -34,8 +34,10 @@ namespace secchats::server {
 struct BlobLimits {
   std::uint64_t max_blob_bytes = std::uint64_t{100} << 20;  // per blob (Upload-Length), bytes
   std::uint64_t quota_bytes = std::uint64_t{1} << 30;       // per user, unfinished counted in full
-  std::uint64_t min_free_bytes = std::uint64_t{256} << 20;  // disk space kept free, bytes
-  std::size_t max_unfinished_uploads = 8;                   // per user
+  // Disk space kept free on the blob directory's file system, bytes (not checked without a
+  // directory: see BlobService's constructor).
+  std::uint64_t min_free_bytes = std::uint64_t{256} << 20;
+  std::size_t max_unfinished_uploads = 8;                             // per user
   std::chrono::milliseconds unfinished_idle{std::chrono::hours(24)};  // then purged
   std::chrono::milliseconds max_age{std::chrono::hours(24 * 30)};     // 0 = keep forever
 };
@@ -61,7 +63,10 @@ class BlobService {
   // Free bytes on the blob store's file system, or an error (then the reserve is not checked).
   using FreeSpace = std::function<Result<std::uint64_t>()>;
 
-  // `free_space` defaults to statvfs(2) on `blob_directory`.
+  // `free_space` defaults to statvfs(2) on `blob_directory`. With neither (an empty
+  // directory and no `free_space`: a store without a directory, like PgBlobStore) the
+  // min_free_bytes reserve is not checked; the store reports a full disk itself (kRefused,
+  // 507; PostgreSQL's SQLSTATE 53100).
   BlobService(BlobStore& store, Storage& storage, BlobLimits limits, std::string blob_directory,
               FreeSpace free_space = {});
   ~BlobService();
@@ -81,6 +86,11 @@ class BlobService {
                                                        std::string bytes);
   // GET /blobs/<id>: anyone with the id; complete blobs only.
   boost::asio::awaitable<Result<BlobReader>> open(std::string id);
+  // A piece of an opened blob for GET: BlobReader::read on the I/O pool (a range source may
+  // query the database). Exactly min(max_bytes, length - offset) bytes, or its error.
+  boost::asio::awaitable<Result<std::string>> read_piece(std::shared_ptr<const BlobReader> reader,
+                                                         std::uint64_t offset,
+                                                         std::size_t max_bytes);
   // DELETE /blobs/<id>: the caller's blob or upload.
   boost::asio::awaitable<Status> remove(BlobCredentials credentials, std::string id);
 
