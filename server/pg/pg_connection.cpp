@@ -7,6 +7,8 @@
 #include <cstring>
 #include <utility>
 
+#include "pg/pg_error.hpp"
+
 namespace secchats::server::pg {
 namespace {
 
@@ -28,8 +30,10 @@ ErrorCode code_for_sqlstate(std::string_view state) {
   return ErrorCode::kInternal;
 }
 
-// The error of a failed call on `conn`; `res` may be null (libpq returns none when the
-// connection broke or memory ran out).
+}  // namespace
+
+namespace detail {
+
 Error error_for(pg_conn* conn, const pg_result* res) {
   const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary = res != nullptr ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
@@ -42,6 +46,12 @@ Error error_for(pg_conn* conn, const pg_result* res) {
   if (state == nullptr) return Error(ErrorCode::kInternal, "database error: " + message);
   return Error(code_for_sqlstate(state), "SQLSTATE " + std::string(state) + ": " + message);
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::error_for;
 
 // Takes ownership of `res` and turns an error status into an Error.
 Result<PgResult> finish(pg_conn* conn, pg_result* res) {
@@ -144,6 +154,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(
     if (auth) return Error(ErrorCode::kPermissionDenied, "database authentication failed: " + why);
     return Error(ErrorCode::kUnavailable, "cannot connect to the database: " + why);
   }
+  // NOTICEs ("relation ... already exists, skipping") would go to stderr; nothing needs them.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
