@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "api/router.hpp"
-#include "blob/fs_blob_store.hpp"
+#include "backend/relay_backend.hpp"
 #include "migrate/migrate.hpp"
 #include "net/http_server.hpp"
 #include "net/io_context_pool.hpp"
@@ -27,7 +27,7 @@
 #include "service/notification_hub.hpp"
 #include "service/relay_service.hpp"
 #include "service/retention.hpp"
-#include "storage/sqlite/sqlite_storage.hpp"
+#include "storage/postgres/pg_listener.hpp"
 
 namespace {
 namespace asio = boost::asio;
@@ -43,6 +43,8 @@ struct Flags {
   std::string tls_hostname;
   bool allow_plain_http = false;
   std::string data_dir = "./data";
+  std::string storage_uri;  // "" = SQLite in data_dir
+  int pg_pool_size = 8;
   int longpoll_timeout_ms = 20000;
   std::size_t max_body_bytes = 1 << 20;
   int threads = 0;
@@ -180,18 +182,35 @@ int run(const Flags& flags) {
   else if (flags.log_level == "error")
     log::set_level(log::Level::kError);
 
-  auto storage = open_sqlite_storage({flags.data_dir});
-  if (!storage.ok()) {
-    std::cerr << "secchats-server: " << storage.error().message() << "\n";
+  auto backend = open_relay_backend({flags.data_dir, flags.storage_uri, flags.pg_pool_size});
+  if (!backend.ok()) {
+    std::cerr << "secchats-server: " << backend.error().message() << "\n";
     return 1;
   }
+  auto& storage = backend->storage;
+  log::info("storage " + backend->description);
   NotificationHub hub;
+  // Other relays' commits, through PostgreSQL LISTEN/NOTIFY; after a break every long-poll
+  // re-checks storage, since notifications sent meanwhile are lost.
+  std::unique_ptr<PgListener> wake_listener;
+  if (backend->postgres) {
+    PgListenerOptions listen_options;
+    listen_options.uri = flags.storage_uri;
+    auto started = PgListener::start(
+        listen_options, [&hub](const std::string& key) { hub.notify(key); },
+        [&hub] { hub.wake_all(); });
+    if (!started.ok()) {
+      std::cerr << "secchats-server: LISTEN connection: " << started.error().message() << "\n";
+      return 1;
+    }
+    wake_listener = std::move(started).value();
+  }
   RelayLimits limits;
   limits.longpoll_timeout = std::chrono::milliseconds(flags.longpoll_timeout_ms);
   limits.max_longpolls_per_user = flags.max_longpolls_per_user;
   limits.user_writes_per_second = flags.user_rate_per_sec;
   limits.user_write_burst = burst_or_twice(flags.user_burst, flags.user_rate_per_sec);
-  RelayService service(**storage, hub, limits);
+  RelayService service(*storage, hub, limits);
   RouterLimits router_limits;
   router_limits.requests_per_second = flags.ip_rate_per_sec;
   router_limits.request_burst = burst_or_twice(flags.ip_burst, flags.ip_rate_per_sec);
@@ -206,12 +225,6 @@ int run(const Flags& flags) {
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   IoContextPool pool(static_cast<std::size_t>(threads));
   asio::io_context& ioc = pool.main();
-  const std::filesystem::path blob_dir = std::filesystem::path(flags.data_dir) / "blobs";
-  auto blob_store = FsBlobStore::open(blob_dir);
-  if (!blob_store.ok()) {
-    std::cerr << "secchats-server: " << blob_store.error().message() << "\n";
-    return 1;
-  }
   BlobLimits blob_limits;
   blob_limits.max_blob_bytes = flags.max_blob_bytes;
   blob_limits.quota_bytes = flags.blob_quota_bytes;
@@ -220,14 +233,15 @@ int run(const Flags& flags) {
   blob_limits.unfinished_idle = std::chrono::milliseconds(flags.blob_upload_idle_ms);
   blob_limits.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)
                                                : std::chrono::hours(24) * flags.retention_days;
-  BlobService blobs(**blob_store, **storage, blob_limits, blob_dir.string());
+  // No directory on PostgreSQL: the database answers "disk full" itself (507).
+  BlobService blobs(*backend->blobs, *storage, blob_limits, backend->blob_directory.string());
   ApiRouter router(service, router_limits, &blobs);
 
   RetentionOptions retention;
   retention.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)
                                              : std::chrono::hours(24) * flags.retention_days;
   retention.interval = std::chrono::milliseconds(flags.purge_interval_ms);
-  RetentionPurger purger(ioc.get_executor(), **storage, retention);
+  RetentionPurger purger(ioc.get_executor(), *storage, retention);
   service.attach_retention(&purger);
   auto tls = setup_tls(flags);
   if (!tls.ok()) {
@@ -259,6 +273,7 @@ int run(const Flags& flags) {
     log::info("shutting down: finishing requests in flight");
     (*server)->begin_shutdown();
     hub.shutdown();  // answers waiting long-polls now
+    if (wake_listener) wake_listener->stop();
     purger.stop();
     blobs.stop();
     asio::co_spawn(ioc, drain(pool, **server, std::chrono::milliseconds(flags.shutdown_grace_ms)),
@@ -279,7 +294,8 @@ int run(const Flags& flags) {
   }
 
   pool.run();
-  (*storage)->close();  // commits anything still queued
+  if (wake_listener) wake_listener->stop();
+  storage->close();  // commits anything still queued
   log::info("stopped");
   return 0;
 }
@@ -313,8 +329,18 @@ int main(int argc, char** argv) {
                "Allow --listen on non-loopback addresses (only behind a TLS-terminating "
                "reverse proxy)");
   app.add_option("--data-dir", flags.data_dir,
-                 "Directory for the database (and blobs/ for attachment blobs)")
+                 "Directory for the SQLite database and blobs/ for attachment blobs (without "
+                 "--storage), and the --tls-self-signed certificate")
       ->capture_default_str();
+  app.add_option("--storage", flags.storage_uri,
+                 "PostgreSQL for messages and blobs instead of --data-dir: a libpq connection "
+                 "URI postgresql://USER@HOST:PORT/DB; several relays may share one database "
+                 "(docs/operations.md)")
+      ->check([](const std::string& uri) { return check_storage_uri(uri); });
+  app.add_option("--pg-pool-size", flags.pg_pool_size,
+                 "PostgreSQL read connections per relay (with --storage)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   app.add_option("--longpoll-timeout-ms", flags.longpoll_timeout_ms,
                  "How long /longpoll holds a request without traffic (must stay under the "
                  "reference client's 25 s)")

@@ -64,7 +64,7 @@ class MemoryBlobStore final : public BlobStore {
     const std::string* bytes = &it->second;
     BlobRangeSource source = [this, bytes](std::uint64_t offset,
                                            std::size_t max_bytes) -> Result<std::string> {
-      std::lock_guard lock(mutex_);
+      std::lock_guard reading(mutex_);
       asked_.push_back(max_bytes);
       if (offset + max_bytes > fail_from_) return Error(ErrorCode::kUnavailable, "gone");
       return bytes->substr(offset, max_bytes);

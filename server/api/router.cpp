@@ -17,8 +17,9 @@ namespace {
 
 // Endpoint indices into ApiCounters::requests; the names double as /varz keys.
 constexpr std::array<std::string_view, ApiCounters::kEndpoints> kEndpointNames = {
-    "/register",  "/register2", "/receive",    "/connect",  "/connect2", "/postmsg", "/groupinv",
-    "/postgroup", "/pollgroup", "/pollgroups", "/longpoll", "/varz",     "/blobs",   "other"};
+    "/register", "/register2", "/receive",   "/connect",   "/connect2",
+    "/postmsg",  "/groupinv",  "/postgroup", "/pollgroup", "/pollgroups",
+    "/longpoll", "/varz",      "/blobs",     "/healthz",   "other"};
 
 bool is_blob_path(std::string_view path) {
   return path == "/blobs" || path.starts_with("/blobs/");
@@ -164,7 +165,9 @@ asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::strin
   counters_.requests[index].fetch_add(1, std::memory_order_relaxed);
 
   // Per-address limits come first; per-user ones are the service's, after authentication.
-  const std::string client = client_key(context);
+  // /healthz is exempt: a load balancer checks every relay often from one address.
+  const bool health_check = path == "/healthz";
+  const std::string client = health_check ? std::string() : client_key(context);
   bool refused = false;
   HttpReply reply;
   if (!client.empty() && !ip_requests_.allow(client)) {
@@ -184,6 +187,8 @@ asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::strin
     reply = from_result(user);
   } else if (path == "/varz" && (is_post || method == "GET")) {
     reply = varz();
+  } else if (health_check) {
+    reply = method == "GET" ? healthz() : HttpReply{405, "text/plain; charset=utf-8", "use GET\n"};
   } else if (is_blob_path(path)) {
     if (blobs_ == nullptr) {
       reply = error_reply(Error(ErrorCode::kNotFound, "unknown endpoint"));
@@ -269,6 +274,14 @@ asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::strin
                                       : counters_.status_5xx;
   bucket.fetch_add(1, std::memory_order_relaxed);
   co_return reply;
+}
+
+HttpReply ApiRouter::healthz() {
+  Status health = service_.health();
+  if (!health.ok()) {
+    return {503, "text/plain; charset=utf-8", "unhealthy: " + health.error().message() + "\n"};
+  }
+  return {200, "text/plain; charset=utf-8", "ok\n"};
 }
 
 HttpReply ApiRouter::varz() {

@@ -72,7 +72,7 @@ class BlobService;
 
 // Request counters for /varz. Counts and timings only: never ids.
 struct ApiCounters {
-  static constexpr std::size_t kEndpoints = 14;  // the 13 endpoints + "other"
+  static constexpr std::size_t kEndpoints = 15;  // the 14 endpoints + "other"
   std::array<std::atomic<std::uint64_t>, kEndpoints> requests{};
   std::atomic<std::uint64_t> status_2xx{0}, status_4xx{0}, status_5xx{0};
   std::atomic<std::uint64_t> rate_limited{0};         // 429s from the per-address limits
@@ -132,6 +132,7 @@ class ApiRouter {
 
  private:
   HttpReply varz();
+  HttpReply healthz();
   // The address the per-address limits count `context` under ("" = none).
   std::string client_key(const RequestContext& context) const;
   HttpReply rate_limited(std::string_view reason);

@@ -38,16 +38,23 @@ Result<std::unique_ptr<pg::PgConnection>> PgBlobPool::connect() {
 Result<PgBlobPool::Lease> PgBlobPool::acquire() {
   std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + connect_timeout_;
-  while (idle_.empty() && open_ >= size_) {
-    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= size_) {
-      return Error(ErrorCode::kUnavailable, "blob store: every database connection is busy");
+  for (;;) {
+    while (idle_.empty() && open_ >= size_) {
+      if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= size_) {
+        return Error(ErrorCode::kUnavailable, "blob store: every database connection is busy");
+      }
     }
-  }
-  if (!idle_.empty()) {
+    if (idle_.empty()) break;
     auto conn = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(conn));
+    lock.unlock();
+    // An idle connection learns of a database restart only by reading: the server's
+    // goodbye (or the socket's EOF) is waiting. Drop such a one rather than fail a request.
+    if (conn->take_notifications().ok() && conn->healthy()) return Lease(this, std::move(conn));
+    conn.reset();
+    lock.lock();
+    --open_;
   }
   if (std::chrono::steady_clock::now() < retry_at_) {
     return Error(ErrorCode::kUnavailable, "blob store: database unreachable; retrying shortly");

@@ -54,6 +54,15 @@ void NotificationHub::notify(const std::string& queue_id) {
     fire_locked(w, queue_id);
 }
 
+void NotificationHub::wake_all() {
+  std::lock_guard lock(mutex_);
+  const std::string recheck(kRecheckAll);
+  for (auto& [id, list] : by_queue_) {
+    for (const auto& w : list)
+      fire_locked(w, recheck);
+  }
+}
+
 void NotificationHub::shutdown() {
   std::lock_guard lock(mutex_);
   shut_down_ = true;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,8 +25,8 @@ class NotificationHub {
    public:
     explicit Waiter(boost::asio::any_io_executor ex) : timer_(ex) {}
     boost::asio::steady_timer& timer() { return timer_; }
-    // The queue id whose traffic woke us; empty on timeout or shutdown. Read on the waiter's
-    // executor after the timer wait completes.
+    // The queue id whose traffic woke us; kRecheckAll after wake_all(); empty on timeout or
+    // shutdown. Read on the waiter's executor after the timer wait completes.
     const std::string& woken_by() const { return woken_by_; }
 
    private:
@@ -44,8 +45,15 @@ class NotificationHub {
                                 std::chrono::milliseconds timeout);
   void unwatch(const std::shared_ptr<Waiter>& waiter, const std::vector<std::string>& queue_ids);
 
+  // What woken_by() says after wake_all(): no queue key ("u:"/"g:" prefixed) equals it.
+  static constexpr std::string_view kRecheckAll = "*";
+
   // Wakes every waiter watching `queue_id`.
   void notify(const std::string& queue_id);
+  // Wakes every waiter with kRecheckAll: each re-checks storage for all its queues and waits
+  // again if nothing is new. For when notifications may have been lost (the PostgreSQL
+  // LISTEN connection broke and came back; docs/operations.md "Several relays").
+  void wake_all();
   // Wakes every waiter with no id (server shutdown); later watch() calls fire at once.
   void shutdown();
 

@@ -372,6 +372,9 @@ asio::awaitable<Result<std::string>> RelayService::long_poll(const protocol::Pol
     co_await waiter->timer().async_wait(asio::redirect_error(asio::use_awaitable, ec));
     const std::string& woke = waiter->woken_by();
     if (woke.empty()) co_return std::string();
+    // Notifications may have been lost (the cross-relay LISTEN connection came back): look
+    // at every queue of the poll again, from the top of the loop.
+    if (woke == NotificationHub::kRecheckAll) continue;
     std::string id = woke.substr(2);  // strip the "u:"/"g:" key prefix
     Result<bool> fresh = has_news(poll, id);
     if (!fresh.ok()) co_return fresh.error();
@@ -379,6 +382,13 @@ asio::awaitable<Result<std::string>> RelayService::long_poll(const protocol::Pol
     // Woken for an item the caller already has (its commit notice came after the caller's
     // /receive had served it): watch again for the time that is left.
   }
+}
+
+Status RelayService::health() {
+  // Any id will do: only whether the read is answered matters, not what it finds.
+  Result<bool> read = storage_.group_exists("healthz");
+  if (!read.ok()) return read.error();
+  return ok_status();
 }
 
 Result<RelaySnapshot> RelayService::snapshot() {

@@ -77,6 +77,11 @@ class RelayService {
   // Lets snapshot() report the purger's figures; call before serving. May be null.
   void attach_retention(const RetentionPurger* purger) { retention_ = purger; }
 
+  // GET /healthz: OK when storage answers a trivial read (one primary-key lookup), else its
+  // error (kUnavailable while the database is unreachable). Cheap enough for a load
+  // balancer's check every second (docs/operations.md "Several relays").
+  Status health();
+
   Result<RelaySnapshot> snapshot();
   const RelayLimits& limits() const { return limits_; }
 

@@ -16,6 +16,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -798,6 +799,39 @@ TEST_F(RelayServiceTest, AWakeUpForAnItemAlreadyServedKeepsThePollWaiting) {
   EXPECT_EQ(hub_.waiting(), 1u) << "watching again";
 
   ASSERT_TRUE(message(alice, *bob.user_id, "new").ok());
+  ASSERT_TRUE(run_until([&] { return woke.has_value(); }));
+  ASSERT_TRUE(woke->ok());
+  EXPECT_EQ(**woke, *bob.user_id);
+  EXPECT_EQ(hub_.waiting(), 0u);
+}
+
+// A write whose notification never arrived (another relay's commit while this relay's LISTEN
+// connection was down): wake_all() makes every waiter look at storage again.
+TEST_F(RelayServiceTest, WakeAllRechecksStorageForNotificationsThatWereLost) {
+  protocol::User alice = register_user();
+  protocol::User bob = register_user();
+  protocol::PollGroups poll{bob.user_id, bob.auth_token, {*bob.user_id}, 0};
+  std::optional<Result<std::string>> woke;
+  spawn(service_->long_poll(poll), woke);
+  ASSERT_TRUE(run_until([&] { return hub_.waiting() == 1 || woke.has_value(); }));
+  ASSERT_FALSE(woke.has_value());
+
+  hub_.wake_all();  // nothing new yet: the poll re-checks and waits on
+  EXPECT_FALSE(run_until([&] { return woke.has_value(); }, 300ms))
+      << "answered although no queue of the poll has news";
+  EXPECT_EQ(hub_.waiting(), 1u) << "watching again";
+
+  // Straight into storage, bypassing the service's notify: the lost notification.
+  QueueItem item;
+  item.recipient_id = *bob.user_id;
+  item.sender_id = *alice.user_id;
+  item.payload = "committed elsewhere";
+  std::promise<WriteOutcome> committed;
+  storage_->submit(EnqueueItem{item}, [&](WriteOutcome o) { committed.set_value(o); });
+  ASSERT_TRUE(committed.get_future().get().ok);
+  EXPECT_FALSE(run_until([&] { return woke.has_value(); }, 200ms)) << "nobody told the hub";
+
+  hub_.wake_all();
   ASSERT_TRUE(run_until([&] { return woke.has_value(); }));
   ASSERT_TRUE(woke->ok());
   EXPECT_EQ(**woke, *bob.user_id);

@@ -353,6 +353,15 @@ TEST_F(ApiTest, VarzShowsCountsButNoIds) {
   EXPECT_EQ(res.body.find(bob.id), std::string::npos);
 }
 
+TEST_F(ApiTest, HealthzAnswersOkWhileStorageServesAndIsCountedInVarz) {
+  auto res = http().get("/healthz");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, "ok\n");
+  EXPECT_EQ(http().post("/healthz", "").status, 405);
+  auto v = boost::json::parse(http().get("/varz").body);
+  EXPECT_GE(v.at("requests").at("/healthz").as_int64(), 1);
+}
+
 TEST_F(ApiTest, ConcurrentWritersAreReadBackExactlyOnceInOrder) {
   constexpr int kWriters = 8;
   constexpr int kPerWriter = 500;

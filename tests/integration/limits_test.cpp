@@ -232,6 +232,13 @@ TEST_F(LimitsTest, EveryRequestIsRateLimitedPerAddress) {
   EXPECT_EQ(http().get("/varz").status, 200) << "the limited address recovers";
 }
 
+TEST_F(LimitsTest, HealthChecksAreNotRateLimitedPerAddress) {
+  start({"--ip-rate-per-sec", "5"});  // a burst of 10
+  for (int i = 0; i < 50; ++i)
+    ASSERT_EQ(http().get("/healthz").status, 200) << "check " << i;
+  EXPECT_EQ(varz_count("rate_limited"), 0);
+}
+
 TEST_F(LimitsTest, WritesAreRateLimitedPerAuthenticatedUser) {
   // A burst of 4 and one more per second: the four posts below would have to take a whole
   // second for a fifth to pass.
