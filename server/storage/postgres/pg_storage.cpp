@@ -71,7 +71,13 @@ constexpr Named kNotify{"sc_notify", sql::kNotify};
 constexpr std::array kWriterStatements = {kInsertUser, kInsertGroup, kInsertItem,  kInsertMessage,
                                           kAck,        kPurge,       kUpdateClock, kNotify};
 
-Status prepare_writer(PgConnection& conn) {
+// Readies a new writer connection. lock_timeout bounds a wait for the clock row behind another
+// relay's transaction; idle_in_transaction_session_timeout ends the transaction of a relay
+// that stalls between its two round trips, so its lock cannot block the others for long.
+Status prepare_writer(PgConnection& conn, std::chrono::milliseconds timeout) {
+  const std::string ms = std::to_string(std::max<std::int64_t>(timeout.count(), 1000)) + "ms";
+  SC_TRY(conn.exec("SET lock_timeout = '" + ms + "'; SET idle_in_transaction_session_timeout = '" +
+                   ms + "'"));
   for (const auto& s : kWriterStatements)
     SC_TRY(pg::prepare(conn, s.name, s.sql));
   return ok_status();
@@ -84,7 +90,7 @@ class PgStorage final : public Storage {
     // The first connection reports the real reason (unreachable, refused password, bad URI).
     SC_ASSIGN_OR_RETURN(auto conn, PgConnection::open(options.uri, options.connect_timeout));
     SC_TRY(apply_postgres_migrations(*conn));
-    SC_TRY(prepare_writer(*conn));
+    SC_TRY(prepare_writer(*conn, options.connect_timeout));
     self->writer_conn_ = std::move(conn);
     self->writer_ = std::thread([s = self.get()] { s->writer_loop(); });
     return self;
@@ -319,7 +325,7 @@ class PgStorage final : public Storage {
         writer_conn_.reset();
         SC_ASSIGN_OR_RETURN(writer_conn_, gate_.open());
         fresh = true;
-        if (Status s = prepare_writer(*writer_conn_); !s.ok()) {
+        if (Status s = prepare_writer(*writer_conn_, options_.connect_timeout); !s.ok()) {
           writer_conn_.reset();
           return std::move(s).error();
         }
