@@ -18,6 +18,7 @@
 
 #include "api/router.hpp"
 #include "backend/relay_backend.hpp"
+#include "migrate/migrate.hpp"
 #include "net/http_server.hpp"
 #include "net/io_context_pool.hpp"
 #include "net/tls_context.hpp"
@@ -312,6 +313,8 @@ int run(const Flags& flags) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && std::string_view(argv[1]) == "migrate")
+    return secchats::server::run_migrate_command(argc - 1, argv + 1);
   CLI::App app{
       "secchats-server: the Secure Chats relay (open API v1). It stores and forwards "
       "ciphertext only."};
