@@ -18,6 +18,7 @@
 
 #include "api/router.hpp"
 #include "backend/relay_backend.hpp"
+#include "migrate/migrate.hpp"
 #include "net/http_server.hpp"
 #include "net/io_context_pool.hpp"
 #include "net/tls_context.hpp"
@@ -235,6 +236,15 @@ int run(const Flags& flags) {
   // No directory on PostgreSQL: the database answers "disk full" itself (507).
   BlobService blobs(*backend->blobs, *storage, blob_limits, backend->blob_directory.string());
   ApiRouter router(service, router_limits, &blobs);
+  if (wake_listener) {
+    router.add_varz_source([l = wake_listener.get()] {
+      const PgListenerStats s = l->stats();
+      return std::vector<std::pair<std::string, std::int64_t>>{
+          {"listen_connected", s.listening ? 1 : 0},
+          {"listen_reconnects", static_cast<std::int64_t>(s.reconnects)},
+          {"listen_notifications", static_cast<std::int64_t>(s.notifications)}};
+    });
+  }
 
   RetentionOptions retention;
   retention.max_age = flags.retention_ms > 0 ? std::chrono::milliseconds(flags.retention_ms)
@@ -303,6 +313,8 @@ int run(const Flags& flags) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && std::string_view(argv[1]) == "migrate")
+    return secchats::server::run_migrate_command(argc - 1, argv + 1);
   CLI::App app{
       "secchats-server: the Secure Chats relay (open API v1). It stores and forwards "
       "ciphertext only."};

@@ -336,6 +336,13 @@ HttpReply ApiRouter::varz() {
            ",\"blob_insufficient_storage\":" + std::to_string(b.insufficient_storage) +
            ",\"blobs_purged\":" + std::to_string(b.purged);
   }
+  for (const auto& source : varz_sources_) {
+    for (const auto& [name, value] : source()) {
+      out += ',';
+      proto::append_json_string(out, name);
+      out += ':' + std::to_string(value);
+    }
+  }
   out += "}";
   return ok_json(std::move(out));
 }

@@ -130,6 +130,11 @@ class ApiRouter {
   // The 503 for a connection over the server's connection limit (counted for /varz).
   HttpReply refuse_connection();
 
+  // Named counters from outside the service (the PostgreSQL LISTEN connection) that /varz
+  // adds at its top level. Call before serving; `source` must be thread-safe.
+  using VarzSource = std::function<std::vector<std::pair<std::string, std::int64_t>>()>;
+  void add_varz_source(VarzSource source) { varz_sources_.push_back(std::move(source)); }
+
  private:
   HttpReply varz();
   HttpReply healthz();
@@ -144,6 +149,7 @@ class ApiRouter {
   RateLimiter ip_requests_;
   RateLimiter ip_registrations_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::vector<VarzSource> varz_sources_;
 };
 
 // Maps an error to its HTTP status (400/401/403/404/413/429/503/500).

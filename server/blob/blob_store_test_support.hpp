@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "blob/blob_store.hpp"
@@ -19,6 +20,10 @@ enum class StoreKind { kFileSystem, kPostgres };
 
 inline std::string store_name(StoreKind kind) {
   return kind == StoreKind::kFileSystem ? "FileSystem" : "Postgres";
+}
+// For gtest's test names and messages (instead of the enum's bytes).
+inline void PrintTo(StoreKind kind, std::ostream* os) {
+  *os << store_name(kind);
 }
 
 // The data behind a store; open() may be called again for a restarted relay or another one.

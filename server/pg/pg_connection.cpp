@@ -140,9 +140,14 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(
   const auto ms = std::max<std::int64_t>(connect_timeout.count(), 0);
   const std::int64_t seconds = std::max<std::int64_t>(2, (ms + 999) / 1000);
   const std::string timeout = std::to_string(seconds);
-  // The URI comes first (expanded as a connection string); the later keywords override it.
-  const char* keywords[] = {"dbname", "connect_timeout", "fallback_application_name", nullptr};
-  const char* values[] = {uri.c_str(), timeout.c_str(), "secchats-server", nullptr};
+  // Keywords before the URI are defaults it may override; those after it override the URI.
+  // tcp_user_timeout (ms): a query to a peer that vanished without a reset fails after it
+  // instead of waiting for TCP's retransmission limit (minutes).
+  const std::string user_timeout = std::to_string(std::max<std::int64_t>(ms, 1000));
+  const char* keywords[] = {"fallback_application_name", "tcp_user_timeout", "dbname",
+                            "connect_timeout", nullptr};
+  const char* values[] = {"secchats-server", user_timeout.c_str(), uri.c_str(), timeout.c_str(),
+                          nullptr};
   pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Error(ErrorCode::kInternal, "libpq could not allocate a connection");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -154,6 +159,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(
     if (auth) return Error(ErrorCode::kPermissionDenied, "database authentication failed: " + why);
     return Error(ErrorCode::kUnavailable, "cannot connect to the database: " + why);
   }
+  // NOTICEs ("relation ... already exists, skipping") would go to stderr; nothing needs them.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 

@@ -68,8 +68,9 @@ class PgConnection {
  public:
   // Connects with `uri` (a libpq connection URI or key=value string). `connect_timeout` bounds
   // the TCP connect and start-up (libpq's connect_timeout, rounded up to whole seconds, at
-  // least 2). kUnavailable when the server cannot be reached; kInvalidArgument for a
-  // malformed URI; kPermissionDenied for an authentication failure.
+  // least 2), and is the default tcp_user_timeout (the URI may set its own). kUnavailable
+  // when the server cannot be reached; kInvalidArgument for a malformed URI;
+  // kPermissionDenied for an authentication failure.
   static Result<std::unique_ptr<PgConnection>> open(const std::string& uri,
                                                     std::chrono::milliseconds connect_timeout);
   ~PgConnection();

@@ -16,6 +16,24 @@ Error connection_lost(pg_conn* conn, const char* what) {
 
 }  // namespace
 
+void PgPipeline::add_prepared(std::string_view name, const std::vector<PgParam>& params) {
+  add(name, params);
+  statements_.back().prepared = true;
+}
+
+Status prepare(PgConnection& conn, std::string_view name, std::string_view sql) {
+  const std::string n(name), text(sql);
+  pg_result* res = PQprepare(conn.raw(), n.c_str(), text.c_str(), 0, nullptr);
+  const bool ok = res != nullptr && PQresultStatus(res) == PGRES_COMMAND_OK;
+  if (ok) {
+    PQclear(res);
+    return ok_status();
+  }
+  Error e = detail::error_for(conn.raw(), res);
+  if (res != nullptr) PQclear(res);
+  return e;
+}
+
 void PgPipeline::add(std::string_view sql, const std::vector<PgParam>& params) {
   Statement s;
   s.sql = std::string(sql);
@@ -46,8 +64,12 @@ Result<std::vector<Result<PgResult>>> PgPipeline::run(PgConnection& conn) {
       lengths[i] = static_cast<int>(s.values[i]->size());
       formats[i] = s.binary[i] ? 1 : 0;
     }
-    if (PQsendQueryParams(c, s.sql.c_str(), static_cast<int>(n), nullptr, values.data(),
-                          lengths.data(), formats.data(), 0) == 0) {
+    const int sent = s.prepared
+                         ? PQsendQueryPrepared(c, s.sql.c_str(), static_cast<int>(n), values.data(),
+                                               lengths.data(), formats.data(), 0)
+                         : PQsendQueryParams(c, s.sql.c_str(), static_cast<int>(n), nullptr,
+                                             values.data(), lengths.data(), formats.data(), 0);
+    if (sent == 0) {
       sent_all = false;
       break;
     }

@@ -23,6 +23,8 @@ class PgPipeline {
  public:
   // Queues one statement with $1..$n parameters; the values are copied.
   void add(std::string_view sql, const std::vector<PgParam>& params = {});
+  // Queues a run of the statement prepared on this connection as `name` (prepare()).
+  void add_prepared(std::string_view name, const std::vector<PgParam>& params);
   std::size_t size() const { return statements_.size(); }
 
   // Sends every queued statement and one sync, and reads the results in order. The outer
@@ -33,11 +35,17 @@ class PgPipeline {
 
  private:
   struct Statement {
-    std::string sql;
+    std::string sql;  // or the prepared statement's name
+    bool prepared = false;
     std::vector<std::optional<std::string>> values;
     std::vector<bool> binary;
   };
   std::vector<Statement> statements_;
 };
+
+// Prepares `sql` as the named statement on `conn` (PQprepare; PostgreSQL docs, "Extended
+// Query"), so pipelines run it without parsing and planning it again. Parameter types are
+// inferred from the SQL. Errors as PgConnection::exec.
+Status prepare(PgConnection& conn, std::string_view name, std::string_view sql);
 
 }  // namespace secchats::server::pg

@@ -32,8 +32,12 @@ using TokenHash = std::array<std::uint8_t, 32>;
 // Queue keys: one namespace for the user queues and group logs that long-polls watch. The
 // relay service wakes waiters by these keys, and the PostgreSQL backend sends them to the
 // other relays in its commit notifications ("u:" + user id, "g:" + group id).
-inline std::string queue_key_for_user(const std::string& user_id) { return "u:" + user_id; }
-inline std::string queue_key_for_group(const std::string& group_id) { return "g:" + group_id; }
+inline std::string queue_key_for_user(const std::string& user_id) {
+  return "u:" + user_id;
+}
+inline std::string queue_key_for_group(const std::string& group_id) {
+  return "g:" + group_id;
+}
 using OptString = std::optional<std::string>;
 
 // What sits in a user's queue; the kinds map one-to-one onto the Notifications arrays.

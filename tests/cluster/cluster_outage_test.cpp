@@ -152,6 +152,10 @@ TEST_F(ClusterOutageTest, RelaysAnswer503WhilePostgresIsDownAndRecoverByThemselv
   auto woke = poll.get();
   EXPECT_EQ(woke.status, 200);
   EXPECT_EQ(woke.body, target.id);
+  for (unsigned short port : {a_.port(), b_.port()}) {
+    EXPECT_EQ(varz(port, "listen_connected"), 1);
+    EXPECT_GE(varz(port, "listen_reconnects"), 1) << "the LISTEN connection came back";
+  }
 }
 
 }  // namespace

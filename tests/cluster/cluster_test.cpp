@@ -3,8 +3,12 @@
 // itself are in cluster_outage_test.cpp, blobs and retention in cluster_jobs_test.cpp.
 #include <boost/json.hpp>
 
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <mutex>
@@ -35,7 +39,54 @@ std::future<TimedResult> long_poll(unsigned short port, const ClusterUser& user,
   });
 }
 
+struct Exit {
+  int status = -1;
+  std::string output;
+};
+
+// Runs the relay binary with `args` to its exit; stdout and stderr together.
+Exit run_relay(const std::string& args) {
+  Exit r;
+  FILE* p = popen((ServerProcess::binary().string() + " " + args + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p) != nullptr)
+    r.output += buf;
+  const int raw = pclose(p);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+TEST(ClusterStartTest, AnUnreachableDatabaseIsOneLineNamingHostAndPortAndExit1) {
+  TempDir dir("secchats-relay");
+  // Port 1 on loopback: nothing listens there.
+  Exit r = run_relay("--listen 127.0.0.1:0 --data-dir '" + dir.path().string() +
+                     "' --storage 'postgresql://relay:pa55word@127.0.0.1:1/chats'");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("127.0.0.1:1/chats"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("pa55word"), std::string::npos) << "leaks the password: " << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST(ClusterStartTest, AMalformedStorageUriIsAUsageError) {
+  TempDir dir("secchats-relay");
+  for (const std::string uri :
+       {"mysql://relay:pa55word@db/chats", "postgresql://u:pa55word@[::1/x"}) {
+    Exit r = run_relay("--data-dir '" + dir.path().string() + "' --storage '" + uri + "'");
+    EXPECT_NE(r.status, 0) << r.output;
+    EXPECT_NE(r.status, 1) << "a usage error, not a start-up failure: " << r.output;
+    EXPECT_NE(r.output.find("--storage"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("pa55word"), std::string::npos) << "leaks the password: " << r.output;
+  }
+}
+
 TEST_F(ClusterTest, BothRelaysServeTheSameAccountsAndMessages) {
+  const std::string log = a_.process->stderr_text();
+  EXPECT_NE(
+      log.find("storage postgresql 127.0.0.1:" + std::to_string(PgCluster::shared().port()) + "/"),
+      std::string::npos)
+      << log;
+
   HttpClient a(a_.port());
   HttpClient b(b_.port());
   auto alice = register_user(a);
@@ -228,7 +279,10 @@ TEST_F(ClusterTest, HealthzIsOkOnBothRelaysAndCountedInVarz) {
   }
   auto res = HttpClient(a_.port()).get("/varz");
   ASSERT_EQ(res.status, 200);
-  EXPECT_EQ(boost::json::parse(res.body).at("requests").at("/healthz").as_int64(), 1) << res.body;
+  auto v = boost::json::parse(res.body);
+  EXPECT_EQ(v.at("requests").at("/healthz").as_int64(), 1) << res.body;
+  EXPECT_EQ(v.at("listen_connected").as_int64(), 1) << "the LISTEN connection is up";
+  EXPECT_EQ(v.at("listen_reconnects").as_int64(), 0);
 }
 
 }  // namespace

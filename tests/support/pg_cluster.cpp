@@ -163,17 +163,7 @@ std::unique_ptr<PgCluster> PgCluster::start() {
     chown_tree(c->dir_, pw->pw_uid, pw->pw_gid);
   }
   fs::path data = c->dir_ / "data";
-  // --no-sync only skips the fsync of initdb's own files; the server below keeps fsync on,
-  // because the storage tests assert durability across crashes.
-  int rc = run({(c->bindir_ / "initdb").string(), "-D", data.string(), "-A", "trust", "-U",
-                "postgres", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"},
-               c->as_nobody_, c->dir_, log);
-  if (rc != 0) {
-    std::string tail = read_tail(log);
-    std::error_code ec;
-    fs::remove_all(c->dir_, ec);
-    throw std::runtime_error("PgCluster: initdb failed (exit " + std::to_string(rc) + "): " + tail);
-  }
+  c->init_data_dir(data, log);
   {
     // Later settings override earlier ones in postgresql.conf. The port is given on the
     // command line at each start (see launch()).
@@ -208,6 +198,54 @@ std::unique_ptr<PgCluster> PgCluster::start() {
   fs::remove_all(c->dir_, ec);
   c->dir_.clear();
   throw std::runtime_error(last_error);
+}
+
+namespace {
+
+// initdb takes seconds on a busy machine, and ctest runs every test in its own process (one
+// cluster each). So the first cluster's freshly initialised directory is kept as a template
+// (never started, so identical to initdb's output) and later clusters copy it. Keyed by
+// major version and the uid the server runs as; published by an atomic rename, so
+// concurrent test processes either see a complete template or none.
+fs::path template_path(const fs::path& bindir, const fs::path& base) {
+  std::string major = bindir.parent_path().filename().string();
+  return base / ("secchats-pg-template-" + major + "-" + std::to_string(geteuid()));
+}
+
+}  // namespace
+
+void PgCluster::init_data_dir(const fs::path& data, const fs::path& log) {
+  const fs::path tmpl = template_path(bindir_, dir_.parent_path());
+  std::error_code ec;
+  if (fs::exists(tmpl / "complete", ec) && fs::exists(tmpl / "data" / "PG_VERSION", ec)) {
+    if (run({"/bin/cp", "-a", (tmpl / "data").string(), data.string()}, as_nobody_, dir_, log) == 0)
+      return;
+    fs::remove_all(data, ec);  // a damaged template: fall back to initdb
+  }
+  // --no-sync only skips the fsync of initdb's own files; the server keeps fsync on, because
+  // the storage tests assert durability across crashes.
+  int rc = run({(bindir_ / "initdb").string(), "-D", data.string(), "-A", "trust", "-U", "postgres",
+                "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"},
+               as_nobody_, dir_, log);
+  if (rc != 0) {
+    std::string tail = read_tail(log);
+    fs::remove_all(dir_, ec);
+    dir_.clear();
+    throw std::runtime_error("PgCluster: initdb failed (exit " + std::to_string(rc) + "): " + tail);
+  }
+  // Publish the template; losing the race to another process is fine.
+  const fs::path staging = tmpl.string() + ".tmp-" + std::to_string(getpid());
+  fs::remove_all(staging, ec);
+  fs::create_directory(staging, ec);
+  if (as_nobody_) {
+    if (passwd* pw = getpwnam("nobody"); pw != nullptr) chown_tree(staging, pw->pw_uid, pw->pw_gid);
+  }
+  if (!ec && run({"/bin/cp", "-a", data.string(), (staging / "data").string()}, as_nobody_, dir_,
+                 log) == 0) {
+    std::ofstream(staging / "complete") << "initdb output, never started\n";
+    fs::rename(staging, tmpl, ec);
+  }
+  fs::remove_all(staging, ec);
 }
 
 void PgCluster::launch() {

@@ -37,6 +37,7 @@ class PgCluster {
  private:
   PgCluster() = default;
   void launch();
+  void init_data_dir(const std::filesystem::path& data, const std::filesystem::path& log);
   void start_watchdog();
 
   std::filesystem::path dir_;

@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_storage.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -54,6 +55,34 @@ bool flag(const PgResult& r, int row, int col) {
   return r.value(row, col) == "t";
 }
 
+// The writer's statements, prepared once per connection: a batch then costs no parsing or
+// planning while it holds the clock row lock.
+struct Named {
+  std::string_view name, sql;
+};
+constexpr Named kInsertUser{"sc_insert_user", sql::kInsertUser};
+constexpr Named kInsertGroup{"sc_insert_group", sql::kInsertGroup};
+constexpr Named kInsertItem{"sc_insert_item", sql::kInsertQueueItem};
+constexpr Named kInsertMessage{"sc_insert_message", sql::kInsertGroupMessage};
+constexpr Named kAck{"sc_ack", sql::kAckQueueItems};
+constexpr Named kPurge{"sc_purge", sql::kPurgeExpired};
+constexpr Named kUpdateClock{"sc_update_clock", sql::kUpdateLastTs};
+constexpr Named kNotify{"sc_notify", sql::kNotify};
+constexpr std::array kWriterStatements = {kInsertUser, kInsertGroup, kInsertItem,  kInsertMessage,
+                                          kAck,        kPurge,       kUpdateClock, kNotify};
+
+// Readies a new writer connection. lock_timeout bounds a wait for the clock row behind another
+// relay's transaction; idle_in_transaction_session_timeout ends the transaction of a relay
+// that stalls between its two round trips, so its lock cannot block the others for long.
+Status prepare_writer(PgConnection& conn, std::chrono::milliseconds timeout) {
+  const std::string ms = std::to_string(std::max<std::int64_t>(timeout.count(), 1000)) + "ms";
+  SC_TRY(conn.exec("SET lock_timeout = '" + ms + "'; SET idle_in_transaction_session_timeout = '" +
+                   ms + "'"));
+  for (const auto& s : kWriterStatements)
+    SC_TRY(pg::prepare(conn, s.name, s.sql));
+  return ok_status();
+}
+
 class PgStorage final : public Storage {
  public:
   static Result<std::unique_ptr<PgStorage>> open(const PgOptions& options) {
@@ -61,6 +90,7 @@ class PgStorage final : public Storage {
     // The first connection reports the real reason (unreachable, refused password, bad URI).
     SC_ASSIGN_OR_RETURN(auto conn, PgConnection::open(options.uri, options.connect_timeout));
     SC_TRY(apply_postgres_migrations(*conn));
+    SC_TRY(prepare_writer(*conn, options.connect_timeout));
     self->writer_conn_ = std::move(conn);
     self->writer_ = std::thread([s = self.get()] { s->writer_loop(); });
     return self;
@@ -295,6 +325,10 @@ class PgStorage final : public Storage {
         writer_conn_.reset();
         SC_ASSIGN_OR_RETURN(writer_conn_, gate_.open());
         fresh = true;
+        if (Status s = prepare_writer(*writer_conn_, options_.connect_timeout); !s.ok()) {
+          writer_conn_.reset();
+          return std::move(s).error();
+        }
       }
       auto r = writer_conn_->exec(lock_clock ? sql::kBeginAndLockClock : sql::kBegin);
       if (r.ok()) return lock_clock ? r->int64(0, 0) : Result<std::int64_t>(0);
@@ -317,37 +351,37 @@ class PgStorage final : public Storage {
     if (auto* u = std::get_if<CreateUser>(&op)) {
       const std::string_view hash(reinterpret_cast<const char*>(u->token_hash.data()),
                                   u->token_hash.size());
-      p.add(sql::kInsertUser,
-            {PgParam::text(u->user_id), PgParam::bytes(hash), PgParam::text(now)});
+      p.add_prepared(kInsertUser.name,
+                     {PgParam::text(u->user_id), PgParam::bytes(hash), PgParam::text(now)});
     } else if (auto* g = std::get_if<CreateGroup>(&op)) {
-      p.add(sql::kInsertGroup, {PgParam::text(g->group_id), PgParam::text(now)});
+      p.add_prepared(kInsertGroup.name, {PgParam::text(g->group_id), PgParam::text(now)});
     } else if (auto* e = std::get_if<EnqueueItem>(&op)) {
       auto& i = e->item;
       i.timestamp = stamp();
       const std::string ts_text = std::to_string(i.timestamp);
       const std::string kind = std::to_string(static_cast<int>(i.kind));
-      p.add(sql::kInsertQueueItem,
-            {PgParam::text(i.recipient_id), PgParam::text(ts_text), PgParam::text(kind),
-             PgParam::text(i.sender_id), opt_text(i.group_id), opt_text(i.protocol),
-             opt_text(i.payload), PgParam::text(i.kind == ItemKind::kGroupInvite ? "t" : "f")});
+      p.add_prepared(
+          kInsertItem.name,
+          {PgParam::text(i.recipient_id), PgParam::text(ts_text), PgParam::text(kind),
+           PgParam::text(i.sender_id), opt_text(i.group_id), opt_text(i.protocol),
+           opt_text(i.payload), PgParam::text(i.kind == ItemKind::kGroupInvite ? "t" : "f")});
       add_key(queue_key_for_user(i.recipient_id));
     } else if (auto* m = std::get_if<AppendGroupMessage>(&op)) {
       auto& msg = m->message;
       msg.timestamp = stamp();
       const std::string ts_text = std::to_string(msg.timestamp);
-      p.add(sql::kInsertGroupMessage, {PgParam::text(msg.group_id), PgParam::text(ts_text),
-                                       PgParam::text(msg.sender_id), opt_text(msg.payload)});
+      p.add_prepared(kInsertMessage.name, {PgParam::text(msg.group_id), PgParam::text(ts_text),
+                                           PgParam::text(msg.sender_id), opt_text(msg.payload)});
       add_key(queue_key_for_group(msg.group_id));
     } else if (auto* a = std::get_if<AckQueue>(&op)) {
       // Deletes leave the clock row alone: the sequence never goes back.
-      p.add(sql::kAckQueueItems,
-            {PgParam::text(a->user_id), PgParam::text(std::to_string(a->up_to)),
-             PgParam::text(std::to_string(std::max(1, a->max_rows)))});
+      p.add_prepared(kAck.name, {PgParam::text(a->user_id), PgParam::text(std::to_string(a->up_to)),
+                                 PgParam::text(std::to_string(std::max(1, a->max_rows)))});
     } else {
       const auto& pe = std::get<PurgeExpired>(op);
-      p.add(sql::kPurgeExpired, {PgParam::text(std::to_string(pe.before)),
-                                 PgParam::text(std::to_string(std::max(1, pe.max_rows))),
-                                 PgParam::text(std::to_string(kPurgeLockKey))});
+      p.add_prepared(kPurge.name, {PgParam::text(std::to_string(pe.before)),
+                                   PgParam::text(std::to_string(std::max(1, pe.max_rows))),
+                                   PgParam::text(std::to_string(kPurgeLockKey))});
     }
   }
 
@@ -414,11 +448,11 @@ class PgStorage final : public Storage {
     std::unordered_set<std::string> seen_keys;
     for (std::size_t i : live)
       plan(batch[i].op, p, ts, keys, seen_keys);
-    if (ts != *last) p.add(sql::kUpdateLastTs, {PgParam::text(std::to_string(ts))});
+    if (ts != *last) p.add_prepared(kUpdateClock.name, {PgParam::text(std::to_string(ts))});
     // Keys of ops that turn out to have an unknown target are sent too: a wake-up with no
     // waiter costs nothing. A batch that does not commit sends none (NOTIFY is transactional).
     for (const auto& payload : notify_payloads(keys)) {
-      p.add(sql::kNotify, {PgParam::text(kWakeChannel), PgParam::text(payload)});
+      p.add_prepared(kNotify.name, {PgParam::text(kWakeChannel), PgParam::text(payload)});
     }
     p.add(sql::kCommit);
     const auto started = std::chrono::steady_clock::now();

@@ -17,7 +17,8 @@
 //    COMMIT, so the notification is delivered to every LISTENing relay exactly when, and only
 //    if, the write commits. `keys` are the queue keys of storage.hpp (queue_key_for_user /
 //    queue_key_for_group) touched by the batch, '\n'-separated, split over several
-//    notifications so each payload stays under kMaxNotifyPayloadBytes.
+//    notifications so each payload stays under kMaxNotifyPayloadBytes. (Keys of ops whose
+//    target turned out unknown may be included: a wake-up with no waiter costs nothing.)
 //  - Schema migrations run at start-up inside pg_advisory_lock(kMigrationLockKey), so relays
 //    starting together apply each migration exactly once.
 //  - Jobs that must run once (PurgeExpired) take pg_try_advisory_xact_lock(kPurgeLockKey) in
@@ -54,7 +55,8 @@ struct PgOptions {
   int pool_size = 8;
   // Most write operations one transaction may carry.
   int max_batch = 512;
-  // Bounds connecting (and reconnecting) to the database.
+  // Bounds connecting (and reconnecting) to the database, unacknowledged sends to it
+  // (tcp_user_timeout), and the writer's wait for the clock row lock (lock_timeout).
   std::chrono::milliseconds connect_timeout{5000};
   // Reconnect backoff: doubles from min to max while the database stays unreachable.
   std::chrono::milliseconds reconnect_backoff_min{100};

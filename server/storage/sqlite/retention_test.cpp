@@ -1,5 +1,7 @@
-// Forget-after-ack and retention at the storage level: AckQueue and PurgeExpired against a
-// real SQLite database, the v1 -> v2 migration, and the service-layer purger driving them.
+// Retention on SQLite: the v1 -> v2 schema migration (its purge index), and the service-layer
+// purger driving PurgeExpired over back-dated rows written straight into the file. The
+// AckQueue / PurgeExpired contract itself runs on every backend in
+// storage/storage_contract_retention_test.cpp.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -83,18 +85,6 @@ class RetentionTest : public ::testing::Test {
     return outcome.timestamp;
   }
 
-  static std::int64_t append(Storage& storage, const std::string& group, const std::string& text) {
-    auto outcome = write(storage, AppendGroupMessage{{group, "sender", text, 0}});
-    EXPECT_TRUE(outcome.ok) << outcome.message;
-    return outcome.timestamp;
-  }
-
-  static std::int64_t deleted(Storage& storage, WriteOp op) {
-    auto outcome = write(storage, std::move(op));
-    EXPECT_TRUE(outcome.ok) << outcome.message;
-    return outcome.rows;
-  }
-
   static std::vector<std::string> payloads(Storage& storage, const std::string& user) {
     auto items = storage.queue_items_after(user, 0, 100000);
     EXPECT_TRUE(items.ok());
@@ -143,183 +133,6 @@ class RetentionTest : public ::testing::Test {
 
   fs::path root_;
 };
-
-TEST_F(RetentionTest, AckDeletesExactlyTheItemsAtOrBelowTheCursor) {
-  auto storage = open();
-  ASSERT_TRUE(storage);
-  must(*storage, CreateUser{"alice", {}});
-  must(*storage, CreateUser{"bob", {}});
-  std::vector<std::int64_t> ts;
-  for (int i = 0; i < 5; ++i)
-    ts.push_back(enqueue(*storage, "bob", "b" + std::to_string(i)));
-  enqueue(*storage, "alice", "a0");
-
-  EXPECT_TRUE(*storage->queue_has_items_up_to("bob", ts[2]));
-  EXPECT_EQ(deleted(*storage, AckQueue{"bob", ts[2], 5000}), 3);
-  EXPECT_EQ(payloads(*storage, "bob"), (std::vector<std::string>{"b3", "b4"}));
-  EXPECT_EQ(payloads(*storage, "alice"), (std::vector<std::string>{"a0"})) << "other queues stay";
-  EXPECT_FALSE(*storage->queue_has_items_up_to("bob", ts[2]));
-  EXPECT_TRUE(*storage->queue_has_items_up_to("bob", ts[3]));
-
-  // Repeating the same acknowledgement, or one for an unknown user, deletes nothing.
-  EXPECT_EQ(deleted(*storage, AckQueue{"bob", ts[2], 5000}), 0);
-  EXPECT_EQ(deleted(*storage, AckQueue{"nobody", ts[4], 5000}), 0);
-  // A cursor between two items keeps the later one.
-  EXPECT_EQ(deleted(*storage, AckQueue{"bob", ts[4] - 1, 5000}), 1);
-  EXPECT_EQ(payloads(*storage, "bob"), (std::vector<std::string>{"b4"}));
-
-  auto stats = storage->writer_stats();
-  EXPECT_EQ(stats.acked_deletes, 4u);
-  EXPECT_EQ(stats.purged_queue_items, 0u);
-  auto counts = storage->counts();
-  EXPECT_EQ(counts->queued_items, 2);
-  EXPECT_EQ(counts->users, 2) << "acks never delete accounts";
-}
-
-TEST_F(RetentionTest, AckIsBoundedPerRoundAndOldestFirst) {
-  auto storage = open();
-  ASSERT_TRUE(storage);
-  must(*storage, CreateUser{"bob", {}});
-  std::int64_t last = 0;
-  for (int i = 0; i < 7; ++i)
-    last = enqueue(*storage, "bob", std::to_string(i));
-  EXPECT_EQ(deleted(*storage, AckQueue{"bob", last, 3}), 3);
-  EXPECT_EQ(payloads(*storage, "bob"), (std::vector<std::string>{"3", "4", "5", "6"}));
-  EXPECT_EQ(deleted(*storage, AckQueue{"bob", last, 3}), 3);
-  EXPECT_EQ(deleted(*storage, AckQueue{"bob", last, 3}), 1);
-  EXPECT_TRUE(payloads(*storage, "bob").empty());
-}
-
-TEST_F(RetentionTest, AckLeavesGroupMessagesAlone) {
-  auto storage = open();
-  ASSERT_TRUE(storage);
-  must(*storage, CreateUser{"bob", {}});
-  must(*storage, CreateGroup{"g"});
-  append(*storage, "g", "in the group");
-  auto last = enqueue(*storage, "bob", "direct");
-  EXPECT_EQ(deleted(*storage, AckQueue{"bob", last, 5000}), 1);
-  std::vector<std::string> groups{"g"};
-  auto log = storage->group_messages_after(groups, 0, 10);
-  ASSERT_TRUE(log.ok());
-  ASSERT_EQ(log->size(), 1u);
-  EXPECT_EQ((*log)[0].payload, "in the group");
-}
-
-TEST_F(RetentionTest, ConcurrentAcksNeverDeleteNewerItems) {
-  auto storage = open();
-  ASSERT_TRUE(storage);
-  must(*storage, CreateUser{"bob", {}});
-  std::atomic<bool> stop{false};
-  std::atomic<int> written{0};
-  std::thread writer([&] {
-    std::vector<std::future<void>> pending;
-    while (!stop) {
-      QueueItem item;
-      item.recipient_id = "bob";
-      item.sender_id = "s";
-      item.payload = "x";
-      auto promise = std::make_shared<std::promise<void>>();
-      pending.push_back(promise->get_future());
-      storage->submit(EnqueueItem{item}, [promise, &written](WriteOutcome o) {
-        if (o.ok) ++written;
-        promise->set_value();
-      });
-      if (pending.size() >= 64) {
-        for (auto& f : pending)
-          f.wait();
-        pending.clear();
-      }
-    }
-    for (auto& f : pending)
-      f.wait();
-  });
-  // Acknowledge whatever is newest at each moment, exactly as a polling client would.
-  std::int64_t cursor = 0;
-  std::int64_t acked_total = 0;
-  for (int round = 0; round < 200; ++round) {
-    auto items = storage->queue_items_after("bob", cursor, 50);
-    ASSERT_TRUE(items.ok());
-    for (const auto& i : *items)
-      EXPECT_GT(i.timestamp, cursor) << "an item at or below an acknowledged cursor is gone";
-    if (!items->empty()) cursor = items->back().timestamp;
-    acked_total += deleted(*storage, AckQueue{"bob", cursor, 5000});
-  }
-  stop = true;
-  writer.join();
-  auto rest = storage->queue_items_after("bob", 0, 1000000);
-  ASSERT_TRUE(rest.ok());
-  for (const auto& i : *rest)
-    EXPECT_GT(i.timestamp, cursor);
-  EXPECT_EQ(acked_total + static_cast<std::int64_t>(rest->size()), written.load())
-      << "every item is either acknowledged-and-deleted or still there";
-}
-
-TEST_F(RetentionTest, PurgeDeletesOnlyExpiredRowsInBoundedRounds) {
-  {
-    auto storage = open();
-    ASSERT_TRUE(storage);
-    must(*storage, CreateUser{"bob", {}});
-    must(*storage, CreateGroup{"g"});
-  }
-  const std::int64_t old_ts = unix_millis_now() - 3 * kDayMs;
-  insert_old_rows("bob", 12000, "g", 3000, old_ts);
-  auto storage = open();
-  ASSERT_TRUE(storage);
-  auto fresh_item = enqueue(*storage, "bob", "fresh");
-  auto fresh_message = append(*storage, "g", "fresh");
-
-  const std::int64_t before = unix_millis_now() - kDayMs;
-  // Queue items go first; a round that runs out of them fills up with group messages.
-  EXPECT_EQ(deleted(*storage, PurgeExpired{before, 5000}), 5000);
-  EXPECT_EQ(deleted(*storage, PurgeExpired{before, 5000}), 5000);
-  EXPECT_EQ(deleted(*storage, PurgeExpired{before, 5000}), 5000);
-  EXPECT_EQ(deleted(*storage, PurgeExpired{before, 5000}), 0);
-
-  auto stats = storage->writer_stats();
-  EXPECT_EQ(stats.purged_queue_items, 12000u);
-  EXPECT_EQ(stats.purged_group_messages, 3000u);
-  EXPECT_EQ(stats.acked_deletes, 0u);
-  auto counts = storage->counts();
-  ASSERT_TRUE(counts.ok());
-  EXPECT_EQ(counts->queued_items, 1);
-  EXPECT_EQ(counts->group_messages, 1);
-  EXPECT_EQ(counts->users, 1) << "users stay";
-  EXPECT_EQ(counts->groups, 1) << "groups stay";
-  EXPECT_TRUE(*storage->group_exists("g"));
-  EXPECT_EQ(*storage->newest_queue_timestamp("bob"), fresh_item);
-  EXPECT_EQ(*storage->newest_group_timestamp("g"), fresh_message);
-}
-
-TEST_F(RetentionTest, DeletesNeverResetTheTimestampSequence) {
-  std::int64_t last = 0;
-  {
-    auto storage = open();
-    ASSERT_TRUE(storage);
-    must(*storage, CreateUser{"bob", {}});
-    must(*storage, CreateGroup{"g"});
-    enqueue(*storage, "bob", "1");
-    last = append(*storage, "g", "2");
-    // Empty every queue and log: by acknowledgement and by a purge that covers the future.
-    EXPECT_EQ(deleted(*storage, AckQueue{"bob", last, 5000}), 1);
-    EXPECT_EQ(deleted(*storage, PurgeExpired{unix_millis_now() + kDayMs, 5000}), 1);
-    EXPECT_EQ(storage->counts()->queued_items + storage->counts()->group_messages, 0);
-    auto next = enqueue(*storage, "bob", "3");
-    EXPECT_GT(next, last);
-    last = next;
-    EXPECT_EQ(deleted(*storage, AckQueue{"bob", last, 5000}), 1);
-  }
-  {
-    auto db = raw();
-    ASSERT_TRUE(db);
-    EXPECT_EQ(scalar(*db, "SELECT last_ts FROM clock WHERE id = 1"), last)
-        << "the clock keeps the high-water mark when every row is gone";
-  }
-  auto storage = open();
-  ASSERT_TRUE(storage);
-  auto after_restart = enqueue(*storage, "bob", "4");
-  EXPECT_GT(after_restart, last);
-  EXPECT_GT(append(*storage, "g", "5"), after_restart);
-}
 
 TEST_F(RetentionTest, MigratesAVersion1DatabaseAndKeepsItsData) {
   fs::create_directories(data_dir());
