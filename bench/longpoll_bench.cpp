@@ -7,8 +7,9 @@
 //  2. Wake-up latency: M times, one at a time, posts a message to a parked user from a separate
 //     sender connection and times from just before the /postmsg write to the complete long-poll
 //     answer on the user's connection (with --post-port, the post goes to a second relay on the
-//     same database, so the wake crosses relays). The woken user then fetches its queue with /receive
-//     (checking the message is there) and re-parks with the new cursor before the next wake.
+//     same database, so the wake crosses relays). The woken user then fetches its queue with
+//     /receive (checking the message is there) and re-parks with the new cursor before the next
+//     wake.
 //
 // Start the server with the rate limits off (--ip-rate-per-sec 0 --user-rate-per-sec 0
 // --register-rate-per-min 0), --max-connections above N, a long --longpoll-timeout-ms (at most
@@ -91,8 +92,9 @@ struct Options {
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "longpoll_bench: " << message << "\n"
             << "usage: longpoll_bench --port PORT --server-pid PID [--host 127.0.0.1]\n"
-               "         [--post-port PORT] [--connections 5000] [--wakeups 1000] [--settle-ms 2000]\n"
-               "         [--wake-timeout-ms 5000] [--phase-timeout-ms 120000]\n"
+               "         [--post-port PORT] [--connections 5000] [--wakeups 1000]\n"
+               "         [--settle-ms 2000] [--wake-timeout-ms 5000]\n"
+               "         [--phase-timeout-ms 120000]\n"
                "         [--register-parallel 32] [--connect-parallel 256]\n";
   std::exit(2);
 }
@@ -532,8 +534,7 @@ asio::awaitable<void> run(Bench& b, Results& r) {
   Conn control(b.ioc.get_executor());  // /varz
   Conn sender(b.ioc.get_executor());   // /postmsg
   co_await connect(control, b.ep, o.op_timeout);
-  co_await connect(sender,
-                   o.post_port ? tcp::endpoint(b.ep.address(), o.post_port) : b.ep,
+  co_await connect(sender, o.post_port ? tcp::endpoint(b.ep.address(), o.post_port) : b.ep,
                    o.op_timeout);
   const std::int64_t waiting_base = co_await varz_longpolls_waiting(b, control);
 
