@@ -10,10 +10,10 @@
 #include <unordered_set>
 
 #include "pg/pg_pipeline.hpp"
+#include "pg/pg_pool.hpp"
 #include "secchats/common/clock.hpp"
 #include "secchats/common/log.hpp"
 #include "storage/postgres/pg_migrations.hpp"
-#include "storage/postgres/pg_pool.hpp"
 #include "storage/postgres/pg_text.hpp"
 #include "storage/postgres/schema.hpp"
 #include "storage/token_cache.hpp"
@@ -25,9 +25,9 @@ namespace sql = postgres::sql;
 using pg::PgConnection;
 using pg::PgParam;
 using pg::PgPipeline;
+using pg::PgPool;
 using pg::PgResult;
-using postgres::PgPool;
-using postgres::ReconnectGate;
+using pg::ReconnectGate;
 using postgres::valid_text;
 
 PgParam opt_text(const OptString& s) {
@@ -251,8 +251,12 @@ class PgStorage final : public Storage {
 
   explicit PgStorage(const PgOptions& options)
       : options_(options),
-        gate_(options.uri, options.connect_timeout, options.reconnect_backoff_min,
-              options.reconnect_backoff_max),
+        gate_({.uri = options.uri,
+               .connect_timeout = options.connect_timeout,
+               .backoff_min = options.reconnect_backoff_min,
+               .backoff_max = options.reconnect_backoff_max,
+               .session_setup = {},
+               .error_prefix = "storage unavailable"}),
         pool_(gate_, options.pool_size, options.connect_timeout) {}
 
   static OptString opt_string(const PgResult& r, int row, int col) {
@@ -433,7 +437,9 @@ class PgStorage final : public Storage {
     if (live.empty()) return;
     auto fail_all = [&](const std::string& why) {
       for (std::size_t i : live)
-        outcomes[i] = WriteOutcome::failure(ErrorCode::kUnavailable, "storage unavailable: " + why);
+        outcomes[i] = WriteOutcome::failure(
+            ErrorCode::kUnavailable,
+            why.starts_with("storage unavailable") ? why : "storage unavailable: " + why);
       log::error("write batch failed: " + why);
     };
     auto last = begin(lock_clock);
