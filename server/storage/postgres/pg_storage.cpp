@@ -214,9 +214,7 @@ class PgStorage final : public Storage {
     });
   }
 
-  WriterStats writer_stats() const override {
-    return counters_.snapshot();
-  }
+  WriterStats writer_stats() const override { return counters_.snapshot(); }
 
   void close() override {
     if (!writes_.close()) return;
