@@ -1,4 +1,4 @@
-// The PostgreSQL blob store's tables (docs/operations.md "Attachments with several relays").
+// The PostgreSQL blob store's tables (docs/operations.md "Several relays").
 // Created by open_pg_blob_store() with CREATE ... IF NOT EXISTS inside
 // pg_advisory_xact_lock(kMigrationLockKey), so relays starting together (and the storage
 // backend's own migrations, which take the same lock) never race on the catalog. Kept apart

@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "blob/pg_blob_pool.hpp"
 #include "blob/pg_blob_schema.hpp"
+#include "pg/pg_pool.hpp"
 #include "secchats/common/clock.hpp"
 #include "secchats/common/log.hpp"
 #include "storage/postgres/pg_storage.hpp"
@@ -16,13 +16,14 @@ namespace {
 
 using pg::PgConnection;
 using pg::PgParam;
+using pg::PgPool;
 using pg::PgResult;
 
 // A transaction on a leased connection: ROLLBACK on scope exit unless committed; a
 // connection whose ROLLBACK failed is not reused.
 class Transaction {
  public:
-  explicit Transaction(PgBlobPool::Lease& lease) : lease_(lease) {}
+  explicit Transaction(PgPool::Lease& lease) : lease_(lease) {}
   ~Transaction() {
     if (open_ && !lease_->exec("ROLLBACK").ok()) lease_.discard();
   }
@@ -45,7 +46,7 @@ class Transaction {
   }
 
  private:
-  PgBlobPool::Lease& lease_;
+  PgPool::Lease& lease_;
   bool open_ = false;
 };
 
@@ -70,9 +71,9 @@ Error not_found() {
 // and of those only the overlapping slices (substring() on uncompressed TOAST). Exactly
 // `max_bytes` bytes (the caller clipped it to the blob's length), or kNotFound when the rows
 // are gone (the blob was removed or purged during the download).
-Result<std::string> read_range(PgBlobPool& pool, const std::string& id, std::uint64_t offset,
+Result<std::string> read_range(PgPool& pool, const std::string& id, std::uint64_t offset,
                                std::size_t max_bytes) {
-  SC_ASSIGN_OR_RETURN(PgBlobPool::Lease lease, pool.acquire());
+  SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.acquire());
   const std::string start = std::to_string(offset);
   const std::string end = std::to_string(offset + max_bytes);
   const std::string chunk = std::to_string(kPgBlobChunkBytes);
@@ -98,12 +99,29 @@ Result<std::string> read_range(PgBlobPool& pool, const std::string& id, std::uin
   return out;
 }
 
+// The store's connections: synchronous_commit = on (a committed append is durable; the
+// database's default could be off) and a statement_timeout, so no blob request waits on the
+// database forever. Opened on demand, at most options.pool_size.
+struct Connections {
+  explicit Connections(const PgBlobOptions& options)
+      : gate({.uri = options.uri,
+              .connect_timeout = options.connect_timeout,
+              .backoff_min = std::chrono::milliseconds(100),
+              .backoff_max = std::chrono::milliseconds(5000),
+              .session_setup = "SET synchronous_commit = on; SET statement_timeout = " +
+                               std::to_string(kPgBlobStatementTimeout.count()),
+              .error_prefix = "blob store unavailable"}),
+        pool(gate, options.pool_size, options.connect_timeout) {}
+  pg::ReconnectGate gate;
+  PgPool pool;
+};
+
 class PgBlobStore final : public BlobStore {
  public:
-  explicit PgBlobStore(std::shared_ptr<PgBlobPool> pool) : pool_(std::move(pool)) {}
+  explicit PgBlobStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
 
   Status create_schema() {
-    SC_ASSIGN_OR_RETURN(PgBlobPool::Lease lease, pool_->acquire());
+    SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     Transaction tx(lease);
     SC_TRY(tx.begin());
     const std::string key = std::to_string(kMigrationLockKey);
@@ -123,7 +141,7 @@ class PgBlobStore final : public BlobStore {
     if (length > static_cast<std::uint64_t>(INT64_MAX)) {
       return Error(ErrorCode::kInvalidArgument, "the blob's length is out of range");
     }
-    SC_ASSIGN_OR_RETURN(PgBlobPool::Lease lease, pool_->acquire());
+    SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     const std::string id = make_blob_id();
     const std::string len = std::to_string(length);
     const std::string now = std::to_string(unix_millis_now());
@@ -135,7 +153,7 @@ class PgBlobStore final : public BlobStore {
   }
 
   Result<BlobState> state(const std::string& id) override {
-    SC_ASSIGN_OR_RETURN(PgBlobPool::Lease lease, pool_->acquire());
+    SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     SC_ASSIGN_OR_RETURN(PgResult row, lease->exec("SELECT owner, length, stored, complete, "
                                                   "created_ms, updated_ms FROM blobs WHERE id = $1",
                                                   {PgParam::text(id)}));
@@ -154,7 +172,7 @@ class PgBlobStore final : public BlobStore {
 
   Result<AppendOutcome> append(const std::string& id, std::uint64_t offset,
                                std::string_view bytes) override {
-    SC_ASSIGN_OR_RETURN(PgBlobPool::Lease lease, pool_->acquire());
+    SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     Transaction tx(lease);
     SC_TRY(tx.begin());
     // The blob's row lock serialises appends to it across every relay. SKIP LOCKED: an append
@@ -203,7 +221,7 @@ class PgBlobStore final : public BlobStore {
   Result<BlobReader> open(const std::string& id) override {
     std::uint64_t length = 0;
     {
-      SC_ASSIGN_OR_RETURN(PgBlobPool::Lease lease, pool_->acquire());
+      SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
       SC_ASSIGN_OR_RETURN(
           PgResult row,
           lease->exec("SELECT length FROM blobs WHERE id = $1 AND complete", {PgParam::text(id)}));
@@ -219,7 +237,7 @@ class PgBlobStore final : public BlobStore {
   }
 
   Status remove(const std::string& id) override {
-    SC_ASSIGN_OR_RETURN(PgBlobPool::Lease lease, pool_->acquire());
+    SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     SC_ASSIGN_OR_RETURN(PgResult done,
                         lease->exec("DELETE FROM blobs WHERE id = $1", {PgParam::text(id)}));
     if (done.affected() == 0) return not_found();
@@ -266,7 +284,7 @@ class PgBlobStore final : public BlobStore {
                         std::int64_t unfinished_before_ms) override {
     BlobPurgeResult result;
     Status done = [&]() -> Status {
-      SC_ASSIGN_OR_RETURN(PgBlobPool::Lease lease, pool_->acquire());
+      SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
       Transaction tx(lease);
       SC_TRY(tx.begin());
       // One relay at a time; the lock ends with the transaction (or the relay's connection).
@@ -295,15 +313,15 @@ class PgBlobStore final : public BlobStore {
   }
 
  private:
-  std::shared_ptr<PgBlobPool> pool_;
+  std::shared_ptr<PgPool> pool_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<BlobStore>> open_pg_blob_store(const PgBlobOptions& options) {
-  auto pool = std::make_shared<PgBlobPool>(options.uri,
-                                           static_cast<std::size_t>(std::max(options.pool_size, 1)),
-                                           options.connect_timeout);
+  // One allocation holds the pool and its gate; the store and every BlobReader share it.
+  auto connections = std::make_shared<Connections>(options);
+  std::shared_ptr<PgPool> pool(connections, &connections->pool);
   auto store = std::make_unique<PgBlobStore>(std::move(pool));
   SC_TRY(store->create_schema());
   return std::unique_ptr<BlobStore>(std::move(store));

@@ -24,9 +24,13 @@
 
 namespace secchats::server {
 
+// Bounds every statement of the blob store (statement_timeout), so no blob request waits on
+// the database forever.
+inline constexpr std::chrono::milliseconds kPgBlobStatementTimeout{60000};
+
 struct PgBlobOptions {
   std::string uri;    // libpq connection URI, the same database as the storage backend
-  int pool_size = 4;  // connections, opened on demand (blob/pg_blob_pool.hpp)
+  int pool_size = 4;  // connections, opened on demand (pg/pg_pool.hpp)
   std::chrono::milliseconds connect_timeout{5000};
 };
 

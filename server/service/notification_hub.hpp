@@ -52,7 +52,8 @@ class NotificationHub {
   void notify(const std::string& queue_id);
   // Wakes every waiter with kRecheckAll: each re-checks storage for all its queues and waits
   // again if nothing is new. For when notifications may have been lost (the PostgreSQL
-  // LISTEN connection broke and came back; docs/operations.md "Several relays").
+  // LISTEN connection broke and came back; docs/operations.md "Wake-ups across relays:
+  // LISTEN/NOTIFY").
   void wake_all();
   // Wakes every waiter with no id (server shutdown); later watch() calls fire at once.
   void shutdown();

@@ -1,9 +1,9 @@
-// Cross-relay wake-up (docs/operations.md "Several relays"): a dedicated, non-pooled
-// PostgreSQL connection that LISTENs on kWakeChannel (PostgreSQL docs "LISTEN", "NOTIFY") in
-// its own thread. Every relay's writer runs pg_notify(kWakeChannel, keys) inside its writing
-// transaction, so a notification arrives exactly when a write has committed; the listener
-// splits each payload on '\n' into queue keys (storage.hpp queue_key_for_user/group) and calls
-// `on_key` once per key. The relay wires that to NotificationHub::notify.
+// Cross-relay wake-up (docs/operations.md "Wake-ups across relays: LISTEN/NOTIFY"): a
+// dedicated, non-pooled PostgreSQL connection that LISTENs on kWakeChannel (PostgreSQL docs
+// "LISTEN", "NOTIFY") in its own thread. Every relay's writer runs pg_notify(kWakeChannel, keys)
+// inside its writing transaction, so a notification arrives exactly when a write has committed; the
+// listener splits each payload on '\n' into queue keys (storage.hpp queue_key_for_user/group) and
+// calls `on_key` once per key. The relay wires that to NotificationHub::notify.
 //
 // The connection must be a direct session (not a transaction-pooling pgbouncer: LISTEN is
 // session state). When it breaks, the listener reconnects with backoff (doubling from
