@@ -11,26 +11,15 @@
 #include <set>
 #include <sstream>
 
+#include "blob/blob_store_test_support.hpp"
 #include "secchats/common/clock.hpp"
 #include "support/temp_dir.hpp"
 
 namespace secchats::server {
 namespace {
 namespace fs = std::filesystem;
+using testing::read_all;
 using testing::TempDir;
-
-std::string read_all(const BlobReader& reader) {
-  std::string out(reader.length(), '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n =
-        ::pread(reader.fd(), out.data() + done, out.size() - done, static_cast<off_t>(done));
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  out.resize(done);
-  return out;
-}
 
 std::string file_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
