@@ -2,7 +2,6 @@
 // (a) a plain sequence loses an item for a cursor reader, deterministically; (b) the clock row
 // makes the second writer wait for the first, so the reader sees both, in order; (c) two
 // backends ("relays") on one database under load: every item seen once, in increasing order.
-// Also measures write throughput by batch size when SECCHATS_PG_BENCH is set.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
@@ -202,42 +201,6 @@ TEST(PgOrderingTest, TwoRelaysFourWritersOneCursorReaderSeesEveryItemOnceInOrder
   // Both relays group-committed.
   EXPECT_GT(relay_a->writer_stats().max_batch, 1u);
   EXPECT_GT(relay_b->writer_stats().max_batch, 1u);
-}
-
-// Messages per second through one backend with transactions of exactly `per_tx` messages
-// (max_batch = per_tx, and enough submitted at once that every batch fills).
-TEST(PgOrderingTest, ThroughputByOpsPerTransaction) {
-  if (std::getenv("SECCHATS_PG_BENCH") == nullptr) {
-    GTEST_SKIP() << "set SECCHATS_PG_BENCH=1 to measure";
-  }
-  for (int per_tx : {1, 20, 200}) {
-    const std::string uri = PgCluster::shared().create_database();
-    auto storage = open_storage(uri, per_tx);
-    ASSERT_TRUE(storage);
-    ASSERT_TRUE(submit_sync(*storage, CreateUser{"dave", hash_of(3)}).ok);
-    const int total = per_tx == 1 ? 1000 : 4000;
-    std::atomic<int> done{0}, ok{0};
-    const auto started = std::chrono::steady_clock::now();
-    for (int i = 0; i < total; ++i) {
-      storage->submit(message_to("dave", std::string(200, 'p')), [&](WriteOutcome o) {
-        if (o.ok) ok.fetch_add(1);
-        done.fetch_add(1);
-      });
-    }
-    while (done.load() < total)
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    EXPECT_EQ(ok.load(), total);
-    const auto stats = storage->writer_stats();
-    std::printf(
-        "[bench] %3d ops/tx: %d messages in %.2f s = %.0f messages/s (%llu tx, "
-        "%.2f ms per tx round trip incl. COMMIT)\n",
-        per_tx, total, secs, total / secs, static_cast<unsigned long long>(stats.batches),
-        stats.batches
-            ? static_cast<double>(stats.commit_micros) / 1000.0 / static_cast<double>(stats.batches)
-            : 0.0);
-  }
 }
 
 }  // namespace
