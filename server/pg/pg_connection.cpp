@@ -174,26 +174,53 @@ Result<PgResult> PgConnection::exec(std::string_view sql) {
   return finish(conn_, PQexec(conn_, text.c_str()));
 }
 
+namespace {
+
+// libpq's parallel parameter arrays. Text values must be NUL-terminated for libpq; binary
+// ones are passed with their length.
+struct ParamArrays {
+  explicit ParamArrays(const std::vector<PgParam>& params)
+      : values(params.size(), nullptr), lengths(params.size(), 0), formats(params.size(), 0) {
+    storage.reserve(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const PgParam& p = params[i];
+      if (!p.value) continue;
+      storage.emplace_back(*p.value);
+      values[i] = storage.back().c_str();
+      lengths[i] = static_cast<int>(p.value->size());
+      formats[i] = p.binary ? 1 : 0;
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
+  std::vector<std::string> storage;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+}  // namespace
+
 Result<PgResult> PgConnection::exec(std::string_view sql, const std::vector<PgParam>& params,
                                     bool binary_result) {
   const std::string text(sql);
-  // Text values must be NUL-terminated for libpq; binary ones are passed with their length.
-  std::vector<std::string> storage;
-  storage.reserve(params.size());
-  std::vector<const char*> values(params.size(), nullptr);
-  std::vector<int> lengths(params.size(), 0);
-  std::vector<int> formats(params.size(), 0);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const PgParam& p = params[i];
-    if (!p.value) continue;
-    storage.emplace_back(*p.value);
-    values[i] = storage.back().c_str();
-    lengths[i] = static_cast<int>(p.value->size());
-    formats[i] = p.binary ? 1 : 0;
+  const ParamArrays a(params);
+  pg_result* res = PQexecParams(conn_, text.c_str(), a.count(), nullptr, a.values.data(),
+                                a.lengths.data(), a.formats.data(), binary_result ? 1 : 0);
+  return finish(conn_, res);
+}
+
+Result<PgResult> PgConnection::exec_prepared(std::string_view name, std::string_view sql,
+                                             const std::vector<PgParam>& params,
+                                             bool binary_result) {
+  std::string n(name);
+  if (!prepared_.contains(n)) {
+    const std::string text(sql);
+    SC_TRY(finish(conn_, PQprepare(conn_, n.c_str(), text.c_str(), 0, nullptr)));
+    prepared_.insert(n);
   }
-  pg_result* res =
-      PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                   lengths.data(), formats.data(), binary_result ? 1 : 0);
+  const ParamArrays a(params);
+  pg_result* res = PQexecPrepared(conn_, n.c_str(), a.count(), a.values.data(), a.lengths.data(),
+                                  a.formats.data(), binary_result ? 1 : 0);
   return finish(conn_, res);
 }
 

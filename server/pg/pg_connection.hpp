@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "secchats/common/result.hpp"
@@ -83,6 +84,13 @@ class PgConnection {
   // binary-format result columns (for bytea).
   Result<PgResult> exec(std::string_view sql, const std::vector<PgParam>& params,
                         bool binary_result = false);
+  // As exec(sql, params), through the statement prepared on this connection as `name`: the
+  // first call per connection prepares `sql` (PQprepare, one extra round trip), later calls
+  // only execute it (PQexecPrepared), so the server neither parses nor plans it again
+  // (PostgreSQL docs, "PREPARE": after five runs a generic plan is cached). `name` must
+  // always be given the same `sql`. Errors as exec; a failed PREPARE is retried next call.
+  Result<PgResult> exec_prepared(std::string_view name, std::string_view sql,
+                                 const std::vector<PgParam>& params, bool binary_result = false);
   // False once the connection is known to be broken (PQstatus != CONNECTION_OK).
   bool healthy() const;
   // The socket, for waiting on notifications (LISTEN); -1 when broken.
@@ -96,6 +104,8 @@ class PgConnection {
  private:
   explicit PgConnection(pg_conn* c) : conn_(c) {}
   pg_conn* conn_ = nullptr;
+  // Statements exec_prepared() has prepared on this connection (they die with it).
+  std::unordered_set<std::string> prepared_;
 };
 
 // Quotes an identifier for SQL text (CREATE DATABASE "x"), doubling embedded quotes.

@@ -110,12 +110,15 @@ class PgStorage final : public Storage {
     done(WriteOutcome::failure(ErrorCode::kUnavailable, "server is shutting down"));
   }
 
+  // Every read runs a statement prepared on its pool connection (PgConnection::exec_prepared):
+  // parsing and planning the short, frequent reads cost more server time than running them.
   Result<std::optional<TokenHash>> user_token_hash(const std::string& user_id) override {
     // Hashes never change and users are never deleted: a cached answer is never stale.
     if (auto cached = token_cache_.find(user_id)) return std::optional<TokenHash>(*cached);
     if (!valid_text(user_id)) return std::optional<TokenHash>();
     auto stored = pool_.run([&](PgConnection& c) -> Result<std::optional<TokenHash>> {
-      SC_ASSIGN_OR_RETURN(auto r, c.exec(sql::kUserTokenHash, {PgParam::text(user_id)}, true));
+      SC_ASSIGN_OR_RETURN(auto r, c.exec_prepared("sc_token_hash", sql::kUserTokenHash,
+                                                  {PgParam::text(user_id)}, true));
       if (r.rows() == 0) return std::optional<TokenHash>();
       auto bytes = r.value(0, 0);
       TokenHash hash{};
@@ -132,7 +135,8 @@ class PgStorage final : public Storage {
   Result<bool> group_exists(const std::string& group_id) override {
     if (!valid_text(group_id)) return false;
     return pool_.run([&](PgConnection& c) -> Result<bool> {
-      SC_ASSIGN_OR_RETURN(auto r, c.exec(sql::kGroupExists, {PgParam::text(group_id)}));
+      SC_ASSIGN_OR_RETURN(
+          auto r, c.exec_prepared("sc_group_exists", sql::kGroupExists, {PgParam::text(group_id)}));
       return r.rows() > 0;
     });
   }
@@ -142,9 +146,10 @@ class PgStorage final : public Storage {
     if (!valid_text(user_id) || limit <= 0) return std::vector<QueueItem>();
     const std::string after_text = std::to_string(after), limit_text = std::to_string(limit);
     return pool_.run([&](PgConnection& c) -> Result<std::vector<QueueItem>> {
-      SC_ASSIGN_OR_RETURN(
-          auto r, c.exec(sql::kQueueItemsAfter, {PgParam::text(user_id), PgParam::text(after_text),
-                                                 PgParam::text(limit_text)}));
+      SC_ASSIGN_OR_RETURN(auto r,
+                          c.exec_prepared("sc_queue_items_after", sql::kQueueItemsAfter,
+                                          {PgParam::text(user_id), PgParam::text(after_text),
+                                           PgParam::text(limit_text)}));
       std::vector<QueueItem> items;
       items.reserve(static_cast<std::size_t>(r.rows()));
       for (int i = 0; i < r.rows(); ++i) {
@@ -174,9 +179,10 @@ class PgStorage final : public Storage {
     const std::string array = postgres::text_array_literal(ids);
     const std::string after_text = std::to_string(after), limit_text = std::to_string(limit);
     return pool_.run([&](PgConnection& c) -> Result<std::vector<GroupMessage>> {
-      SC_ASSIGN_OR_RETURN(
-          auto r, c.exec(sql::kGroupMessagesAfter, {PgParam::text(array), PgParam::text(after_text),
-                                                    PgParam::text(limit_text)}));
+      SC_ASSIGN_OR_RETURN(auto r,
+                          c.exec_prepared("sc_group_messages_after", sql::kGroupMessagesAfter,
+                                          {PgParam::text(array), PgParam::text(after_text),
+                                           PgParam::text(limit_text)}));
       std::vector<GroupMessage> out;
       out.reserve(static_cast<std::size_t>(r.rows()));
       for (int i = 0; i < r.rows(); ++i) {
@@ -195,18 +201,19 @@ class PgStorage final : public Storage {
     if (!valid_text(user_id)) return false;
     const std::string up_to_text = std::to_string(up_to);
     return pool_.run([&](PgConnection& c) -> Result<bool> {
-      SC_ASSIGN_OR_RETURN(auto r, c.exec(sql::kQueueHasItemsUpTo,
-                                         {PgParam::text(user_id), PgParam::text(up_to_text)}));
+      SC_ASSIGN_OR_RETURN(auto r,
+                          c.exec_prepared("sc_queue_has_items_up_to", sql::kQueueHasItemsUpTo,
+                                          {PgParam::text(user_id), PgParam::text(up_to_text)}));
       return r.rows() > 0;
     });
   }
 
   Result<std::int64_t> newest_queue_timestamp(const std::string& user_id) override {
-    return scalar_for(sql::kNewestQueueTs, user_id);
+    return scalar_for("sc_newest_queue_ts", sql::kNewestQueueTs, user_id);
   }
 
   Result<std::int64_t> newest_group_timestamp(const std::string& group_id) override {
-    return scalar_for(sql::kNewestGroupTs, group_id);
+    return scalar_for("sc_newest_group_ts", sql::kNewestGroupTs, group_id);
   }
 
   Result<StorageCounts> counts() override {
@@ -264,10 +271,11 @@ class PgStorage final : public Storage {
     return std::string(r.value(row, col));
   }
 
-  Result<std::int64_t> scalar_for(std::string_view query, const std::string& id) {
+  Result<std::int64_t> scalar_for(std::string_view name, std::string_view query,
+                                  const std::string& id) {
     if (!valid_text(id)) return std::int64_t{0};
     return pool_.run([&](PgConnection& c) -> Result<std::int64_t> {
-      SC_ASSIGN_OR_RETURN(auto r, c.exec(query, {PgParam::text(id)}));
+      SC_ASSIGN_OR_RETURN(auto r, c.exec_prepared(name, query, {PgParam::text(id)}));
       return r.int64(0, 0);
     });
   }
