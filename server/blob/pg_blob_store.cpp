@@ -67,6 +67,27 @@ Error not_found() {
   return Error(ErrorCode::kNotFound, "no such blob");
 }
 
+// What a request may see of a failure: the store's own answers (no such blob, bad range) as
+// they are; a full database disk as kRefused (507) with a fixed reason; anything else from the
+// database as kUnavailable "storage unavailable" (503), its detail (which may name the
+// database host, port and user) only in the relay's log.
+template <typename R>
+R shield(R result) {
+  if (result.ok()) return result;
+  const Error& e = result.error();
+  switch (e.code()) {
+    case ErrorCode::kNotFound:  // also a chunk whose blob was removed meanwhile (23503)
+      return not_found();
+    case ErrorCode::kInvalidArgument:
+      return result;
+    case ErrorCode::kRefused:
+      log::warn("blob store: " + e.message());
+      return Error(ErrorCode::kRefused, "the relay's blob storage is full");
+    default:
+      return pg::generic_unavailable("blob store", e);
+  }
+}
+
 // Up to `max_bytes` of blob `id` from `offset`: only the chunk rows overlapping the range,
 // and of those only the overlapping slices (substring() on uncompressed TOAST). Exactly
 // `max_bytes` bytes (the caller clipped it to the blob's length), or kNotFound when the rows
@@ -100,17 +121,18 @@ Result<std::string> read_range(PgPool& pool, const std::string& id, std::uint64_
 }
 
 // The store's connections: synchronous_commit = on (a committed append is durable; the
-// database's default could be off) and a statement_timeout, so no blob request waits on the
-// database forever. Opened on demand, at most options.pool_size.
+// database's default could be off) and kPgBlobStatementTimeout as the query deadline (client
+// side and statement_timeout), so no blob request waits on the database longer. Opened on demand,
+// at most options.pool_size.
 struct Connections {
   explicit Connections(const PgBlobOptions& options)
       : gate({.uri = options.uri,
               .connect_timeout = options.connect_timeout,
               .backoff_min = std::chrono::milliseconds(100),
               .backoff_max = std::chrono::milliseconds(5000),
-              .session_setup = "SET synchronous_commit = on; SET statement_timeout = " +
-                               std::to_string(kPgBlobStatementTimeout.count()),
-              .error_prefix = "blob store unavailable"}),
+              .session_setup = "SET synchronous_commit = on",
+              .query_timeout = kPgBlobStatementTimeout,
+              .error_prefix = "blob store"}),
         pool(gate, options.pool_size, options.connect_timeout) {}
   pg::ReconnectGate gate;
   PgPool pool;
@@ -119,6 +141,18 @@ struct Connections {
 class PgBlobStore final : public BlobStore {
  public:
   explicit PgBlobStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+
+  // The BlobStore calls a request makes: the *_db bodies behind shield().
+  Result<std::string> create(const std::string& owner, std::uint64_t length) override {
+    return shield(create_db(owner, length));
+  }
+  Result<BlobState> state(const std::string& id) override { return shield(state_db(id)); }
+  Result<AppendOutcome> append(const std::string& id, std::uint64_t offset,
+                               std::string_view bytes) override {
+    return shield(append_db(id, offset, bytes));
+  }
+  Result<BlobReader> open(const std::string& id) override { return shield(open_db(id)); }
+  Status remove(const std::string& id) override { return shield(remove_db(id)); }
 
   Status create_schema() {
     SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
@@ -136,7 +170,7 @@ class PgBlobStore final : public BlobStore {
     return tx.commit();
   }
 
-  Result<std::string> create(const std::string& owner, std::uint64_t length) override {
+  Result<std::string> create_db(const std::string& owner, std::uint64_t length) {
     if (length == 0) return Error(ErrorCode::kInvalidArgument, "a blob has at least one byte");
     if (length > static_cast<std::uint64_t>(INT64_MAX)) {
       return Error(ErrorCode::kInvalidArgument, "the blob's length is out of range");
@@ -152,7 +186,7 @@ class PgBlobStore final : public BlobStore {
     return id;
   }
 
-  Result<BlobState> state(const std::string& id) override {
+  Result<BlobState> state_db(const std::string& id) {
     SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     SC_ASSIGN_OR_RETURN(PgResult row, lease->exec("SELECT owner, length, stored, complete, "
                                                   "created_ms, updated_ms FROM blobs WHERE id = $1",
@@ -170,8 +204,8 @@ class PgBlobStore final : public BlobStore {
     return s;
   }
 
-  Result<AppendOutcome> append(const std::string& id, std::uint64_t offset,
-                               std::string_view bytes) override {
+  Result<AppendOutcome> append_db(const std::string& id, std::uint64_t offset,
+                                  std::string_view bytes) {
     SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     Transaction tx(lease);
     SC_TRY(tx.begin());
@@ -218,7 +252,7 @@ class PgBlobStore final : public BlobStore {
     return AppendOutcome{true, end};
   }
 
-  Result<BlobReader> open(const std::string& id) override {
+  Result<BlobReader> open_db(const std::string& id) {
     std::uint64_t length = 0;
     {
       SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
@@ -231,12 +265,12 @@ class PgBlobStore final : public BlobStore {
     }
     // The source keeps the pool alive: a download may outlast nothing but the process.
     BlobRangeSource source = [pool = pool_, id](std::uint64_t offset, std::size_t max_bytes) {
-      return read_range(*pool, id, offset, max_bytes);
+      return shield(read_range(*pool, id, offset, max_bytes));
     };
     return BlobReader(std::move(source), length);
   }
 
-  Status remove(const std::string& id) override {
+  Status remove_db(const std::string& id) {
     SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     SC_ASSIGN_OR_RETURN(PgResult done,
                         lease->exec("DELETE FROM blobs WHERE id = $1", {PgParam::text(id)}));
