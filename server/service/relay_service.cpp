@@ -155,9 +155,11 @@ asio::awaitable<Result<protocol::Group>> RelayService::register_group(
 
 Result<protocol::Notifications> RelayService::receive(const protocol::User& caller) {
   SC_TRY(authenticate(caller.user_id, caller.auth_token));
-  SC_ASSIGN_OR_RETURN(auto items,
-                      storage_.queue_items_after(*caller.user_id, caller.last_message_timestamp,
-                                                 limits_.max_items_per_poll));
+  // One read: the items after the cursor and whether the cursor leaves any to forget.
+  SC_ASSIGN_OR_RETURN(auto page,
+                      storage_.queue_page_after(*caller.user_id, caller.last_message_timestamp,
+                                                limits_.max_items_per_poll));
+  auto& items = page.items;
   // Items come oldest first. Recorded before the answer leaves, so the caller's next
   // long-poll (sent after it has this answer) already knows what it has.
   served_.record(*caller.user_id,
@@ -165,12 +167,9 @@ Result<protocol::Notifications> RelayService::receive(const protocol::User& call
                                : std::max(caller.last_message_timestamp, items.back().timestamp));
   // The cursor acknowledges everything at or below it. Most polls find nothing left to
   // forget, and then cost no write at all.
-  if (caller.last_message_timestamp > 0) {
-    auto backlog = storage_.queue_has_items_up_to(*caller.user_id, caller.last_message_timestamp);
-    if (backlog.ok() && *backlog) {
-      forget_acknowledged(storage_,
-                          AckQueue{*caller.user_id, caller.last_message_timestamp, kAckRoundRows});
-    }
+  if (caller.last_message_timestamp > 0 && page.acknowledged_left) {
+    forget_acknowledged(storage_,
+                        AckQueue{*caller.user_id, caller.last_message_timestamp, kAckRoundRows});
   }
   protocol::Notifications out;
   for (auto& item : items) {

@@ -114,6 +114,12 @@ struct WriteOutcome {
 
 using WriteCallback = std::function<void(WriteOutcome)>;
 
+// What one /receive reads (Storage::queue_page_after).
+struct QueuePage {
+  std::vector<QueueItem> items;    // timestamp > after, oldest first, at most `limit`
+  bool acknowledged_left = false;  // the queue still holds an item with timestamp <= after
+};
+
 struct StorageCounts {
   std::int64_t users = 0;
   std::int64_t groups = 0;
@@ -152,6 +158,21 @@ class Storage {
   // Whether the user's queue still holds an item with timestamp <= up_to (an AckQueue would
   // delete something). Lets callers skip writes for acknowledgements with nothing to forget.
   virtual Result<bool> queue_has_items_up_to(const std::string& user_id, std::int64_t up_to) = 0;
+  // queue_items_after(user_id, after, limit) and, for after > 0, queue_has_items_up_to(user_id,
+  // after) as of one read: what /receive answers with and whether its cursor leaves items to
+  // forget. This default makes the two calls (a failed second read leaves acknowledged_left
+  // false: the items are forgotten after a later /receive, or by retention); a backend that
+  // pays a network round trip per read answers both with one statement.
+  virtual Result<QueuePage> queue_page_after(const std::string& user_id, std::int64_t after,
+                                             int limit) {
+    QueuePage page;
+    SC_ASSIGN_OR_RETURN(page.items, queue_items_after(user_id, after, limit));
+    if (after > 0) {
+      auto left = queue_has_items_up_to(user_id, after);
+      page.acknowledged_left = left.ok() && *left;
+    }
+    return page;
+  }
   // The newest timestamp in a user's queue / a group's log (0 when empty or unknown).
   virtual Result<std::int64_t> newest_queue_timestamp(const std::string& user_id) = 0;
   virtual Result<std::int64_t> newest_group_timestamp(const std::string& group_id) = 0;

@@ -217,6 +217,76 @@ TEST_P(RetentionContractTest, PurgeDeletesOnlyExpiredRowsInBoundedRounds) {
   EXPECT_EQ(*storage->newest_group_timestamp("g"), fresh_message);
 }
 
+// queue_page_after (what /receive reads) answers exactly as queue_items_after and
+// queue_has_items_up_to do, before and after an acknowledgement, every field included.
+TEST_P(RetentionContractTest, QueuePageIsTheItemsAfterAndWhetherAnyAreLeftBelow) {
+  auto storage = open();
+  ASSERT_TRUE(storage);
+  must(*storage, CreateUser{"bob", {}});
+  must(*storage, CreateGroup{"g1"});
+  QueueItem invite = message_to("bob", "alice", "sealed-key");
+  invite.kind = ItemKind::kGroupInvite;
+  invite.group_id = "g1";
+  invite.protocol = "AES_256";
+  std::vector<std::int64_t> ts{must_enqueue(*storage, invite)};
+  for (int i = 1; i < 5; ++i)
+    ts.push_back(enqueue(*storage, "bob", "b" + std::to_string(i)));
+
+  auto same_as_two_reads = [&](std::int64_t after, int limit) {
+    auto page = storage->queue_page_after("bob", after, limit);
+    ASSERT_TRUE(page.ok()) << page.error().message();
+    auto items = storage->queue_items_after("bob", after, limit);
+    ASSERT_TRUE(items.ok());
+    ASSERT_EQ(page->items.size(), items->size()) << "after " << after << " limit " << limit;
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      const QueueItem &p = page->items[i], &q = (*items)[i];
+      EXPECT_EQ(p.timestamp, q.timestamp);
+      EXPECT_EQ(p.kind, q.kind);
+      EXPECT_EQ(p.recipient_id, q.recipient_id);
+      EXPECT_EQ(p.sender_id, q.sender_id);
+      EXPECT_EQ(p.group_id, q.group_id);
+      EXPECT_EQ(p.protocol, q.protocol);
+      EXPECT_EQ(p.payload, q.payload);
+    }
+    EXPECT_EQ(page->acknowledged_left, after > 0 && *storage->queue_has_items_up_to("bob", after));
+  };
+
+  auto first = storage->queue_page_after("bob", 0, 10);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->items.size(), 5u);
+  EXPECT_EQ(first->items[0].kind, ItemKind::kGroupInvite);
+  EXPECT_EQ(first->items[0].group_id, OptString("g1"));
+  EXPECT_EQ(first->items[0].protocol, OptString("AES_256"));
+  EXPECT_EQ(first->items[4].timestamp, ts[4]);
+  EXPECT_FALSE(first->acknowledged_left) << "cursor 0 acknowledges nothing";
+
+  auto middle = storage->queue_page_after("bob", ts[1], 2);
+  ASSERT_TRUE(middle.ok());
+  ASSERT_EQ(middle->items.size(), 2u);
+  EXPECT_EQ(middle->items[0].timestamp, ts[2]);
+  EXPECT_EQ(middle->items[1].timestamp, ts[3]);
+  EXPECT_TRUE(middle->acknowledged_left);
+  same_as_two_reads(ts[1], 2);
+  same_as_two_reads(ts[4], 10);  // nothing new, everything acknowledged
+  same_as_two_reads(0, 3);
+
+  EXPECT_EQ(deleted(*storage, AckQueue{"bob", ts[1], 5000}), 2);
+  auto after_ack = storage->queue_page_after("bob", ts[1], 10);
+  ASSERT_TRUE(after_ack.ok());
+  EXPECT_EQ(after_ack->items.size(), 3u);
+  EXPECT_FALSE(after_ack->acknowledged_left) << "the acknowledged items are gone";
+  auto caught_up = storage->queue_page_after("bob", ts[4], 10);
+  ASSERT_TRUE(caught_up.ok());
+  EXPECT_TRUE(caught_up->items.empty());
+  EXPECT_TRUE(caught_up->acknowledged_left);
+  same_as_two_reads(ts[3] - 1, 1);
+
+  auto unknown = storage->queue_page_after("nobody", ts[4], 10);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(unknown->items.empty());
+  EXPECT_FALSE(unknown->acknowledged_left);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RetentionContractTest, ::testing::ValuesIn(backend_names()),
                          backend_param_name);
 

@@ -161,18 +161,34 @@ class PgStorage final : public Storage {
       std::vector<QueueItem> items;
       items.reserve(static_cast<std::size_t>(r.rows()));
       for (int i = 0; i < r.rows(); ++i) {
-        QueueItem item;
-        item.recipient_id = user_id;
-        SC_ASSIGN_OR_RETURN(item.timestamp, r.int64(i, 0));
-        SC_ASSIGN_OR_RETURN(auto kind, r.int64(i, 1));
-        item.kind = static_cast<ItemKind>(kind);
-        item.sender_id = std::string(r.value(i, 2));
-        item.group_id = opt_string(r, i, 3);
-        item.protocol = opt_string(r, i, 4);
-        item.payload = opt_string(r, i, 5);
+        SC_ASSIGN_OR_RETURN(auto item, queue_item_at(r, i, 0, user_id));
         items.push_back(std::move(item));
       }
       return items;
+    });
+  }
+
+  // One round trip for /receive instead of two (queue_items_after + queue_has_items_up_to).
+  Result<QueuePage> queue_page_after(const std::string& user_id, std::int64_t after,
+                                     int limit) override {
+    if (!valid_text(user_id)) return QueuePage{};
+    const std::string after_text = std::to_string(after);
+    const std::string limit_text = std::to_string(std::max(limit, 0));
+    return pool_.run([&](PgConnection& c) -> Result<QueuePage> {
+      SC_ASSIGN_OR_RETURN(auto r,
+                          c.exec_prepared("sc_queue_page_after", sql::kQueuePageAfter,
+                                          {PgParam::text(user_id), PgParam::text(after_text),
+                                           PgParam::text(limit_text)}));
+      QueuePage page;
+      if (r.rows() == 0) return Error(ErrorCode::kInternal, "queue page query returned no row");
+      page.acknowledged_left = after > 0 && flag(r, 0, 0);
+      page.items.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) {
+        if (r.is_null(i, 1)) continue;  // the single row of an empty page
+        SC_ASSIGN_OR_RETURN(auto item, queue_item_at(r, i, 1, user_id));
+        page.items.push_back(std::move(item));
+      }
+      return page;
     });
   }
 
@@ -278,6 +294,22 @@ class PgStorage final : public Storage {
   static OptString opt_string(const PgResult& r, int row, int col) {
     if (r.is_null(row, col)) return std::nullopt;
     return std::string(r.value(row, col));
+  }
+
+  // The queue item in row `row` whose (ts, kind, sender_id, group_id, protocol, payload)
+  // columns start at `col`.
+  static Result<QueueItem> queue_item_at(const PgResult& r, int row, int col,
+                                         const std::string& user_id) {
+    QueueItem item;
+    item.recipient_id = user_id;
+    SC_ASSIGN_OR_RETURN(item.timestamp, r.int64(row, col));
+    SC_ASSIGN_OR_RETURN(auto kind, r.int64(row, col + 1));
+    item.kind = static_cast<ItemKind>(kind);
+    item.sender_id = std::string(r.value(row, col + 2));
+    item.group_id = opt_string(r, row, col + 3);
+    item.protocol = opt_string(r, row, col + 4);
+    item.payload = opt_string(r, row, col + 5);
+    return item;
   }
 
   Result<std::int64_t> scalar_for(std::string_view name, std::string_view query,

@@ -135,6 +135,17 @@ inline constexpr std::string_view kQueueItemsAfter =
 inline constexpr std::string_view kGroupMessagesAfter =
     "SELECT group_id, ts, sender_id, payload FROM group_messages "
     "WHERE group_id = ANY ($1::text[]) AND ts > $2::bigint ORDER BY ts LIMIT $3::bigint";
+// $1 user, $2 after, $3 limit: queue_items_after and queue_has_items_up_to($2) in one
+// statement. Always at least one row: column 0 says whether an item at or below $2 is left;
+// the item columns 1..6 are NULL in the single row of an empty page.
+inline constexpr std::string_view kQueuePageAfter = R"sql(
+SELECT b.acknowledged_left, q.ts, q.kind, q.sender_id, q.group_id, q.protocol, q.payload
+FROM (SELECT EXISTS (SELECT 1 FROM queue_items
+                     WHERE recipient_id = $1::text AND ts <= $2::bigint) AS acknowledged_left) b
+LEFT JOIN LATERAL (
+  SELECT ts, kind, sender_id, group_id, protocol, payload FROM queue_items
+  WHERE recipient_id = $1::text AND ts > $2::bigint ORDER BY ts LIMIT $3::bigint) q ON true
+ORDER BY q.ts)sql";
 inline constexpr std::string_view kQueueHasItemsUpTo =
     "SELECT 1 FROM queue_items WHERE recipient_id = $1 AND ts <= $2::bigint LIMIT 1";
 inline constexpr std::string_view kNewestQueueTs =
