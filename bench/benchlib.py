@@ -217,6 +217,15 @@ def start_relay(args, data_dir, plain_port, tls_port=None, extra=()):
     return process
 
 
+def first_output_line(command):
+    """The first line a version command prints (stdout, then stderr), or "unknown"."""
+    try:
+        r = subprocess.run(command, capture_output=True, text=True)
+        return (r.stdout + r.stderr).strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
 def rss_kib(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

@@ -19,8 +19,8 @@ import shutil
 import subprocess
 import time
 
-from benchlib import (REPO, Api, fail, free_port, log, prepare_relay_load, render_table,
-                      replace_block, run_wrk, start_nginx, start_relay, stop)
+from benchlib import (REPO, Api, fail, first_output_line, free_port, log, prepare_relay_load,
+                      render_table, replace_block, run_wrk, start_nginx, start_relay, stop)
 
 CLUSTER = REPO / "scripts" / "cluster"
 PG_BEGIN = "<!-- bench-pg:begin (written by bench/run_all.py; edit outside the markers) -->"
@@ -165,16 +165,9 @@ def postgres_benchmarks(args, workdir, results):
 
 
 def versions(state):
-    def first_line(command):
-        try:
-            r = subprocess.run(command, capture_output=True, text=True)
-            return (r.stdout + r.stderr).strip().splitlines()[0]
-        except (OSError, IndexError):
-            return "unknown"
-
     bindir = cluster_env(state).get("PG_BINDIR", "")
-    return {"postgres": first_line([f"{bindir}/postgres", "--version"]),
-            "haproxy": first_line(["haproxy", "-v"]).split(" - ")[0]}
+    return {"postgres": first_output_line([f"{bindir}/postgres", "--version"]),
+            "haproxy": first_output_line(["haproxy", "-v"]).split(" - ")[0]}
 
 
 def evaluate(results):

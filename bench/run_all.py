@@ -28,8 +28,8 @@ import tempfile
 from pathlib import Path
 
 import pg_bench
-from benchlib import (BEGIN_MARK, DOC, END_MARK, REPO, Api, fail, free_port, log,
-                      prepare_relay_load, render_table, replace_block, rss_kib, run_wrk,
+from benchlib import (BEGIN_MARK, DOC, END_MARK, REPO, Api, fail, first_output_line, free_port,
+                      log, prepare_relay_load, render_table, replace_block, rss_kib, run_wrk,
                       start_nginx, start_relay, stop, wait_for_port)
 
 HALF_PEAK_BAND = (0.45, 0.55)
@@ -325,20 +325,13 @@ def machine_facts(args):
             break
     mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
 
-    def first_line(command):
-        try:
-            r = subprocess.run(command, capture_output=True, text=True)
-            return (r.stdout + r.stderr).strip().splitlines()[0]
-        except (OSError, IndexError):
-            return "unknown"
-
-    commit = first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    commit = first_output_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kib / 1024 / 1024, 1),
         "kernel": platform.release(), "load_average": "%.2f %.2f %.2f" % os.getloadavg(),
-        "nginx": first_line(["nginx", "-v"]).replace("nginx version: ", ""),
-        "wrk": first_line(["wrk", "--version"]).split(" [")[0],
+        "nginx": first_output_line(["nginx", "-v"]).replace("nginx version: ", ""),
+        "wrk": first_output_line(["wrk", "--version"]).split(" [")[0],
         "commit": commit,
         "settings": f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, "
                     f"keep-alive; nginx {args.server_threads} workers, relay "

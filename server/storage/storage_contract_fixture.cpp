@@ -102,28 +102,6 @@ std::vector<std::string> backend_names() {
   return {"sqlite", "postgresql"};
 }
 
-TokenHash hash_of(std::uint8_t seed) {
-  TokenHash h{};
-  for (std::size_t i = 0; i < h.size(); ++i)
-    h[i] = static_cast<std::uint8_t>(seed + i * 7);
-  return h;
-}
-
-QueueItem message_to(const std::string& recipient, const std::string& sender,
-                     const std::string& payload) {
-  QueueItem item;
-  item.kind = ItemKind::kMessage;
-  item.recipient_id = recipient;
-  item.sender_id = sender;
-  item.payload = payload;
-  return item;
-}
-
-GroupMessage group_message(const std::string& group, const std::string& sender,
-                           const std::string& payload) {
-  return GroupMessage{group, sender, payload, 0};
-}
-
 void CallbackLatch::arrive() {
   std::lock_guard lock(mutex_);
   ++arrived_;
@@ -185,17 +163,6 @@ std::int64_t StorageContractTest::deleted(Storage& storage, WriteOp op) {
   WriteOutcome outcome = write(storage, std::move(op));
   EXPECT_TRUE(outcome.ok) << outcome.message;
   return outcome.rows;
-}
-
-std::vector<std::string> StorageContractTest::payloads(Storage& storage, const std::string& user) {
-  auto items = storage.queue_items_after(user, 0, 100000);
-  EXPECT_TRUE(items.ok());
-  std::vector<std::string> out;
-  if (items.ok()) {
-    for (const auto& i : *items)
-      out.push_back(i.payload.value_or(""));
-  }
-  return out;
 }
 
 std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "storage/storage.hpp"
+#include "storage/storage_test_values.hpp"
 
 namespace secchats::server::contract {
 
@@ -36,11 +37,10 @@ std::unique_ptr<Backend> make_backend(const std::string& name);
 // Every backend: "sqlite", "postgresql".
 std::vector<std::string> backend_names();
 
-TokenHash hash_of(std::uint8_t seed);
-QueueItem message_to(const std::string& recipient, const std::string& sender,
-                     const std::string& payload);
-GroupMessage group_message(const std::string& group, const std::string& sender,
-                           const std::string& payload);
+using test::group_message;
+using test::hash_of;
+using test::message_to;
+using test::payloads;
 
 // Counts callbacks and lets the test wait until an expected number has arrived.
 class CallbackLatch {
@@ -70,7 +70,6 @@ class StorageContractTest : public ::testing::TestWithParam<std::string> {
   // Rows an AckQueue / PurgeExpired deleted (expects success).
   static std::int64_t deleted(Storage& storage, WriteOp op);
   // Payloads of the user's queue, oldest first.
-  static std::vector<std::string> payloads(Storage& storage, const std::string& user);
 
  private:
   std::unique_ptr<Backend> backend_;

@@ -65,6 +65,19 @@ std::vector<proto::SendMessage> ClusterTest::receive(HttpClient& http, const Clu
   return n.ok() ? n->messages : std::vector<proto::SendMessage>{};
 }
 
+std::set<std::string> ClusterTest::receive_all(HttpClient& http, const ClusterUser& user,
+                                               std::int64_t& cursor) {
+  std::set<std::string> seen;
+  for (;;) {
+    auto messages = receive(http, user, cursor);
+    if (messages.empty()) return seen;
+    for (const auto& m : messages) {
+      EXPECT_TRUE(seen.insert(*m.enc_content).second) << "twice: " << *m.enc_content;
+      cursor = m.timestamp;
+    }
+  }
+}
+
 std::int64_t ClusterTest::varz(unsigned short port, const char* name) {
   auto res = HttpClient(port).get("/varz");
   EXPECT_EQ(res.status, 200) << res.body;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,10 @@ class ClusterTest : public ::testing::Test {
   // /receive from `after`: the messages (empty, with a test failure, on a non-200).
   static std::vector<protocol::SendMessage> receive(HttpClient& http, const ClusterUser& user,
                                                     std::int64_t after);
+  // Pages through /receive from `cursor` until nothing is left and moves `cursor` to the
+  // newest timestamp: the contents received (a content received twice fails the test).
+  static std::set<std::string> receive_all(HttpClient& http, const ClusterUser& user,
+                                           std::int64_t& cursor);
   // A number from the relay's /varz ("" path = top level).
   static std::int64_t varz(unsigned short port, const char* name);
 

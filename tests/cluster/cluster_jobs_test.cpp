@@ -4,10 +4,10 @@
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <random>
 #include <thread>
 
 #include "cluster_fixture.hpp"
+#include "support/blob_http.hpp"
 
 namespace secchats::testing {
 namespace {
@@ -15,25 +15,9 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (auto& c : out)
-    c = static_cast<char>(rng() & 0xff);
-  return out;
-}
-
-HttpHeaders auth(const ClusterUser& u) {
-  return {{"X-Secchats-User", u.id}, {"Authorization", "Bearer " + u.token}};
-}
-HttpHeaders with(HttpHeaders h, std::string name, std::string value) {
-  h.emplace_back(std::move(name), std::move(value));
-  return h;
-}
-
 std::string create_blob(HttpClient& http, const ClusterUser& u, std::size_t length) {
-  auto res =
-      http.request("POST", "/blobs", "", with(auth(u), "Upload-Length", std::to_string(length)));
+  auto res = http.request("POST", "/blobs", "",
+                          with_header(blob_auth(u), "Upload-Length", std::to_string(length)));
   EXPECT_EQ(res.status, 201) << res.body;
   if (res.status != 201) return {};
   return std::string(json::parse(res.body).at("blobId").as_string());
@@ -42,7 +26,7 @@ std::string create_blob(HttpClient& http, const ClusterUser& u, std::size_t leng
 HttpResult patch(HttpClient& http, const ClusterUser& u, const std::string& id, std::size_t offset,
                  std::string_view bytes) {
   return http.request("PATCH", "/blobs/" + id, bytes,
-                      with(auth(u), "Upload-Offset", std::to_string(offset)));
+                      with_header(blob_auth(u), "Upload-Offset", std::to_string(offset)));
 }
 
 TEST_F(ClusterTest, ABlobUploadedThroughADownloadsThroughB) {
@@ -73,7 +57,7 @@ TEST_F(ClusterTest, AnUploadInterruptedThroughAResumesThroughB) {
   a_.process->kill_hard();  // the relay the upload started on is gone
 
   HttpClient b(b_.port());
-  auto head = b.request("HEAD", "/blobs/" + id, "", auth(alice));
+  auto head = b.request("HEAD", "/blobs/" + id, "", blob_auth(alice));
   ASSERT_EQ(head.status, 200);
   ASSERT_EQ(head.header("Upload-Offset"), std::to_string(half)) << "B knows how far A got";
   EXPECT_EQ(head.header("Upload-Length"), std::to_string(blob.size()));

@@ -129,16 +129,8 @@ TEST_F(ClusterOutageTest, RelaysAnswer503WhilePostgresIsDownAndRecoverByThemselv
   // Cross-relay wake-up works again: the LISTEN connections came back too.
   HttpClient a(a_.port());
   HttpClient b(b_.port());
-  std::set<std::string> seen;
   std::int64_t cursor = 0;
-  for (;;) {
-    auto messages = receive(a, target, cursor);
-    if (messages.empty()) break;
-    for (const auto& m : messages) {
-      EXPECT_TRUE(seen.insert(*m.enc_content).second) << "twice: " << *m.enc_content;
-      cursor = m.timestamp;
-    }
-  }
+  const std::set<std::string> seen = receive_all(a, target, cursor);
   for (const auto& content : acknowledged)
     EXPECT_TRUE(seen.count(content)) << "acknowledged but lost: " << content;
 

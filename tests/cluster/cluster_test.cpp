@@ -256,16 +256,8 @@ TEST_F(ClusterTest, KillingOneRelayLosesNothingAcknowledgedAndTheOtherServesOn) 
 
   HttpClient b(b_.port());
   ASSERT_EQ(post_message(b, writer_b, target.id, "after").status, 200);
-  std::set<std::string> seen;
   std::int64_t cursor = 0;
-  for (;;) {
-    auto messages = receive(b, target, cursor);
-    if (messages.empty()) break;
-    for (const auto& m : messages) {
-      EXPECT_TRUE(seen.insert(*m.enc_content).second) << "twice: " << *m.enc_content;
-      cursor = m.timestamp;
-    }
-  }
+  const std::set<std::string> seen = receive_all(b, target, cursor);
   for (const auto& content : acknowledged)
     EXPECT_TRUE(seen.count(content)) << "acknowledged but lost: " << content;
   EXPECT_TRUE(seen.count("after"));

@@ -8,11 +8,11 @@
 
 #include <chrono>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <thread>
 
 #include "server_fixture.hpp"
+#include "support/blob_http.hpp"
 
 namespace secchats::testing {
 namespace {
@@ -20,26 +20,11 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (auto& c : out)
-    c = static_cast<char>(rng() & 0xff);
-  return out;
-}
-
 class BlobTest : public ServerTest {
  protected:
-  HttpHeaders auth(const TestUser& u) {
-    return {{"X-Secchats-User", u.id}, {"Authorization", "Bearer " + u.token}};
-  }
-  HttpHeaders with(HttpHeaders h, std::string name, std::string value) {
-    h.emplace_back(std::move(name), std::move(value));
-    return h;
-  }
   HttpResult create(const TestUser& u, std::uint64_t length) {
     return http().request("POST", "/blobs", "",
-                          with(auth(u), "Upload-Length", std::to_string(length)));
+                          with_header(blob_auth(u), "Upload-Length", std::to_string(length)));
   }
   // Creates a blob and returns its id ("" on failure, with a test failure).
   std::string create_id(const TestUser& u, std::uint64_t length) {
@@ -53,10 +38,10 @@ class BlobTest : public ServerTest {
   HttpResult patch(const TestUser& u, const std::string& id, std::uint64_t offset,
                    std::string_view bytes) {
     return http().request("PATCH", "/blobs/" + id, bytes,
-                          with(auth(u), "Upload-Offset", std::to_string(offset)));
+                          with_header(blob_auth(u), "Upload-Offset", std::to_string(offset)));
   }
   HttpResult head(const TestUser& u, const std::string& id) {
-    return http().request("HEAD", "/blobs/" + id, "", auth(u));
+    return http().request("HEAD", "/blobs/" + id, "", blob_auth(u));
   }
   HttpResult get(const std::string& id, std::string range = "") {
     HttpHeaders h;
@@ -64,7 +49,7 @@ class BlobTest : public ServerTest {
     return http().request("GET", "/blobs/" + id, "", h);
   }
   HttpResult remove(const TestUser& u, const std::string& id) {
-    return http().request("DELETE", "/blobs/" + id, "", auth(u));
+    return http().request("DELETE", "/blobs/" + id, "", blob_auth(u));
   }
   std::int64_t varz(const char* name) {
     return json::parse(http().get("/varz").body).at(name).as_int64();
@@ -143,23 +128,31 @@ TEST_F(BlobTest, WrongOffsetIs409WithTheRightOneAndNothingChanges) {
   }
   auto over = patch(alice, id, 5, "too many bytes");
   EXPECT_EQ(over.status, 400) << over.body;
-  EXPECT_EQ(http().request("PATCH", "/blobs/" + id, "x", auth(alice)).status, 400)
+  EXPECT_EQ(http().request("PATCH", "/blobs/" + id, "x", blob_auth(alice)).status, 400)
       << "no Upload-Offset";
-  EXPECT_EQ(
-      http().request("PATCH", "/blobs/" + id, "x", with(auth(alice), "Upload-Offset", "-1")).status,
-      400);
+  EXPECT_EQ(http()
+                .request("PATCH", "/blobs/" + id, "x",
+                         with_header(blob_auth(alice), "Upload-Offset", "-1"))
+                .status,
+            400);
   EXPECT_EQ(head(alice, id).header("Upload-Offset"), "5");
   ASSERT_EQ(patch(alice, id, 5, "world").status, 204);
   EXPECT_EQ(get(id).body, "helloworld");
 
   // Creation needs a sane Upload-Length and no body.
-  EXPECT_EQ(http().request("POST", "/blobs", "", auth(alice)).status, 400);
-  EXPECT_EQ(http().request("POST", "/blobs", "", with(auth(alice), "Upload-Length", "ten")).status,
-            400);
+  EXPECT_EQ(http().request("POST", "/blobs", "", blob_auth(alice)).status, 400);
+  EXPECT_EQ(
+      http()
+          .request("POST", "/blobs", "", with_header(blob_auth(alice), "Upload-Length", "ten"))
+          .status,
+      400);
   EXPECT_EQ(create(alice, 0).status, 400);
-  EXPECT_EQ(http().request("POST", "/blobs", "{}", with(auth(alice), "Upload-Length", "5")).status,
-            400);
-  EXPECT_EQ(http().request("PUT", "/blobs/" + id, "x", auth(alice)).status, 405);
+  EXPECT_EQ(
+      http()
+          .request("POST", "/blobs", "{}", with_header(blob_auth(alice), "Upload-Length", "5"))
+          .status,
+      400);
+  EXPECT_EQ(http().request("PUT", "/blobs/" + id, "x", blob_auth(alice)).status, 405);
 }
 
 TEST_F(BlobTest, CredentialsAndOwnership) {
@@ -175,10 +168,12 @@ TEST_F(BlobTest, CredentialsAndOwnership) {
   HttpHeaders no_bearer = {{"X-Secchats-User", alice.id}, {"Authorization", alice.token}};
   HttpHeaders no_user = {{"Authorization", "Bearer " + alice.token}};
   for (const auto& h : {none, wrong_token, no_bearer, no_user}) {
-    EXPECT_EQ(http().request("POST", "/blobs", "", with(h, "Upload-Length", "4")).status, 401);
-    EXPECT_EQ(http().request("HEAD", "/blobs/" + id, "", h).status, 401);
-    EXPECT_EQ(http().request("PATCH", "/blobs/" + id, "ab", with(h, "Upload-Offset", "0")).status,
+    EXPECT_EQ(http().request("POST", "/blobs", "", with_header(h, "Upload-Length", "4")).status,
               401);
+    EXPECT_EQ(http().request("HEAD", "/blobs/" + id, "", h).status, 401);
+    EXPECT_EQ(
+        http().request("PATCH", "/blobs/" + id, "ab", with_header(h, "Upload-Offset", "0")).status,
+        401);
     EXPECT_EQ(http().request("DELETE", "/blobs/" + id, "", h).status, 401);
   }
   // Another user's blob is answered like an unknown one.

@@ -9,11 +9,11 @@
 #include <boost/json.hpp>
 
 #include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "server_fixture.hpp"
+#include "support/blob_http.hpp"
 #include "support/pg_cluster.hpp"
 
 namespace secchats::testing {
@@ -40,20 +40,8 @@ CommandResult run_migrate(const std::filesystem::path& from, const std::string& 
   return r;
 }
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (auto& c : out)
-    c = static_cast<char>(rng() & 0xff);
-  return out;
-}
-
 class MigrateTest : public ServerTest {
  protected:
-  HttpHeaders auth(const TestUser& u) {
-    return {{"X-Secchats-User", u.id}, {"Authorization", "Bearer " + u.token}};
-  }
-
   // Everything a user can read by cursor from 0, as the relay's own bytes.
   std::string inbox_body(HttpClient& c, const TestUser& u) {
     auto res = c.post("/receive", proto::encode(proto::User{u.id, "", u.token, 0}));
@@ -114,16 +102,16 @@ TEST_F(MigrateTest, MovesEverythingAndARelayOnPostgresServesItUnchanged) {
   // A complete blob over several 1 MiB chunk rows, and an upload left unfinished.
   const std::string blob = random_bytes(2 * 1024 * 1024 + 4321, 7);
   auto created = http().request("POST", "/blobs", "", [&] {
-    auto h = auth(alice);
+    auto h = blob_auth(alice);
     h.emplace_back("Upload-Length", std::to_string(blob.size()));
     return h;
   }());
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string blob_id(json::parse(created.body).at("blobId").as_string());
-  auto h = auth(alice);
+  auto h = blob_auth(alice);
   h.emplace_back("Upload-Offset", "0");
   ASSERT_EQ(http().request("PATCH", "/blobs/" + blob_id, blob, h).status, 204);
-  auto h2 = auth(bob);
+  auto h2 = blob_auth(bob);
   h2.emplace_back("Upload-Length", "100");
   ASSERT_EQ(http().request("POST", "/blobs", "", h2).status, 201);
 

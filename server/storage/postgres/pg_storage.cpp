@@ -17,6 +17,7 @@
 #include "storage/postgres/pg_text.hpp"
 #include "storage/postgres/schema.hpp"
 #include "storage/token_cache.hpp"
+#include "storage/write_queue.hpp"
 
 namespace secchats::server {
 namespace {
@@ -107,15 +108,7 @@ class PgStorage final : public Storage {
   ~PgStorage() override { close(); }
 
   void submit(WriteOp op, WriteCallback done) override {
-    {
-      std::lock_guard lock(mutex_);
-      if (!closing_) {
-        pending_.push_back({std::move(op), std::move(done)});
-        cv_.notify_one();
-        return;
-      }
-    }
-    done(WriteOutcome::failure(ErrorCode::kUnavailable, "server is shutting down"));
+    writes_.submit(std::move(op), std::move(done));
   }
 
   // Every read runs a statement prepared on its pool connection (PgConnection::exec_prepared):
@@ -252,33 +245,15 @@ class PgStorage final : public Storage {
     });
   }
 
-  WriterStats writer_stats() const override {
-    WriterStats s;
-    s.batches = batches_.load(std::memory_order_relaxed);
-    s.ops = ops_.load(std::memory_order_relaxed);
-    s.max_batch = max_batch_seen_.load(std::memory_order_relaxed);
-    s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
-    s.acked_deletes = acked_deletes_.load(std::memory_order_relaxed);
-    s.purged_queue_items = purged_items_.load(std::memory_order_relaxed);
-    s.purged_group_messages = purged_messages_.load(std::memory_order_relaxed);
-    return s;
-  }
+  WriterStats writer_stats() const override { return counters_.snapshot(); }
 
   void close() override {
-    {
-      std::lock_guard lock(mutex_);
-      if (closing_) return;
-      closing_ = true;
-      cv_.notify_one();
-    }
+    if (!writes_.close()) return;
     if (writer_.joinable()) writer_.join();
   }
 
  private:
-  struct Pending {
-    WriteOp op;
-    WriteCallback done;
-  };
+  using Pending = WriteQueue::Pending;
 
   explicit PgStorage(const PgOptions& options)
       : options_(options),
@@ -324,18 +299,9 @@ class PgStorage final : public Storage {
   void writer_loop() {
     std::deque<Pending> batch;
     std::vector<WriteOutcome> outcomes;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return closing_ || !pending_.empty(); });
-        if (pending_.empty()) return;  // closing and drained
-        // Everything that queued up while the previous commit was in flight goes into this one.
-        const auto most = static_cast<std::size_t>(std::max(1, options_.max_batch));
-        while (!pending_.empty() && batch.size() < most) {
-          batch.push_back(std::move(pending_.front()));
-          pending_.pop_front();
-        }
-      }
+    // Everything that queued up while the previous commit was in flight goes into the next.
+    const auto most = static_cast<std::size_t>(std::max(1, options_.max_batch));
+    while (writes_.take(batch, most)) {
       outcomes.assign(batch.size(), WriteOutcome{});
       run_batch(batch, outcomes);
       for (std::size_t i = 0; i < batch.size(); ++i)
@@ -532,20 +498,8 @@ class PgStorage final : public Storage {
     for (std::size_t k = 0; k < live.size(); ++k) {
       outcomes[live[k]] = outcome(batch[live[k]].op, (*results)[k].value());
     }
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - started)
-                            .count();
-    commit_micros_.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
-    batches_.fetch_add(1, std::memory_order_relaxed);
-    ops_.fetch_add(live.size(), std::memory_order_relaxed);
-    acked_deletes_.fetch_add(static_cast<std::uint64_t>(batch_acked_), std::memory_order_relaxed);
-    purged_items_.fetch_add(static_cast<std::uint64_t>(batch_purged_items_),
-                            std::memory_order_relaxed);
-    purged_messages_.fetch_add(static_cast<std::uint64_t>(batch_purged_messages_),
-                               std::memory_order_relaxed);
-    if (live.size() > max_batch_seen_.load(std::memory_order_relaxed)) {
-      max_batch_seen_.store(live.size(), std::memory_order_relaxed);
-    }
+    counters_.committed(live.size(), std::chrono::steady_clock::now() - started, batch_acked_,
+                        batch_purged_items_, batch_purged_messages_);
   }
 
   PgOptions options_;
@@ -558,13 +512,9 @@ class PgStorage final : public Storage {
   std::int64_t batch_acked_ = 0, batch_purged_items_ = 0, batch_purged_messages_ = 0;
   std::thread writer_;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Pending> pending_;
-  bool closing_ = false;
+  WriteQueue writes_;
 
-  std::atomic<std::uint64_t> batches_{0}, ops_{0}, max_batch_seen_{0}, commit_micros_{0};
-  std::atomic<std::uint64_t> acked_deletes_{0}, purged_items_{0}, purged_messages_{0};
+  WriterCounters counters_;
 };
 
 }  // namespace

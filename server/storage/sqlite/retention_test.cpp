@@ -25,9 +25,12 @@
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
+#include "storage/storage_test_values.hpp"
 
 namespace secchats::server {
 namespace {
+
+using test::payloads;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -83,17 +86,6 @@ class RetentionTest : public ::testing::Test {
     auto outcome = write(storage, EnqueueItem{item});
     EXPECT_TRUE(outcome.ok) << outcome.message;
     return outcome.timestamp;
-  }
-
-  static std::vector<std::string> payloads(Storage& storage, const std::string& user) {
-    auto items = storage.queue_items_after(user, 0, 100000);
-    EXPECT_TRUE(items.ok());
-    std::vector<std::string> out;
-    if (items.ok()) {
-      for (const auto& i : *items)
-        out.push_back(i.payload.value_or(""));
-    }
-    return out;
   }
 
   static std::int64_t scalar(sqlite::Connection& db, const std::string& sql) {

@@ -16,6 +16,7 @@
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/token_cache.hpp"
+#include "storage/write_queue.hpp"
 
 namespace secchats::server {
 namespace {
@@ -136,15 +137,7 @@ class SqliteStorage final : public Storage {
   ~SqliteStorage() override { close(); }
 
   void submit(WriteOp op, WriteCallback done) override {
-    {
-      std::lock_guard lock(mutex_);
-      if (!closing_) {
-        pending_.push_back({std::move(op), std::move(done)});
-        cv_.notify_one();
-        return;
-      }
-    }
-    done(WriteOutcome::failure(ErrorCode::kUnavailable, "server is shutting down"));
+    writes_.submit(std::move(op), std::move(done));
   }
 
   Result<std::optional<TokenHash>> user_token_hash(const std::string& user_id) override {
@@ -262,35 +255,20 @@ class SqliteStorage final : public Storage {
   }
 
   WriterStats writer_stats() const override {
-    WriterStats s;
-    s.batches = batches_.load(std::memory_order_relaxed);
-    s.ops = ops_.load(std::memory_order_relaxed);
-    s.max_batch = max_batch_seen_.load(std::memory_order_relaxed);
-    s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
-    s.acked_deletes = acked_deletes_.load(std::memory_order_relaxed);
-    s.purged_queue_items = purged_items_.load(std::memory_order_relaxed);
-    s.purged_group_messages = purged_messages_.load(std::memory_order_relaxed);
+    WriterStats s = counters_.snapshot();
     s.checkpoints = checkpointer_ ? checkpointer_->checkpoints_run() : 0;
     return s;
   }
 
   void close() override {
-    {
-      std::lock_guard lock(mutex_);
-      if (closing_) return;
-      closing_ = true;
-      cv_.notify_one();
-    }
+    if (!writes_.close()) return;
     if (writer_.joinable()) writer_.join();
     // After the writer: its last commits still report to the checkpointer.
     if (checkpointer_) checkpointer_->stop();
   }
 
  private:
-  struct Pending {
-    WriteOp op;
-    WriteCallback done;
-  };
+  using Pending = WriteQueue::Pending;
 
   explicit SqliteStorage(const SqliteOptions& options) : options_(options) {}
 
@@ -447,17 +425,9 @@ class SqliteStorage final : public Storage {
   void writer_loop() {
     std::deque<Pending> batch;
     std::vector<WriteOutcome> outcomes;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return closing_ || !pending_.empty(); });
-        if (pending_.empty()) return;  // closing and drained
-        // Everything that queued up while the previous commit was syncing goes into this one.
-        while (!pending_.empty() && batch.size() < static_cast<std::size_t>(options_.max_batch)) {
-          batch.push_back(std::move(pending_.front()));
-          pending_.pop_front();
-        }
-      }
+    // Everything that queued up while the previous commit was syncing goes into the next.
+    const auto most = static_cast<std::size_t>(std::max(1, options_.max_batch));
+    while (writes_.take(batch, most)) {
       run_batch(batch, outcomes);
       for (std::size_t i = 0; i < batch.size(); ++i)
         batch[i].done(std::move(outcomes[i]));
@@ -500,21 +470,9 @@ class SqliteStorage final : public Storage {
       fail_all(s.error().message());
       return;
     }
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - started)
-                      .count();
-    commit_micros_.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
-    batches_.fetch_add(1, std::memory_order_relaxed);
-    ops_.fetch_add(batch.size(), std::memory_order_relaxed);
     // Deletions count only once committed.
-    acked_deletes_.fetch_add(static_cast<std::uint64_t>(batch_acked_), std::memory_order_relaxed);
-    purged_items_.fetch_add(static_cast<std::uint64_t>(batch_purged_items_),
-                            std::memory_order_relaxed);
-    purged_messages_.fetch_add(static_cast<std::uint64_t>(batch_purged_messages_),
-                               std::memory_order_relaxed);
-    if (batch.size() > max_batch_seen_.load(std::memory_order_relaxed)) {
-      max_batch_seen_.store(batch.size(), std::memory_order_relaxed);
-    }
+    counters_.committed(batch.size(), std::chrono::steady_clock::now() - started, batch_acked_,
+                        batch_purged_items_, batch_purged_messages_);
   }
 
   SqliteOptions options_;
@@ -530,17 +488,13 @@ class SqliteStorage final : public Storage {
   std::thread writer_;
   std::unique_ptr<Checkpointer> checkpointer_;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Pending> pending_;
-  bool closing_ = false;
+  WriteQueue writes_;
 
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Reader>> readers_;
   TokenCache token_cache_;
 
-  std::atomic<std::uint64_t> batches_{0}, ops_{0}, max_batch_seen_{0}, commit_micros_{0};
-  std::atomic<std::uint64_t> acked_deletes_{0}, purged_items_{0}, purged_messages_{0};
+  WriterCounters counters_;
 };
 
 }  // namespace

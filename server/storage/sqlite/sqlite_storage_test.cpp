@@ -15,6 +15,7 @@
 
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
+#include "storage/storage_test_values.hpp"
 #include "support/temp_dir.hpp"
 
 namespace secchats::server {
@@ -24,22 +25,8 @@ namespace fs = std::filesystem;
 
 using secchats::testing::TempDir;
 
-TokenHash hash_of(std::uint8_t seed) {
-  TokenHash h{};
-  for (std::size_t i = 0; i < h.size(); ++i)
-    h[i] = static_cast<std::uint8_t>(seed + i * 7);
-  return h;
-}
-
-QueueItem message_to(const std::string& recipient, const std::string& sender,
-                     const std::string& payload) {
-  QueueItem item;
-  item.kind = ItemKind::kMessage;
-  item.recipient_id = recipient;
-  item.sender_id = sender;
-  item.payload = payload;
-  return item;
-}
+using test::hash_of;
+using test::message_to;
 
 class SqliteStorageTest : public ::testing::Test {
  protected:
