@@ -140,7 +140,8 @@ struct Connections {
 
 class PgBlobStore final : public BlobStore {
  public:
-  explicit PgBlobStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+  PgBlobStore(std::shared_ptr<PgPool> pool, int purge_rows)
+      : pool_(std::move(pool)), purge_rows_(std::max(1, purge_rows)) {}
 
   // The BlobStore calls a request makes: the *_db bodies behind shield().
   Result<std::string> create(const std::string& owner, std::uint64_t length) override {
@@ -317,37 +318,56 @@ class PgBlobStore final : public BlobStore {
   BlobPurgeResult purge(std::int64_t complete_before_ms,
                         std::int64_t unfinished_before_ms) override {
     BlobPurgeResult result;
-    Status done = [&]() -> Status {
-      SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
-      Transaction tx(lease);
-      SC_TRY(tx.begin());
-      // One relay at a time; the lock ends with the transaction (or the relay's connection).
-      const std::string key = std::to_string(kBlobPurgeLockKey);
-      SC_ASSIGN_OR_RETURN(
-          PgResult locked,
-          lease->exec("SELECT pg_try_advisory_xact_lock($1::bigint)", {PgParam::text(key)}));
-      if (locked.rows() != 1 || !is_true(locked.value(0, 0))) return ok_status();
-      // An unfinished upload being appended to keeps its row lock; the DELETE waits for it
-      // and then re-checks updated_ms, which the append just moved: it stays.
-      const std::string complete_before = std::to_string(complete_before_ms);
-      const std::string unfinished_before = std::to_string(unfinished_before_ms);
-      SC_ASSIGN_OR_RETURN(
-          PgResult gone,
-          lease->exec("DELETE FROM blobs WHERE (complete AND updated_ms < $1::bigint) OR "
-                      "(NOT complete AND updated_ms < $2::bigint) RETURNING complete",
-                      {PgParam::text(complete_before), PgParam::text(unfinished_before)}));
-      SC_TRY(tx.commit());
-      for (int r = 0; r < gone.rows(); ++r) {
-        (is_true(gone.value(r, 0)) ? result.complete_removed : result.unfinished_removed) += 1;
+    // Bounded rounds, so a large backlog never becomes one DELETE that outlasts the
+    // statement deadline every time; a full round means more may be waiting.
+    for (;;) {
+      auto removed = purge_round(complete_before_ms, unfinished_before_ms, result);
+      if (!removed.ok()) {
+        log::warn("blob retention on PostgreSQL failed: " + removed.error().message());
+        break;
       }
-      return ok_status();
-    }();
-    if (!done.ok()) log::warn("blob retention on PostgreSQL failed: " + done.error().message());
+      if (*removed < purge_rows_) break;
+    }
     return result;
   }
 
  private:
+  // One round: at most purge_rows_ blobs, in one transaction under the purge lock. Returns
+  // the rows deleted (0 when another relay holds the lock).
+  Result<int> purge_round(std::int64_t complete_before_ms, std::int64_t unfinished_before_ms,
+                          BlobPurgeResult& result) {
+    SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
+    Transaction tx(lease);
+    SC_TRY(tx.begin());
+    // One relay at a time; the lock ends with the transaction (or the relay's connection).
+    const std::string key = std::to_string(kBlobPurgeLockKey);
+    SC_ASSIGN_OR_RETURN(PgResult locked, lease->exec("SELECT pg_try_advisory_xact_lock($1::bigint)",
+                                                     {PgParam::text(key)}));
+    if (locked.rows() != 1 || !is_true(locked.value(0, 0))) return 0;
+    // An unfinished upload being appended to keeps its row lock; the DELETE waits for it
+    // and then re-checks updated_ms (repeated outside the sub-select for that recheck),
+    // which the append just moved: it stays.
+    const std::string complete_before = std::to_string(complete_before_ms);
+    const std::string unfinished_before = std::to_string(unfinished_before_ms);
+    const std::string limit = std::to_string(purge_rows_);
+    SC_ASSIGN_OR_RETURN(
+        PgResult gone,
+        lease->exec("DELETE FROM blobs WHERE ((complete AND updated_ms < $1::bigint) OR "
+                    "(NOT complete AND updated_ms < $2::bigint)) AND id IN (SELECT id FROM "
+                    "blobs WHERE (complete AND updated_ms < $1::bigint) OR (NOT complete AND "
+                    "updated_ms < $2::bigint) ORDER BY updated_ms LIMIT $3::int) "
+                    "RETURNING complete",
+                    {PgParam::text(complete_before), PgParam::text(unfinished_before),
+                     PgParam::text(limit)}));
+    SC_TRY(tx.commit());
+    for (int r = 0; r < gone.rows(); ++r) {
+      (is_true(gone.value(r, 0)) ? result.complete_removed : result.unfinished_removed) += 1;
+    }
+    return gone.rows();
+  }
+
   std::shared_ptr<PgPool> pool_;
+  const int purge_rows_;
 };
 
 }  // namespace
@@ -356,7 +376,7 @@ Result<std::unique_ptr<BlobStore>> open_pg_blob_store(const PgBlobOptions& optio
   // One allocation holds the pool and its gate; the store and every BlobReader share it.
   auto connections = std::make_shared<Connections>(options);
   std::shared_ptr<PgPool> pool(connections, &connections->pool);
-  auto store = std::make_unique<PgBlobStore>(std::move(pool));
+  auto store = std::make_unique<PgBlobStore>(std::move(pool), options.purge_rows);
   SC_TRY(store->create_schema());
   return std::unique_ptr<BlobStore>(std::move(store));
 }
