@@ -317,7 +317,9 @@ int main(int argc, char** argv) {
     return secchats::server::run_migrate_command(argc - 1, argv + 1);
   CLI::App app{
       "secchats-server: the Secure Chats relay (open API v1). It stores and forwards "
-      "ciphertext only."};
+      "ciphertext only.\n"
+      "  secchats-server migrate --from DATA_DIR --to postgresql://USER@HOST:PORT/DB\n"
+      "  copies a stopped SQLite relay into PostgreSQL (see `secchats-server migrate --help`)."};
   Flags flags;
   app.add_option("--listen", flags.listen,
                  "Plain-HTTP listen address HOST:PORT (repeatable; port 0 = any free port; "

@@ -67,6 +67,27 @@ Error not_found() {
   return Error(ErrorCode::kNotFound, "no such blob");
 }
 
+// What a request may see of a failure: the store's own answers (no such blob, bad range) as
+// they are; a full database disk as kRefused (507) with a fixed reason; anything else from the
+// database as kUnavailable "storage unavailable" (503), its detail (which may name the
+// database host, port and user) only in the relay's log.
+template <typename R>
+R shield(R result) {
+  if (result.ok()) return result;
+  const Error& e = result.error();
+  switch (e.code()) {
+    case ErrorCode::kNotFound:  // also a chunk whose blob was removed meanwhile (23503)
+      return not_found();
+    case ErrorCode::kInvalidArgument:
+      return result;
+    case ErrorCode::kRefused:
+      log::warn("blob store: " + e.message());
+      return Error(ErrorCode::kRefused, "the relay's blob storage is full");
+    default:
+      return pg::generic_unavailable("blob store", e);
+  }
+}
+
 // Up to `max_bytes` of blob `id` from `offset`: only the chunk rows overlapping the range,
 // and of those only the overlapping slices (substring() on uncompressed TOAST). Exactly
 // `max_bytes` bytes (the caller clipped it to the blob's length), or kNotFound when the rows
@@ -100,17 +121,18 @@ Result<std::string> read_range(PgPool& pool, const std::string& id, std::uint64_
 }
 
 // The store's connections: synchronous_commit = on (a committed append is durable; the
-// database's default could be off) and a statement_timeout, so no blob request waits on the
-// database forever. Opened on demand, at most options.pool_size.
+// database's default could be off) and kPgBlobStatementTimeout as the query deadline (client
+// side and statement_timeout), so no blob request waits on the database longer. Opened on demand,
+// at most options.pool_size.
 struct Connections {
   explicit Connections(const PgBlobOptions& options)
       : gate({.uri = options.uri,
               .connect_timeout = options.connect_timeout,
               .backoff_min = std::chrono::milliseconds(100),
               .backoff_max = std::chrono::milliseconds(5000),
-              .session_setup = "SET synchronous_commit = on; SET statement_timeout = " +
-                               std::to_string(kPgBlobStatementTimeout.count()),
-              .error_prefix = "blob store unavailable"}),
+              .session_setup = "SET synchronous_commit = on",
+              .query_timeout = kPgBlobStatementTimeout,
+              .error_prefix = "blob store"}),
         pool(gate, options.pool_size, options.connect_timeout) {}
   pg::ReconnectGate gate;
   PgPool pool;
@@ -118,7 +140,20 @@ struct Connections {
 
 class PgBlobStore final : public BlobStore {
  public:
-  explicit PgBlobStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+  PgBlobStore(std::shared_ptr<PgPool> pool, int purge_rows)
+      : pool_(std::move(pool)), purge_rows_(std::max(1, purge_rows)) {}
+
+  // The BlobStore calls a request makes: the *_db bodies behind shield().
+  Result<std::string> create(const std::string& owner, std::uint64_t length) override {
+    return shield(create_db(owner, length));
+  }
+  Result<BlobState> state(const std::string& id) override { return shield(state_db(id)); }
+  Result<AppendOutcome> append(const std::string& id, std::uint64_t offset,
+                               std::string_view bytes) override {
+    return shield(append_db(id, offset, bytes));
+  }
+  Result<BlobReader> open(const std::string& id) override { return shield(open_db(id)); }
+  Status remove(const std::string& id) override { return shield(remove_db(id)); }
 
   Status create_schema() {
     SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
@@ -136,7 +171,7 @@ class PgBlobStore final : public BlobStore {
     return tx.commit();
   }
 
-  Result<std::string> create(const std::string& owner, std::uint64_t length) override {
+  Result<std::string> create_db(const std::string& owner, std::uint64_t length) {
     if (length == 0) return Error(ErrorCode::kInvalidArgument, "a blob has at least one byte");
     if (length > static_cast<std::uint64_t>(INT64_MAX)) {
       return Error(ErrorCode::kInvalidArgument, "the blob's length is out of range");
@@ -152,7 +187,7 @@ class PgBlobStore final : public BlobStore {
     return id;
   }
 
-  Result<BlobState> state(const std::string& id) override {
+  Result<BlobState> state_db(const std::string& id) {
     SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     SC_ASSIGN_OR_RETURN(PgResult row, lease->exec("SELECT owner, length, stored, complete, "
                                                   "created_ms, updated_ms FROM blobs WHERE id = $1",
@@ -170,8 +205,8 @@ class PgBlobStore final : public BlobStore {
     return s;
   }
 
-  Result<AppendOutcome> append(const std::string& id, std::uint64_t offset,
-                               std::string_view bytes) override {
+  Result<AppendOutcome> append_db(const std::string& id, std::uint64_t offset,
+                                  std::string_view bytes) {
     SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     Transaction tx(lease);
     SC_TRY(tx.begin());
@@ -218,7 +253,7 @@ class PgBlobStore final : public BlobStore {
     return AppendOutcome{true, end};
   }
 
-  Result<BlobReader> open(const std::string& id) override {
+  Result<BlobReader> open_db(const std::string& id) {
     std::uint64_t length = 0;
     {
       SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
@@ -231,12 +266,12 @@ class PgBlobStore final : public BlobStore {
     }
     // The source keeps the pool alive: a download may outlast nothing but the process.
     BlobRangeSource source = [pool = pool_, id](std::uint64_t offset, std::size_t max_bytes) {
-      return read_range(*pool, id, offset, max_bytes);
+      return shield(read_range(*pool, id, offset, max_bytes));
     };
     return BlobReader(std::move(source), length);
   }
 
-  Status remove(const std::string& id) override {
+  Status remove_db(const std::string& id) {
     SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
     SC_ASSIGN_OR_RETURN(PgResult done,
                         lease->exec("DELETE FROM blobs WHERE id = $1", {PgParam::text(id)}));
@@ -283,37 +318,56 @@ class PgBlobStore final : public BlobStore {
   BlobPurgeResult purge(std::int64_t complete_before_ms,
                         std::int64_t unfinished_before_ms) override {
     BlobPurgeResult result;
-    Status done = [&]() -> Status {
-      SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
-      Transaction tx(lease);
-      SC_TRY(tx.begin());
-      // One relay at a time; the lock ends with the transaction (or the relay's connection).
-      const std::string key = std::to_string(kBlobPurgeLockKey);
-      SC_ASSIGN_OR_RETURN(
-          PgResult locked,
-          lease->exec("SELECT pg_try_advisory_xact_lock($1::bigint)", {PgParam::text(key)}));
-      if (locked.rows() != 1 || !is_true(locked.value(0, 0))) return ok_status();
-      // An unfinished upload being appended to keeps its row lock; the DELETE waits for it
-      // and then re-checks updated_ms, which the append just moved: it stays.
-      const std::string complete_before = std::to_string(complete_before_ms);
-      const std::string unfinished_before = std::to_string(unfinished_before_ms);
-      SC_ASSIGN_OR_RETURN(
-          PgResult gone,
-          lease->exec("DELETE FROM blobs WHERE (complete AND updated_ms < $1::bigint) OR "
-                      "(NOT complete AND updated_ms < $2::bigint) RETURNING complete",
-                      {PgParam::text(complete_before), PgParam::text(unfinished_before)}));
-      SC_TRY(tx.commit());
-      for (int r = 0; r < gone.rows(); ++r) {
-        (is_true(gone.value(r, 0)) ? result.complete_removed : result.unfinished_removed) += 1;
+    // Bounded rounds, so a large backlog never becomes one DELETE that outlasts the
+    // statement deadline every time; a full round means more may be waiting.
+    for (;;) {
+      auto removed = purge_round(complete_before_ms, unfinished_before_ms, result);
+      if (!removed.ok()) {
+        log::warn("blob retention on PostgreSQL failed: " + removed.error().message());
+        break;
       }
-      return ok_status();
-    }();
-    if (!done.ok()) log::warn("blob retention on PostgreSQL failed: " + done.error().message());
+      if (*removed < purge_rows_) break;
+    }
     return result;
   }
 
  private:
+  // One round: at most purge_rows_ blobs, in one transaction under the purge lock. Returns
+  // the rows deleted (0 when another relay holds the lock).
+  Result<int> purge_round(std::int64_t complete_before_ms, std::int64_t unfinished_before_ms,
+                          BlobPurgeResult& result) {
+    SC_ASSIGN_OR_RETURN(PgPool::Lease lease, pool_->acquire());
+    Transaction tx(lease);
+    SC_TRY(tx.begin());
+    // One relay at a time; the lock ends with the transaction (or the relay's connection).
+    const std::string key = std::to_string(kBlobPurgeLockKey);
+    SC_ASSIGN_OR_RETURN(PgResult locked, lease->exec("SELECT pg_try_advisory_xact_lock($1::bigint)",
+                                                     {PgParam::text(key)}));
+    if (locked.rows() != 1 || !is_true(locked.value(0, 0))) return 0;
+    // An unfinished upload being appended to keeps its row lock; the DELETE waits for it
+    // and then re-checks updated_ms (repeated outside the sub-select for that recheck),
+    // which the append just moved: it stays.
+    const std::string complete_before = std::to_string(complete_before_ms);
+    const std::string unfinished_before = std::to_string(unfinished_before_ms);
+    const std::string limit = std::to_string(purge_rows_);
+    SC_ASSIGN_OR_RETURN(
+        PgResult gone,
+        lease->exec("DELETE FROM blobs WHERE ((complete AND updated_ms < $1::bigint) OR "
+                    "(NOT complete AND updated_ms < $2::bigint)) AND id IN (SELECT id FROM "
+                    "blobs WHERE (complete AND updated_ms < $1::bigint) OR (NOT complete AND "
+                    "updated_ms < $2::bigint) ORDER BY updated_ms LIMIT $3::int) "
+                    "RETURNING complete",
+                    {PgParam::text(complete_before), PgParam::text(unfinished_before),
+                     PgParam::text(limit)}));
+    SC_TRY(tx.commit());
+    for (int r = 0; r < gone.rows(); ++r) {
+      (is_true(gone.value(r, 0)) ? result.complete_removed : result.unfinished_removed) += 1;
+    }
+    return gone.rows();
+  }
+
   std::shared_ptr<PgPool> pool_;
+  const int purge_rows_;
 };
 
 }  // namespace
@@ -322,7 +376,7 @@ Result<std::unique_ptr<BlobStore>> open_pg_blob_store(const PgBlobOptions& optio
   // One allocation holds the pool and its gate; the store and every BlobReader share it.
   auto connections = std::make_shared<Connections>(options);
   std::shared_ptr<PgPool> pool(connections, &connections->pool);
-  auto store = std::make_unique<PgBlobStore>(std::move(pool));
+  auto store = std::make_unique<PgBlobStore>(std::move(pool), options.purge_rows);
   SC_TRY(store->create_schema());
   return std::unique_ptr<BlobStore>(std::move(store));
 }

@@ -32,6 +32,9 @@ struct PgBlobOptions {
   std::string uri;    // libpq connection URI, the same database as the storage backend
   int pool_size = 4;  // connections, opened on demand (pg/pg_pool.hpp)
   std::chrono::milliseconds connect_timeout{5000};
+  // Most blobs one retention round deletes (their chunk rows go with them); purge() repeats
+  // rounds, each its own transaction, while a round comes back full — as the queue purge.
+  int purge_rows = 100;
 };
 
 // Connects and creates the blob tables if missing (under the migration advisory lock).

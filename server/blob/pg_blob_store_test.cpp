@@ -180,6 +180,37 @@ TEST_F(PgBlobStoreTest, PurgeRunsOnOneRelayAtATime) {
   EXPECT_EQ(relay_a_->state(old).error().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(PgBlobStoreTest, PurgeDeletesABacklogInBoundedRounds) {
+  // A statement-level trigger records how many blobs each DELETE statement removed.
+  auto admin = pg::PgConnection::open(backing_.uri(), std::chrono::seconds(5));
+  ASSERT_TRUE(admin.ok()) << admin.error().message();
+  ASSERT_TRUE((*admin)
+                  ->exec("CREATE TABLE purge_statements (n bigint); "
+                         "CREATE FUNCTION count_purge() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                         "BEGIN INSERT INTO purge_statements SELECT count(*) FROM gone; "
+                         "RETURN NULL; END $$; "
+                         "CREATE TRIGGER count_purge AFTER DELETE ON blobs REFERENCING OLD "
+                         "TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION count_purge()")
+                  .ok());
+  PgBlobOptions o;
+  o.uri = backing_.uri();
+  o.purge_rows = 2;
+  auto opened = open_pg_blob_store(o);
+  ASSERT_TRUE(opened.ok()) << opened.error().message();
+  auto& store = **opened;
+  for (int i = 0; i < 5; ++i) {
+    auto id = store.create("alice", 3);
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(store.append(*id, 0, "abc")->accepted);
+  }
+  auto r = store.purge(unix_millis_now() + 60000, unix_millis_now() + 60000);
+  EXPECT_EQ(r.complete_removed, 5u) << "the whole backlog, in rounds";
+  auto most = (*admin)->exec("SELECT max(n), count(*) FROM purge_statements WHERE n > 0");
+  ASSERT_TRUE(most.ok());
+  EXPECT_EQ(*most->int64(0, 0), 2) << "no DELETE removed more than purge_rows blobs";
+  EXPECT_EQ(*most->int64(0, 1), 3);
+}
+
 TEST_F(PgBlobStoreTest, SchemaCreationIsIdempotentAcrossRelaysStartingTogether) {
   // Several relays open the store at once on a fresh database: the migration lock makes
   // exactly one create the tables, and every one of them works.

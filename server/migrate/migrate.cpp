@@ -315,9 +315,41 @@ Result<MigrateSummary> copy_in_transaction(const MigrateOptions& options, sqlite
   return s;
 }
 
+// Refuses (kRefused) a target schema that holds anything but a relay's own tables, or holds
+// some of them without schema_version (a `users` table of another application, say). Runs
+// before anything is created, so a refused target is left exactly as it was.
+Status check_target_schema(PgConnection& dst) {
+  SC_ASSIGN_OR_RETURN(auto tables,
+                      dst.exec("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON "
+                               "n.oid = c.relnamespace WHERE n.nspname = current_schema() AND "
+                               "c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname"));
+  static constexpr std::string_view kOurs[] = {"blob_chunks",    "blobs",  "clock",
+                                               "group_messages", "groups", "queue_items",
+                                               "schema_version", "users"};
+  bool versioned = false, any_ours = false;
+  for (int r = 0; r < tables.rows(); ++r) {
+    const std::string_view name = tables.value(r, 0);
+    if (std::find(std::begin(kOurs), std::end(kOurs), name) == std::end(kOurs)) {
+      return Error(ErrorCode::kRefused,
+                   "the target database's schema holds a table that is not a relay's (" +
+                       std::string(name) + "); use an empty database; nothing changed");
+    }
+    versioned = versioned || name == "schema_version";
+    any_ours = true;
+  }
+  if (any_ours && !versioned) {
+    return Error(ErrorCode::kRefused,
+                 "the target database holds tables named like a relay's but no schema_version "
+                 "(another application's?); use an empty database; nothing changed");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<MigrateSummary> migrate_sqlite_to_postgres(const MigrateOptions& options) {
+  // A malformed URI is a usage error, reported before anything else is looked at.
+  SC_TRY(pg::check_uri_syntax(options.target_uri));
   const fs::path db_path = options.data_dir / "relay.db";
   std::error_code ec;
   if (!fs::is_regular_file(db_path, ec))
@@ -347,6 +379,7 @@ Result<MigrateSummary> migrate_sqlite_to_postgres(const MigrateOptions& options)
 
   SC_ASSIGN_OR_RETURN(auto dst,
                       pg::PgConnection::open(options.target_uri, std::chrono::milliseconds(10000)));
+  SC_TRY(check_target_schema(*dst));
   // The target's schema as a relay on it would create it.
   SC_TRY(apply_postgres_migrations(*dst));
 

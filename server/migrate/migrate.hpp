@@ -5,6 +5,10 @@
 // docs/operations.md "Moving a relay from SQLite to PostgreSQL".
 //
 // Rules:
+//  - Checks the URI's syntax first (kInvalidArgument; the message never repeats the URI).
+//  - Refuses (ErrorCode::kRefused, nothing changed — not even schema tables) when the target
+//    schema holds a table that is not a relay's, or relay-named tables without
+//    schema_version (checked before anything is created).
 //  - Refuses (ErrorCode::kRefused, nothing changed) while a relay holds DATA_DIR/relay.db
 //    (a process holding SQLite's file locks on it), when the target already holds users,
 //    groups, items, messages or blobs (no silent merge), and when relay.db carries a schema

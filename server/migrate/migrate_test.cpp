@@ -122,5 +122,43 @@ TEST_F(MigrateLibraryTest, UnknownSourceSchemaVersionIsRefused) {
       << result.error().message();
 }
 
+TEST_F(MigrateLibraryTest, AMalformedUriIsAUsageErrorThatNeverRepeatsThePassword) {
+  // No relay.db here: the URI is checked first, and its error never quotes the URI.
+  MigrateOptions o = options("postgresql://relay:s3cret-pw@[::1/secchats");
+  auto result = migrate_sqlite_to_postgres(o);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(result.error().message().find("malformed PostgreSQL URI"), std::string::npos)
+      << result.error().message();
+  EXPECT_EQ(result.error().message().find("s3cret-pw"), std::string::npos)
+      << result.error().message();
+}
+
+// Counts the tables in the target's public schema.
+std::int64_t table_count(const std::string& uri) {
+  return scalar(uri, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()");
+}
+
+TEST_F(MigrateLibraryTest, ATargetHoldingAnotherApplicationsTableIsRefusedUntouched) {
+  make_source("hello");
+  const std::string uri = PgCluster::shared().create_database();
+  ASSERT_EQ(scalar(uri, "CREATE TABLE invoices (id int); SELECT 1"), 1);
+  auto result = migrate_sqlite_to_postgres(options(uri));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code(), ErrorCode::kRefused);
+  EXPECT_NE(result.error().message().find("invoices"), std::string::npos);
+  EXPECT_EQ(table_count(uri), 1);  // not even schema_version was created
+}
+
+TEST_F(MigrateLibraryTest, ATargetWithAForeignUsersTableIsRefusedUntouched) {
+  make_source("hello");
+  const std::string uri = PgCluster::shared().create_database();
+  ASSERT_EQ(scalar(uri, "CREATE TABLE users (name text); SELECT 1"), 1);
+  auto result = migrate_sqlite_to_postgres(options(uri));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code(), ErrorCode::kRefused);
+  EXPECT_EQ(table_count(uri), 1);
+}
+
 }  // namespace
 }  // namespace secchats::server

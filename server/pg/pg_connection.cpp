@@ -2,9 +2,14 @@
 
 #include <libpq-fe.h>
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 #include "pg/pg_error.hpp"
@@ -126,15 +131,9 @@ std::int64_t PgResult::affected() const {
 
 Result<std::unique_ptr<PgConnection>> PgConnection::open(
     const std::string& uri, std::chrono::milliseconds connect_timeout) {
-  // Reject a malformed URI before trying the network.
-  char* parse_error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(uri.c_str(), &parse_error);
-  if (parsed == nullptr) {
-    std::string why = parse_error != nullptr ? first_line(parse_error) : "out of memory";
-    if (parse_error != nullptr) PQfreemem(parse_error);
-    return Error(ErrorCode::kInvalidArgument, "invalid database URI: " + why);
-  }
-  PQconninfoFree(parsed);
+  // Reject a malformed URI before trying the network (never echoing it: it may hold a
+  // password).
+  SC_TRY(check_uri_syntax(uri));
 
   // libpq takes whole seconds and treats 1 as 2; round up and use at least 2.
   const auto ms = std::max<std::int64_t>(connect_timeout.count(), 0);
@@ -162,6 +161,11 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(
   // NOTICEs ("relation ... already exists, skipping") would go to stderr; nothing needs them.
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
+  // Sends never block: the query deadline is kept by poll() (see the header).
+  if (PQsetnonblocking(conn, 1) != 0) {
+    PQfinish(conn);
+    return Error(ErrorCode::kInternal, "libpq could not make the connection non-blocking");
+  }
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
@@ -169,9 +173,112 @@ PgConnection::~PgConnection() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
+void PgConnection::start_deadline() {
+  deadline_ = query_timeout_.count() > 0 ? std::chrono::steady_clock::now() + query_timeout_
+                                         : std::chrono::steady_clock::time_point::max();
+}
+
+Error PgConnection::lost(std::string_view what) {
+  if (conn_ == nullptr) {
+    return Error(ErrorCode::kUnavailable, "database connection dropped after a missed deadline");
+  }
+  std::string why = first_line(PQerrorMessage(conn_));
+  return Error(ErrorCode::kUnavailable, "database connection lost (" + std::string(what) +
+                                            "): " + (why.empty() ? "no message" : why));
+}
+
+Error PgConnection::missed_deadline() {
+  // Cancel the statement so the backend stops waiting (on a lock, say); PQcancel opens its own
+  // connection and may itself wait on a frozen server, so it runs on a detached thread.
+  if (PGcancel* cancel = PQgetCancel(conn_)) {
+    try {
+      std::thread([cancel] {
+        char buffer[256];
+        (void)PQcancel(cancel, buffer, sizeof buffer);
+        PQfreeCancel(cancel);
+      }).detach();
+    } catch (...) {
+      PQfreeCancel(cancel);  // no thread: the server-side statement_timeout ends it instead
+    }
+  }
+  PQfinish(conn_);  // non-blocking: the goodbye is sent only if the socket takes it now
+  conn_ = nullptr;
+  timed_out_ = true;
+  prepared_.clear();
+  return Error(ErrorCode::kUnavailable,
+               "database did not answer within " + std::to_string(query_timeout_.count()) + " ms");
+}
+
+Result<bool> PgConnection::poll_socket(short events) {
+  const int fd = PQsocket(conn_);
+  if (fd < 0) return lost("no socket");
+  const bool bounded = deadline_ != std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    int wait_ms = -1;
+    if (bounded) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          deadline_ - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      wait_ms = static_cast<int>(std::min<std::int64_t>(left.count(), INT_MAX));
+    }
+    pollfd p{fd, events, 0};
+    const int n = ::poll(&p, 1, wait_ms);
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return lost("poll");
+  }
+}
+
+Status PgConnection::flush_output() {
+  if (conn_ == nullptr) return lost("flush");
+  for (;;) {
+    const int r = PQflush(conn_);
+    if (r == 0) return ok_status();
+    if (r < 0) return lost("sending");
+    // The socket is full: the server may be waiting for us to read (libpq docs, PQflush).
+    SC_ASSIGN_OR_RETURN(bool ready, poll_socket(POLLOUT | POLLIN));
+    if (!ready) return missed_deadline();
+    if (PQconsumeInput(conn_) == 0) return lost("reading");
+  }
+}
+
+Status PgConnection::wait_readable() {
+  if (conn_ == nullptr) return lost("wait");
+  SC_TRY(flush_output());
+  while (PQisBusy(conn_) != 0) {
+    SC_ASSIGN_OR_RETURN(bool ready, poll_socket(POLLIN));
+    if (!ready) return missed_deadline();
+    if (PQconsumeInput(conn_) == 0) return lost("reading");
+  }
+  return ok_status();
+}
+
+Result<PgResult> PgConnection::collect(bool sent) {
+  if (!sent) return error_for(conn_, nullptr);
+  std::optional<Result<PgResult>> out;
+  for (;;) {
+    SC_TRY(wait_readable());
+    pg_result* res = PQgetResult(conn_);
+    if (res == nullptr) break;
+    auto r = finish(conn_, res);
+    if (!out || out->ok()) out = std::move(r);  // the last result, or the first error
+  }
+  if (!out) return error_for(conn_, nullptr);
+  return std::move(*out);
+}
+
 Result<PgResult> PgConnection::exec(std::string_view sql) {
+  start_deadline();
+  if (conn_ == nullptr) return lost("exec");
   const std::string text(sql);
-  return finish(conn_, PQexec(conn_, text.c_str()));
+  return collect(PQsendQuery(conn_, text.c_str()) != 0);
+}
+
+Status PgConnection::prepare(std::string_view name, std::string_view sql) {
+  start_deadline();
+  if (conn_ == nullptr) return lost("prepare");
+  const std::string n(name), text(sql);
+  SC_TRY(collect(PQsendPrepare(conn_, n.c_str(), text.c_str(), 0, nullptr) != 0));
+  return ok_status();
 }
 
 namespace {
@@ -202,11 +309,12 @@ struct ParamArrays {
 
 Result<PgResult> PgConnection::exec(std::string_view sql, const std::vector<PgParam>& params,
                                     bool binary_result) {
+  start_deadline();
+  if (conn_ == nullptr) return lost("exec");
   const std::string text(sql);
   const ParamArrays a(params);
-  pg_result* res = PQexecParams(conn_, text.c_str(), a.count(), nullptr, a.values.data(),
-                                a.lengths.data(), a.formats.data(), binary_result ? 1 : 0);
-  return finish(conn_, res);
+  return collect(PQsendQueryParams(conn_, text.c_str(), a.count(), nullptr, a.values.data(),
+                                   a.lengths.data(), a.formats.data(), binary_result ? 1 : 0) != 0);
 }
 
 Result<PgResult> PgConnection::exec_prepared(std::string_view name, std::string_view sql,
@@ -214,14 +322,14 @@ Result<PgResult> PgConnection::exec_prepared(std::string_view name, std::string_
                                              bool binary_result) {
   std::string n(name);
   if (!prepared_.contains(n)) {
-    const std::string text(sql);
-    SC_TRY(finish(conn_, PQprepare(conn_, n.c_str(), text.c_str(), 0, nullptr)));
+    SC_TRY(prepare(n, sql));
     prepared_.insert(n);
   }
+  start_deadline();
+  if (conn_ == nullptr) return lost("exec");
   const ParamArrays a(params);
-  pg_result* res = PQexecPrepared(conn_, n.c_str(), a.count(), a.values.data(), a.lengths.data(),
-                                  a.formats.data(), binary_result ? 1 : 0);
-  return finish(conn_, res);
+  return collect(PQsendQueryPrepared(conn_, n.c_str(), a.count(), a.values.data(), a.lengths.data(),
+                                     a.formats.data(), binary_result ? 1 : 0) != 0);
 }
 
 bool PgConnection::healthy() const {
@@ -233,6 +341,7 @@ int PgConnection::socket() const {
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> PgConnection::take_notifications() {
+  if (conn_ == nullptr) return lost("notifications");
   if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
     return Error(ErrorCode::kUnavailable,
                  "database connection lost: " + first_line(PQerrorMessage(conn_)));
@@ -243,6 +352,27 @@ Result<std::vector<std::pair<std::string, std::string>>> PgConnection::take_noti
     PQfreemem(n);
   }
   return out;
+}
+
+std::string uri_parse_reason(const char* libpq_error) {
+  std::string reason = libpq_error != nullptr ? first_line(libpq_error) : "out of memory";
+  if (auto quoted = reason.find(": \""); quoted != std::string::npos) reason.resize(quoted);
+  if (auto quoted = reason.find('"'); quoted != std::string::npos) reason.resize(quoted);
+  while (!reason.empty() && (reason.back() == ' ' || reason.back() == ':'))
+    reason.pop_back();
+  return reason.empty() ? "libpq rejected it" : reason;
+}
+
+Status check_uri_syntax(const std::string& uri) {
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(uri.c_str(), &parse_error);
+  if (parsed != nullptr) {
+    PQconninfoFree(parsed);
+    return ok_status();
+  }
+  const std::string why = uri_parse_reason(parse_error);
+  if (parse_error != nullptr) PQfreemem(parse_error);
+  return Error(ErrorCode::kInvalidArgument, "malformed PostgreSQL URI: " + why);
 }
 
 std::string quote_identifier(std::string_view name) {

@@ -11,7 +11,16 @@
 //  - kNotFound: foreign-key violation (23503).
 //  - kRefused: disk full (53100) — the relay answers 507 for blobs, 503 elsewhere.
 //  - kInternal: anything else (syntax errors, serialization failures the caller did not expect).
-// Messages name the SQLSTATE and libpq's primary message, never parameter values.
+// Messages name the SQLSTATE and libpq's primary message, never parameter values. They may
+// name the database host, port and user: log them on the relay, never send them to clients.
+//
+// Query deadline: every exec, prepare and pipeline runs under the connection's query timeout
+// (set_query_timeout; none by default). Statements are sent with libpq's asynchronous API on
+// a non-blocking socket and the socket is poll()ed until the deadline (PostgreSQL docs, libpq
+// "Asynchronous Command Processing"). When it passes, the running statement is cancelled
+// (PQcancel, best effort, off the calling thread) and the connection is dropped: the call
+// returns kUnavailable "database did not answer within N ms" and healthy() is false from then
+// on. A locked table or a frozen server therefore never holds the calling thread longer.
 #pragma once
 
 #include <chrono>
@@ -78,7 +87,12 @@ class PgConnection {
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
-  // One statement without parameters (or several separated by ';', as a simple query).
+  // Bounds every later call (exec, exec_prepared, prepare, a pipeline's run); 0 = no bound.
+  void set_query_timeout(std::chrono::milliseconds timeout) { query_timeout_ = timeout; }
+  std::chrono::milliseconds query_timeout() const { return query_timeout_; }
+
+  // One statement without parameters (or several separated by ';', as a simple query). For
+  // several statements the result is the last one's, or the first error.
   Result<PgResult> exec(std::string_view sql);
   // One statement with $1..$n parameters (extended protocol); `binary_result` asks for
   // binary-format result columns (for bytea).
@@ -91,7 +105,13 @@ class PgConnection {
   // always be given the same `sql`. Errors as exec; a failed PREPARE is retried next call.
   Result<PgResult> exec_prepared(std::string_view name, std::string_view sql,
                                  const std::vector<PgParam>& params, bool binary_result = false);
-  // False once the connection is known to be broken (PQstatus != CONNECTION_OK).
+  // Prepares `sql` as the named statement (PQsendPrepare), under the query deadline.
+  Status prepare(std::string_view name, std::string_view sql);
+  // True once a call missed its deadline (the connection was dropped for it): callers do
+  // not retry such a call on a fresh connection, the database is slow or frozen, not gone.
+  bool timed_out() const { return timed_out_; }
+  // False once the connection is known to be broken (PQstatus != CONNECTION_OK) or was
+  // dropped after a missed deadline.
   bool healthy() const;
   // The socket, for waiting on notifications (LISTEN); -1 when broken.
   int socket() const;
@@ -99,14 +119,41 @@ class PgConnection {
   // (channel, payload) pairs. kUnavailable when the connection broke.
   Result<std::vector<std::pair<std::string, std::string>>> take_notifications();
 
+  // Null once the connection was dropped (missed deadline).
   pg_conn* raw() { return conn_; }
+
+  // For PgPipeline: starts the deadline of one call (now + query timeout), sends libpq's
+  // output buffer, and waits until a result can be read without blocking. kUnavailable
+  // (connection dropped) when the deadline passes or the connection breaks.
+  void start_deadline();
+  Status flush_output();
+  Status wait_readable();
 
  private:
   explicit PgConnection(pg_conn* c) : conn_(c) {}
+  // Waits for `events` on the socket until the deadline; false on expiry.
+  Result<bool> poll_socket(short events);
+  // After a PQsend*: flushes, then collects every result (the last, or the first error).
+  Result<PgResult> collect(bool sent);
+  Error missed_deadline();
+  Error lost(std::string_view what);
+
   pg_conn* conn_ = nullptr;
+  std::chrono::milliseconds query_timeout_{0};
+  std::chrono::steady_clock::time_point deadline_{};
+  bool timed_out_ = false;
   // Statements exec_prepared() has prepared on this connection (they die with it).
   std::unordered_set<std::string> prepared_;
 };
+
+// libpq's reason for rejecting a connection string (PQconninfoParse's message): its first
+// line, cut before the quote of the URI libpq appends (`... in URI: "postgresql://u:pw@..."`),
+// which may hold the password. Safe to print and log.
+std::string uri_parse_reason(const char* libpq_error);
+
+// Parses `uri` with libpq (PostgreSQL docs §34.1.1 "Connection Strings") without connecting:
+// kInvalidArgument "malformed PostgreSQL URI: <uri_parse_reason>" when libpq rejects it.
+Status check_uri_syntax(const std::string& uri);
 
 // Quotes an identifier for SQL text (CREATE DATABASE "x"), doubling embedded quotes.
 std::string quote_identifier(std::string_view name);

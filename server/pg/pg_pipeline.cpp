@@ -22,16 +22,7 @@ void PgPipeline::add_prepared(std::string_view name, const std::vector<PgParam>&
 }
 
 Status prepare(PgConnection& conn, std::string_view name, std::string_view sql) {
-  const std::string n(name), text(sql);
-  pg_result* res = PQprepare(conn.raw(), n.c_str(), text.c_str(), 0, nullptr);
-  const bool ok = res != nullptr && PQresultStatus(res) == PGRES_COMMAND_OK;
-  if (ok) {
-    PQclear(res);
-    return ok_status();
-  }
-  Error e = detail::error_for(conn.raw(), res);
-  if (res != nullptr) PQclear(res);
-  return e;
+  return conn.prepare(name, sql);
 }
 
 void PgPipeline::add(std::string_view sql, const std::vector<PgParam>& params) {
@@ -49,8 +40,9 @@ void PgPipeline::add(std::string_view sql, const std::vector<PgParam>& params) {
 Result<std::vector<Result<PgResult>>> PgPipeline::run(PgConnection& conn) {
   std::vector<Statement> statements = std::move(statements_);
   statements_.clear();
+  conn.start_deadline();
   pg_conn* c = conn.raw();
-  if (!conn.healthy()) return connection_lost(c, "before the pipeline");
+  if (!conn.healthy()) return Error(ErrorCode::kUnavailable, "database connection lost");
   if (PQenterPipelineMode(c) == 0) return connection_lost(c, "entering pipeline mode");
 
   bool sent_all = true;
@@ -77,10 +69,14 @@ Result<std::vector<Result<PgResult>>> PgPipeline::run(PgConnection& conn) {
   if (!sent_all || PQpipelineSync(c) == 0) {
     return connection_lost(c, "sending");
   }
+  // Every read below first waits (within the connection's query deadline) until it cannot
+  // block; a missed deadline drops the connection, so `c` is not touched after one.
+  auto wait = [&conn]() -> Status { return conn.wait_readable(); };
 
   std::vector<Result<PgResult>> out;
   out.reserve(statements.size());
   for (std::size_t i = 0; i < statements.size(); ++i) {
+    SC_TRY(wait());
     pg_result* res = PQgetResult(c);
     if (res == nullptr || PQstatus(c) != CONNECTION_OK) {
       Error e = connection_lost(c, "reading results");
@@ -103,7 +99,10 @@ Result<std::vector<Result<PgResult>>> PgPipeline::run(PgConnection& conn) {
         break;
     }
     // Each statement's results end with a null.
-    while (pg_result* extra = PQgetResult(c)) {
+    for (;;) {
+      SC_TRY(wait());
+      pg_result* extra = PQgetResult(c);
+      if (extra == nullptr) break;
       if (PQresultStatus(extra) == PGRES_PIPELINE_SYNC) {
         PQclear(extra);
         return connection_lost(c, "unexpected sync");
@@ -111,6 +110,7 @@ Result<std::vector<Result<PgResult>>> PgPipeline::run(PgConnection& conn) {
       PQclear(extra);
     }
   }
+  SC_TRY(wait());
   pg_result* sync = PQgetResult(c);
   const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
   if (sync != nullptr) PQclear(sync);

@@ -3,7 +3,15 @@
 #include <algorithm>
 #include <utility>
 
+#include "secchats/common/log.hpp"
+
 namespace secchats::server::pg {
+
+Error generic_unavailable(std::string_view log_prefix, const Error& detail) {
+  const std::string& m = detail.message();
+  log::warn(m.starts_with(log_prefix) ? m : std::string(log_prefix) + ": " + m);
+  return Error(ErrorCode::kUnavailable, std::string(kStorageUnavailable));
+}
 
 ReconnectGate::ReconnectGate(ReconnectOptions options)
     : options_([&] {
@@ -20,6 +28,14 @@ Result<std::unique_ptr<PgConnection>> ReconnectGate::open() {
     }
   }
   auto conn = PgConnection::open(options_.uri, options_.connect_timeout);
+  if (conn.ok() && options_.query_timeout.count() > 0) {
+    (*conn)->set_query_timeout(options_.query_timeout);
+    // The server ends a statement at the same bound even when the client's cancel is lost.
+    const std::string ms = std::to_string(options_.query_timeout.count());
+    if (auto set = (*conn)->exec("SET statement_timeout = " + ms); !set.ok()) {
+      conn = std::move(set).error();
+    }
+  }
   if (conn.ok() && !options_.session_setup.empty()) {
     if (auto set = (*conn)->exec(options_.session_setup); !set.ok()) conn = std::move(set).error();
   }

@@ -9,6 +9,10 @@
 // failure is kUnavailable (HTTP 503), authentication and URI mistakes included: a request can
 // only report them as unavailable, and the relay checked them at start with
 // PgConnection::open.
+//
+// What a client sees: libpq's messages name the database host, port and user, so a failure
+// that reaches a request is only ever kUnavailable kStorageUnavailable; the detail goes to the
+// relay's log ("<error_prefix>: <detail>"), see generic_unavailable().
 #pragma once
 
 #include <chrono>
@@ -16,12 +20,20 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pg/pg_connection.hpp"
 #include "secchats/common/result.hpp"
 
 namespace secchats::server::pg {
+
+// The one reason a client is given for any database-side failure (HTTP 503).
+inline constexpr std::string_view kStorageUnavailable = "storage unavailable";
+
+// Logs `detail` (prefixed with `log_prefix`) as a warning on the relay and returns
+// kUnavailable kStorageUnavailable, the only thing a request may report.
+Error generic_unavailable(std::string_view log_prefix, const Error& detail);
 
 struct ReconnectOptions {
   std::string uri;  // libpq connection URI
@@ -34,7 +46,10 @@ struct ReconnectOptions {
   // (PostgreSQL docs, "Client Connection Defaults"); empty for none. A failure counts as a
   // failed connect.
   std::string session_setup;
-  // Starts every kUnavailable message: "storage unavailable", "blob store unavailable".
+  // Client-side deadline of every statement on these connections (PgConnection::
+  // set_query_timeout); 0 for none. Also sent as the server-side statement_timeout.
+  std::chrono::milliseconds query_timeout{0};
+  // Starts every kUnavailable message (logged, not sent): "storage", "blob store".
   std::string error_prefix = "database unavailable";
 };
 
@@ -99,14 +114,15 @@ class PgPool {
 
   // Runs an idempotent `fn(PgConnection&)` (a read) on a lent connection. If a reused
   // connection broke during the call (the database restarted since it was last used), the
-  // call is retried once on a fresh one. kUnavailable results carry the gate's error prefix.
+  // call is retried once on a fresh one; not after a missed deadline. Every failure is kUnavailable
+  // kStorageUnavailable, its detail logged (generic_unavailable).
   template <typename Fn>
   auto run(Fn&& fn) -> decltype(fn(std::declval<PgConnection&>())) {
     for (int attempt = 0;; ++attempt) {
       auto lease = acquire();
-      if (!lease.ok()) return std::move(lease).error();
+      if (!lease.ok()) return generic_unavailable(gate_.error_prefix(), lease.error());
       auto result = fn(**lease);
-      if ((*lease)->healthy() || lease->fresh() || attempt > 0) {
+      if ((*lease)->healthy() || (*lease)->timed_out() || lease->fresh() || attempt > 0) {
         return with_prefix(std::move(result));
       }
     }
@@ -117,10 +133,8 @@ class PgPool {
 
   template <typename R>
   R with_prefix(R result) const {
-    if (result.ok() || result.error().code() != ErrorCode::kUnavailable) return result;
-    const std::string& m = result.error().message();
-    if (m.starts_with(gate_.error_prefix())) return result;
-    return Error(ErrorCode::kUnavailable, gate_.error_prefix() + ": " + m);
+    if (result.ok()) return result;
+    return generic_unavailable(gate_.error_prefix(), result.error());
   }
 
   ReconnectGate& gate_;

@@ -102,7 +102,21 @@ ErrorCode code_for_status(unsigned status) {
   }
 }
 
+// An HTML page (a proxy's or a web server's error page, e.g. HAProxy's 503 when no relay is
+// up) is no relay reason: the relay answers errors in plain text.
+bool is_html(std::string_view body) {
+  const auto start = body.find_first_not_of(" \t\r\n");
+  return start != std::string_view::npos && body[start] == '<';
+}
+
 Error status_error(unsigned status, std::string_view phrase, std::string_view body) {
+  if (is_html(body)) {
+    std::string message =
+        "the relay (or a proxy in front of it) answered " + std::to_string(status);
+    const std::string clean = short_reason({}, phrase);
+    if (!clean.empty()) message += " " + clean;
+    return Error(code_for_status(status), std::move(message));
+  }
   std::string message = "server refused (" + std::to_string(status) + ")";
   std::string reason = short_reason(body, phrase);
   if (!reason.empty()) message += ": " + reason;

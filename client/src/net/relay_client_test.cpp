@@ -732,7 +732,11 @@ TEST(RelayClientFake, MapsStatusesAndKeepsReasonsShort) {
                    answer(503, "Service Unavailable", "overloaded\n"),
                    answer(413, "Payload Too Large", "body too large\n"),
                    answer(500, "Internal Server Error", long_reason),
-                   answer(418, "I'm a teapot", ""), answer(200, "OK", "not json")});
+                   answer(418, "I'm a teapot", ""),
+                   answer(503, "Service Unavailable",
+                          "<html><body><h1>503 Service Unavailable</h1>\nNo server is "
+                          "available to handle this request.\n</body></html>\n"),
+                   answer(200, "OK", "not json")});
   auto client = make_client(fake.url());
   ASSERT_TRUE(client);
   auto check = [&](ErrorCode code, const std::string& message) {
@@ -749,6 +753,9 @@ TEST(RelayClientFake, MapsStatusesAndKeepsReasonsShort) {
   check(ErrorCode::kTooLarge, "server refused (413): body too large");
   check(ErrorCode::kUnavailable, "server refused (500): " + long_reason.substr(0, 200));
   check(ErrorCode::kRefused, "server refused (418): I'm a teapot");
+  // A proxy's HTML page (HAProxy with no relay up) becomes one short line.
+  check(ErrorCode::kUnavailable,
+        "the relay (or a proxy in front of it) answered 503 Service Unavailable");
   check(ErrorCode::kCorrupt, "");
   EXPECT_EQ(fake.connections(), 1);
 }

@@ -71,6 +71,9 @@ PgListenerStats PgListener::stats() const {
 
 Result<std::unique_ptr<pg::PgConnection>> PgListener::connect_and_listen() const {
   SC_ASSIGN_OR_RETURN(auto conn, pg::PgConnection::open(options_.uri, options_.connect_timeout));
+  // LISTEN and the heartbeat's SELECT 1 wait at most connect_timeout: a frozen database then
+  // reads as a lost connection, and stop() is never held up for longer.
+  conn->set_query_timeout(std::max(options_.connect_timeout, std::chrono::milliseconds(1000)));
   SC_TRY(conn->exec("LISTEN " + options_.channel));
   return conn;
 }

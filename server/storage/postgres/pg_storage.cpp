@@ -75,10 +75,18 @@ constexpr std::array kWriterStatements = {kInsertUser, kInsertGroup, kInsertItem
 // Readies a new writer connection. lock_timeout bounds a wait for the clock row behind another
 // relay's transaction; idle_in_transaction_session_timeout ends the transaction of a relay
 // that stalls between its two round trips, so its lock cannot block the others for long.
+// Every writer statement runs under writer_deadline (client side and statement_timeout), so a
+// frozen database fails the batch kUnavailable and close() still finishes.
+std::chrono::milliseconds writer_deadline(std::chrono::milliseconds connect_timeout) {
+  return std::max<std::chrono::milliseconds>(2 * connect_timeout, std::chrono::seconds(2));
+}
+
 Status prepare_writer(PgConnection& conn, std::chrono::milliseconds timeout) {
   const std::string ms = std::to_string(std::max<std::int64_t>(timeout.count(), 1000)) + "ms";
+  const auto deadline = writer_deadline(timeout);
+  conn.set_query_timeout(deadline);
   SC_TRY(conn.exec("SET lock_timeout = '" + ms + "'; SET idle_in_transaction_session_timeout = '" +
-                   ms + "'"));
+                   ms + "'; SET statement_timeout = " + std::to_string(deadline.count())));
   for (const auto& s : kWriterStatements)
     SC_TRY(pg::prepare(conn, s.name, s.sql));
   return ok_status();
@@ -254,7 +262,8 @@ class PgStorage final : public Storage {
                .backoff_min = options.reconnect_backoff_min,
                .backoff_max = options.reconnect_backoff_max,
                .session_setup = {},
-               .error_prefix = "storage unavailable"}),
+               .query_timeout = options.read_timeout,
+               .error_prefix = "storage"}),
         pool_(gate_, options.pool_size, options.connect_timeout) {}
 
   static OptString opt_string(const PgResult& r, int row, int col) {
@@ -343,7 +352,9 @@ class PgStorage final : public Storage {
       auto r = writer_conn_->exec(lock_clock ? sql::kBeginAndLockClock : sql::kBegin);
       if (r.ok()) return lock_clock ? r->int64(0, 0) : Result<std::int64_t>(0);
       if (writer_conn_->healthy()) (void)writer_conn_->exec(sql::kRollback);
-      if (fresh || attempt > 0 || writer_conn_->healthy()) return std::move(r).error();
+      if (fresh || attempt > 0 || writer_conn_->healthy() || writer_conn_->timed_out()) {
+        return std::move(r).error();
+      }
     }
   }
 
@@ -441,11 +452,12 @@ class PgStorage final : public Storage {
                    std::holds_alternative<AppendGroupMessage>(op);
     }
     if (live.empty()) return;
+    // The client hears only "storage unavailable" (HTTP 503, retry later); the detail, which
+    // may name the database host, port and user, stays in the relay's log.
     auto fail_all = [&](const std::string& why) {
       for (std::size_t i : live)
-        outcomes[i] = WriteOutcome::failure(
-            ErrorCode::kUnavailable,
-            why.starts_with("storage unavailable") ? why : "storage unavailable: " + why);
+        outcomes[i] =
+            WriteOutcome::failure(ErrorCode::kUnavailable, std::string(pg::kStorageUnavailable));
       log::error("write batch failed: " + why);
     };
     auto last = begin(lock_clock);

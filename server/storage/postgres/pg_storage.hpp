@@ -58,6 +58,11 @@ struct PgOptions {
   // Bounds connecting (and reconnecting) to the database, unacknowledged sends to it
   // (tcp_user_timeout), and the writer's wait for the clock row lock (lock_timeout).
   std::chrono::milliseconds connect_timeout{5000};
+  // Deadline of one read on a pool connection (client side, and the server's
+  // statement_timeout): a locked table or a frozen database fails the read kUnavailable
+  // after this long instead of holding the relay's network thread. The writer's statements
+  // get 2 x connect_timeout (at least 2 s): the clock row's lock_timeout plus the batch.
+  std::chrono::milliseconds read_timeout{5000};
   // Reconnect backoff: doubles from min to max while the database stays unreachable.
   std::chrono::milliseconds reconnect_backoff_min{100};
   std::chrono::milliseconds reconnect_backoff_max{5000};

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "pg/pg_connection.hpp"
+
 namespace secchats::server {
 
 std::string PgTarget::describe() const {
@@ -27,12 +29,9 @@ Result<PgTarget> parse_pg_target(const std::string& uri) {
   std::unique_ptr<char, decltype(&PQfreemem)> error(raw_error, &PQfreemem);
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(raw, &PQconninfoFree);
   if (!options) {
-    // libpq's reason ends by quoting the URI or a piece of it (`...in URI: "postgresql://
-    // u:pw@..."`), which may hold the password: keep its first line up to that quote.
-    std::string reason = error ? error.get() : "out of memory";
-    reason = reason.substr(0, reason.find('\n'));
-    if (auto quoted = reason.rfind(": \""); quoted != std::string::npos) reason.resize(quoted);
-    return Error(ErrorCode::kInvalidArgument, "malformed PostgreSQL URI: " + reason);
+    // The same reason PgConnection::open and `migrate` give (the URI's quote cut off).
+    return Error(ErrorCode::kInvalidArgument,
+                 "malformed PostgreSQL URI: " + pg::uri_parse_reason(error.get()));
   }
   PgTarget target;
   for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
