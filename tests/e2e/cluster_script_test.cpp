@@ -237,6 +237,8 @@ TEST_F(ClusterScript, ClearErrorsForBadArgumentsAndABusyPort) {
             std::string::npos)
       << busy.output;
   EXPECT_FALSE(fs::exists(state_ / "postgres")) << "started PostgreSQL despite the busy port";
+  // No choice of ports is kept from a refused first `up`: the next one picks again.
+  EXPECT_FALSE(fs::exists(state_ / "cluster.env")) << "the busy port would be reused";
 }
 
 }  // namespace
