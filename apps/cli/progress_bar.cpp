@@ -171,11 +171,7 @@ void ProgressReporter::operator()(const TransferProgress& p) {
   } else {
     if (!meter_.bar_due(now)) return;
     // The last column stays free: some terminals wrap when it is written.
-    // Built by appending: GCC 12 at -O3 flags `"\r" + std::string` with a false -Wrestrict.
-    std::string line = "\r";
-    line += render_progress_line(s, width_ > 1 ? width_ - 1 : 1);
-    line += "\x1b[K";
-    write_(line);
+    write_("\r" + render_progress_line(s, width_ > 1 ? width_ - 1 : 1) + "\x1b[K");
   }
   meter_.mark_drawn(now);
 }
