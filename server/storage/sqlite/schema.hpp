@@ -84,6 +84,17 @@ inline constexpr std::string_view kGroupMessagesAfter =
     "WHERE group_id = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3";
 inline constexpr std::string_view kQueueHasItemsUpTo =
     "SELECT 1 FROM queue_items WHERE recipient_id = ?1 AND ts <= ?2 LIMIT 1";
+// The newest items of one queue / group log, newest first: what fills the tail caches
+// (storage/tail_cache.hpp). ?2 is the cache's per-key size + 1, to learn whether older exist.
+inline constexpr std::string_view kQueueTail =
+    "SELECT ts, kind, sender_id, group_id, protocol, payload FROM queue_items "
+    "WHERE recipient_id = ?1 ORDER BY ts DESC LIMIT ?2";
+inline constexpr std::string_view kGroupTail =
+    "SELECT ts, sender_id, payload FROM group_messages "
+    "WHERE group_id = ?1 ORDER BY ts DESC LIMIT ?2";
+// One read transaction around the statements of one read (a single snapshot).
+inline constexpr std::string_view kBeginRead = "BEGIN";
+inline constexpr std::string_view kEndRead = "COMMIT";
 inline constexpr std::string_view kNewestQueueTs =
     "SELECT COALESCE(MAX(ts), 0) FROM queue_items WHERE recipient_id = ?1";
 inline constexpr std::string_view kNewestGroupTs =

@@ -15,6 +15,7 @@
 #include "storage/sqlite/checkpointer.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
+#include "storage/tail_cache.hpp"
 #include "storage/token_cache.hpp"
 #include "storage/write_queue.hpp"
 
@@ -65,6 +66,7 @@ struct Reader {
   Statement token_hash, group_exists, queue_after, group_after, queue_up_to, newest_queue,
       newest_group;
   Statement count_users, count_groups, count_items, count_messages;
+  Statement begin_read, end_read, clock, queue_tail, group_tail;
 
   static Result<std::unique_ptr<Reader>> open(const std::string& path) {
     auto r = std::make_unique<Reader>();
@@ -80,6 +82,11 @@ struct Reader {
     SC_ASSIGN_OR_RETURN(r->count_groups, r->db->prepare(sqlite::sql::kCountGroups));
     SC_ASSIGN_OR_RETURN(r->count_items, r->db->prepare(sqlite::sql::kCountQueueItems));
     SC_ASSIGN_OR_RETURN(r->count_messages, r->db->prepare(sqlite::sql::kCountGroupMessages));
+    SC_ASSIGN_OR_RETURN(r->begin_read, r->db->prepare(sqlite::sql::kBeginRead));
+    SC_ASSIGN_OR_RETURN(r->end_read, r->db->prepare(sqlite::sql::kEndRead));
+    SC_ASSIGN_OR_RETURN(r->clock, r->db->prepare(sqlite::sql::kSelectLastTs));
+    SC_ASSIGN_OR_RETURN(r->queue_tail, r->db->prepare(sqlite::sql::kQueueTail));
+    SC_ASSIGN_OR_RETURN(r->group_tail, r->db->prepare(sqlite::sql::kGroupTail));
     return r;
   }
 };
@@ -95,6 +102,68 @@ Result<std::int64_t> scalar(Statement& s) {
   SC_ASSIGN_OR_RETURN(bool row, s.step());
   return row ? s.column_int(0) : 0;
 }
+
+// One read transaction on a reader: every statement between begin() and the end of scope
+// reads the same snapshot (SQLite docs, "Transactions": a deferred BEGIN's read starts at the
+// first SELECT). Without it each statement is its own transaction.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Reader& r) : r_(r) {}
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+  ~ReadTransaction() {
+    if (!open_) return;
+    ResetOnExit guard{r_.end_read};
+    (void)r_.end_read.step();
+  }
+  Status begin() {
+    ResetOnExit guard{r_.begin_read};
+    SC_ASSIGN_OR_RETURN(bool row, r_.begin_read.step());
+    (void)row;
+    open_ = true;
+    return ok_status();
+  }
+
+ private:
+  Reader& r_;
+  bool open_ = false;
+};
+
+// Rows of kQueueItemsAfter / kQueueTail and kGroupMessagesAfter / kGroupTail.
+QueueItem queue_row(const Statement& s, const std::string& user_id) {
+  QueueItem item;
+  item.recipient_id = user_id;
+  item.timestamp = s.column_int(0);
+  item.kind = static_cast<ItemKind>(s.column_int(1));
+  item.sender_id = s.column_text(2);
+  item.group_id = s.column_opt_text(3);
+  item.protocol = s.column_opt_text(4);
+  item.payload = s.column_opt_text(5);
+  return item;
+}
+GroupMessage group_row(const Statement& s, const std::string& group_id) {
+  return {group_id, s.column_text(1), s.column_opt_text(2), s.column_int(0)};
+}
+
+// Steps a bound statement to the end, collecting row(s, key) for each row.
+template <typename Item, typename Row>
+Result<std::vector<Item>> rows_of(Statement& s, const std::string& key, Row row) {
+  ResetOnExit guard{s};
+  std::vector<Item> items;
+  for (;;) {
+    SC_ASSIGN_OR_RETURN(bool more, s.step());
+    if (!more) return items;
+    items.push_back(row(s, key));
+  }
+}
+
+using QueueCache = TailCache<QueueItem>;
+using GroupCache = TailCache<GroupMessage>;
+// Items each tail cache keeps per key, and the rows a fill reads (one more: whether older
+// items exist). A /receive or /pollgroups answer near the head is usually far smaller.
+constexpr std::size_t kTailItems = 64;
+constexpr std::int64_t kTailRead = kTailItems + 1;
+constexpr std::size_t kTailCacheBytes = 32u << 20;
 
 class SqliteStorage final : public Storage {
  public:
@@ -123,6 +192,8 @@ class SqliteStorage final : public Storage {
     SC_TRY(apply_migrations(db));
     SC_TRY(self->prepare_writer());
     SC_ASSIGN_OR_RETURN(self->last_ts_, scalar(self->select_last_ts_));
+    self->queue_cache_.start(self->last_ts_);
+    self->group_cache_.start(self->last_ts_);
     // Warm one reader so an unreadable database fails at start-up, not on the first request.
     SC_ASSIGN_OR_RETURN(auto reader, Reader::open(self->path_));
     self->readers_.push_back(std::move(reader));
@@ -173,74 +244,65 @@ class SqliteStorage final : public Storage {
     });
   }
 
+  // Queue and group-log reads answer from the tail caches when they can (tail_cache.hpp);
+  // a miss reads the answer and the key's tail in one read transaction and offers the tail
+  // to the cache.
   Result<std::vector<QueueItem>> queue_items_after(const std::string& user_id, std::int64_t after,
                                                    int limit) override {
-    return with_reader([&](Reader& r) -> Result<std::vector<QueueItem>> {
-      ResetOnExit guard{r.queue_after};
-      r.queue_after.bind(1, user_id).bind(2, after).bind(3, std::int64_t{limit});
-      std::vector<QueueItem> items;
-      for (;;) {
-        SC_ASSIGN_OR_RETURN(bool row, r.queue_after.step());
-        if (!row) break;
-        QueueItem item;
-        item.recipient_id = user_id;
-        item.timestamp = r.queue_after.column_int(0);
-        item.kind = static_cast<ItemKind>(r.queue_after.column_int(1));
-        item.sender_id = r.queue_after.column_text(2);
-        item.group_id = r.queue_after.column_opt_text(3);
-        item.protocol = r.queue_after.column_opt_text(4);
-        item.payload = r.queue_after.column_opt_text(5);
-        items.push_back(std::move(item));
-      }
-      return items;
-    });
+    SC_ASSIGN_OR_RETURN(QueuePage page, queue_page_after(user_id, after, limit));
+    return std::move(page.items);
+  }
+
+  Result<QueuePage> queue_page_after(const std::string& user_id, std::int64_t after,
+                                     int limit) override {
+    if (auto hit = queue_cache_.read(user_id, after, limit)) {
+      return QueuePage{std::move(hit->items), after > 0 && hit->older_left};
+    }
+    SC_ASSIGN_OR_RETURN(auto read, read_queue(user_id, after, limit));
+    read.page.acknowledged_left = after > 0 && read.page.acknowledged_left;
+    return std::move(read.page);
   }
 
   Result<std::vector<GroupMessage>> group_messages_after(std::span<const std::string> group_ids,
                                                          std::int64_t after, int limit) override {
-    return with_reader([&](Reader& r) -> Result<std::vector<GroupMessage>> {
-      // Timestamps are globally unique, so merging per-group pages by timestamp and cutting at
-      // `limit` leaves a clean cursor boundary: nothing at or below the last returned
-      // timestamp is withheld.
-      std::vector<GroupMessage> merged;
-      for (const auto& group_id : group_ids) {
-        ResetOnExit guard{r.group_after};
-        r.group_after.bind(1, group_id).bind(2, after).bind(3, std::int64_t{limit});
-        for (;;) {
-          SC_ASSIGN_OR_RETURN(bool row, r.group_after.step());
-          if (!row) break;
-          merged.push_back({group_id, r.group_after.column_text(1),
-                            r.group_after.column_opt_text(2), r.group_after.column_int(0)});
-        }
+    // Timestamps are globally unique, so merging per-group pages by timestamp and cutting at
+    // `limit` leaves a clean cursor boundary: nothing at or below the last returned
+    // timestamp is withheld. Every page comes from one cut: all from the cache, or all from
+    // one read transaction.
+    std::vector<GroupMessage> merged;
+    if (auto pages = group_cache_.read_all(group_ids, after, limit)) {
+      for (auto& page : *pages) {
+        for (auto& m : page.items)
+          merged.push_back(std::move(m));
       }
-      std::sort(merged.begin(), merged.end(),
-                [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
-      if (merged.size() > static_cast<std::size_t>(limit))
-        merged.resize(static_cast<std::size_t>(limit));
-      return merged;
-    });
+    } else {
+      SC_ASSIGN_OR_RETURN(merged, read_groups(group_ids, after, limit, nullptr));
+    }
+    std::sort(merged.begin(), merged.end(),
+              [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
+    if (merged.size() > static_cast<std::size_t>(limit))
+      merged.resize(static_cast<std::size_t>(limit));
+    return merged;
   }
 
   Result<bool> queue_has_items_up_to(const std::string& user_id, std::int64_t up_to) override {
-    return with_reader([&](Reader& r) -> Result<bool> {
-      ResetOnExit guard{r.queue_up_to};
-      r.queue_up_to.bind(1, user_id).bind(2, up_to);
-      return r.queue_up_to.step();
-    });
+    if (up_to <= 0) return false;
+    SC_ASSIGN_OR_RETURN(QueuePage page, queue_page_after(user_id, up_to, 0));
+    return page.acknowledged_left;
   }
 
   Result<std::int64_t> newest_queue_timestamp(const std::string& user_id) override {
-    return with_reader([&](Reader& r) -> Result<std::int64_t> {
-      r.newest_queue.bind(1, user_id);
-      return scalar(r.newest_queue);
-    });
+    if (auto newest = queue_cache_.newest(user_id)) return *newest;
+    SC_ASSIGN_OR_RETURN(auto read, read_queue(user_id, kNoCursor, 0));
+    return read.newest;
   }
 
   Result<std::int64_t> newest_group_timestamp(const std::string& group_id) override {
-    return with_reader([&](Reader& r) -> Result<std::int64_t> {
-      r.newest_group.bind(1, group_id);
-      return scalar(r.newest_group);
-    });
+    if (auto newest = group_cache_.newest(group_id)) return *newest;
+    std::int64_t newest = 0;
+    const std::string ids[] = {group_id};
+    SC_TRY(read_groups(ids, kNoCursor, 0, &newest));
+    return newest;
   }
 
   Result<StorageCounts> counts() override {
@@ -286,6 +348,97 @@ class SqliteStorage final : public Storage {
     SC_ASSIGN_OR_RETURN(purge_items_, db.prepare(sqlite::sql::kPurgeQueueItems));
     SC_ASSIGN_OR_RETURN(purge_messages_, db.prepare(sqlite::sql::kPurgeGroupMessages));
     return ok_status();
+  }
+
+  // A cursor past every timestamp: a tail read always covers it, and pages for it are empty.
+  static constexpr std::int64_t kNoCursor = INT64_MAX;
+
+  struct QueueRead {
+    QueuePage page;           // acknowledged_left: an item with timestamp <= after remains
+    std::int64_t newest = 0;  // the queue's newest timestamp (0 when empty)
+  };
+
+  // A queue-cache miss: the page and the queue's tail from one read transaction.
+  Result<QueueRead> read_queue(const std::string& user_id, std::int64_t after, int limit) {
+    const std::uint64_t generation = queue_cache_.generation();
+    // A held entry missed because the cursor is older than it: read only the page.
+    const bool want_tail = !queue_cache_.holds(user_id);
+    std::int64_t snapshot = 0;
+    std::vector<QueueItem> tail;
+    auto read = with_reader([&](Reader& r) -> Result<QueueRead> {
+      ReadTransaction transaction(r);
+      SC_TRY(transaction.begin());
+      QueueRead out;
+      if (want_tail) {
+        SC_ASSIGN_OR_RETURN(snapshot, scalar(r.clock));
+        r.queue_tail.bind(1, user_id).bind(2, kTailRead);
+        SC_ASSIGN_OR_RETURN(tail, rows_of<QueueItem>(r.queue_tail, user_id, queue_row));
+        out.newest = tail.empty() ? 0 : tail.front().timestamp;
+        if (queue_cache_.covers(tail, after)) {
+          auto page = QueueCache::page_of(tail, after, limit);
+          out.page = QueuePage{std::move(page.items), page.older_left};
+          return out;
+        }
+      }
+      r.queue_after.bind(1, user_id).bind(2, after).bind(3, std::int64_t{limit});
+      SC_ASSIGN_OR_RETURN(out.page.items, rows_of<QueueItem>(r.queue_after, user_id, queue_row));
+      ResetOnExit guard{r.queue_up_to};
+      r.queue_up_to.bind(1, user_id).bind(2, after);
+      SC_ASSIGN_OR_RETURN(out.page.acknowledged_left, r.queue_up_to.step());
+      return out;
+    });
+    if (read.ok() && want_tail) queue_cache_.fill(user_id, std::move(tail), generation, snapshot);
+    return read;
+  }
+
+  // A group-cache miss: each group's page and tail from one read transaction. `newest`, when
+  // given, receives the newest timestamp over the groups.
+  Result<std::vector<GroupMessage>> read_groups(std::span<const std::string> group_ids,
+                                                std::int64_t after, int limit,
+                                                std::int64_t* newest) {
+    const std::uint64_t generation = group_cache_.generation();
+    std::int64_t snapshot = 0;
+    std::vector<std::vector<GroupMessage>> tails(group_ids.size());
+    // Groups whose entry is held missed only for an old cursor: read only their page.
+    std::vector<bool> want_tail(group_ids.size());
+    for (std::size_t i = 0; i < group_ids.size(); ++i)
+      want_tail[i] = newest != nullptr || !group_cache_.holds(group_ids[i]);
+    auto merged = with_reader([&](Reader& r) -> Result<std::vector<GroupMessage>> {
+      ReadTransaction transaction(r);
+      SC_TRY(transaction.begin());
+      SC_ASSIGN_OR_RETURN(snapshot, scalar(r.clock));
+      std::vector<GroupMessage> out;
+      for (std::size_t i = 0; i < group_ids.size(); ++i) {
+        const std::string& id = group_ids[i];
+        if (!want_tail[i]) {
+          r.group_after.bind(1, id).bind(2, after).bind(3, std::int64_t{limit});
+          SC_ASSIGN_OR_RETURN(auto rows, rows_of<GroupMessage>(r.group_after, id, group_row));
+          for (auto& m : rows)
+            out.push_back(std::move(m));
+          continue;
+        }
+        r.group_tail.bind(1, id).bind(2, kTailRead);
+        SC_ASSIGN_OR_RETURN(tails[i], rows_of<GroupMessage>(r.group_tail, id, group_row));
+        if (newest && !tails[i].empty()) *newest = std::max(*newest, tails[i].front().timestamp);
+        if (group_cache_.covers(tails[i], after)) {
+          for (auto& m : GroupCache::page_of(tails[i], after, limit).items)
+            out.push_back(std::move(m));
+          continue;
+        }
+        r.group_after.bind(1, id).bind(2, after).bind(3, std::int64_t{limit});
+        SC_ASSIGN_OR_RETURN(auto rows, rows_of<GroupMessage>(r.group_after, id, group_row));
+        for (auto& m : rows)
+          out.push_back(std::move(m));
+      }
+      return out;
+    });
+    if (merged.ok()) {
+      for (std::size_t i = 0; i < group_ids.size(); ++i) {
+        if (want_tail[i])
+          group_cache_.fill(group_ids[i], std::move(tails[i]), generation, snapshot);
+      }
+    }
+    return merged;
   }
 
   template <typename Fn>
@@ -379,7 +532,9 @@ class SqliteStorage final : public Storage {
           .bind(7, item.payload);
       Status s = insert_item_.run();
       if (!s.ok()) return sql_failure(s.error());
-      return WriteOutcome::success(item.timestamp);
+      const std::int64_t ts = item.timestamp;
+      queue_changes_.push_back({item.recipient_id, std::move(item), 0, 0});
+      return WriteOutcome::success(ts);
     }
     if (auto* a = std::get_if<AckQueue>(&op)) {
       // Deletes leave last_ts_ and the clock row alone: the sequence never goes back.
@@ -389,6 +544,7 @@ class SqliteStorage final : public Storage {
       auto n = delete_rows(ack_items_);
       if (!n.ok()) return sql_failure(n.error());
       batch_acked_ += *n;
+      if (*n > 0) queue_changes_.push_back({a->user_id, std::nullopt, a->up_to, *n});
       return WriteOutcome::deleted(*n);
     }
     if (auto* p = std::get_if<PurgeExpired>(&op)) {
@@ -405,6 +561,7 @@ class SqliteStorage final : public Storage {
       }
       batch_purged_items_ += *items;
       batch_purged_messages_ += messages;
+      batch_purged_ = batch_purged_ || *items + messages > 0;
       return WriteOutcome::deleted(*items + messages);
     }
     auto& m = std::get<AppendGroupMessage>(op).message;
@@ -419,7 +576,9 @@ class SqliteStorage final : public Storage {
         .bind(4, m.payload);
     Status s = insert_message_.run();
     if (!s.ok()) return sql_failure(s.error());
-    return WriteOutcome::success(m.timestamp);
+    const std::int64_t ts = m.timestamp;
+    group_changes_.push_back({m.group_id, std::move(m), 0, 0});
+    return WriteOutcome::success(ts);
   }
 
   void writer_loop() {
@@ -441,8 +600,13 @@ class SqliteStorage final : public Storage {
   void run_batch(std::deque<Pending>& batch, std::vector<WriteOutcome>& outcomes) {
     const std::int64_t ts_before = last_ts_;
     batch_acked_ = batch_purged_items_ = batch_purged_messages_ = 0;
+    batch_purged_ = false;
+    queue_changes_.clear();
+    group_changes_.clear();
     auto fail_all = [&](const std::string& why) {
       last_ts_ = ts_before;
+      queue_changes_.clear();
+      group_changes_.clear();
       outcomes.assign(batch.size(), WriteOutcome::failure(ErrorCode::kUnavailable, why));
       log::error("write batch failed: " + why);
     };
@@ -470,6 +634,10 @@ class SqliteStorage final : public Storage {
       fail_all(s.error().message());
       return;
     }
+    // Durable now, and no callback has run: readers of the caches see the whole batch before
+    // anyone is told of it (tail_cache.hpp).
+    queue_cache_.apply_batch(queue_changes_, batch_purged_, last_ts_);
+    group_cache_.apply_batch(group_changes_, batch_purged_, last_ts_);
     // Deletions count only once committed.
     counters_.committed(batch.size(), std::chrono::steady_clock::now() - started, batch_acked_,
                         batch_purged_items_, batch_purged_messages_);
@@ -485,6 +653,10 @@ class SqliteStorage final : public Storage {
   std::int64_t last_ts_ = 0;
   // Rows the open transaction deleted; added to the counters below once it commits.
   std::int64_t batch_acked_ = 0, batch_purged_items_ = 0, batch_purged_messages_ = 0;
+  // What the open transaction changed, for the tail caches once it commits.
+  std::vector<QueueCache::Change> queue_changes_;
+  std::vector<GroupCache::Change> group_changes_;
+  bool batch_purged_ = false;
   std::thread writer_;
   std::unique_ptr<Checkpointer> checkpointer_;
 
@@ -493,6 +665,8 @@ class SqliteStorage final : public Storage {
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Reader>> readers_;
   TokenCache token_cache_;
+  QueueCache queue_cache_{{kTailItems, kTailCacheBytes}};
+  GroupCache group_cache_{{kTailItems, kTailCacheBytes}};
 
   WriterCounters counters_;
 };
