@@ -95,6 +95,8 @@ inline constexpr std::string_view kGroupTail =
 // One read transaction around the statements of one read (a single snapshot).
 inline constexpr std::string_view kBeginRead = "BEGIN";
 inline constexpr std::string_view kEndRead = "COMMIT";
+// The writer's batch transaction (group commit), prepared once instead of parsed per batch.
+inline constexpr std::string_view kBeginWrite = "BEGIN IMMEDIATE";
 inline constexpr std::string_view kNewestQueueTs =
     "SELECT COALESCE(MAX(ts), 0) FROM queue_items WHERE recipient_id = ?1";
 inline constexpr std::string_view kNewestGroupTs =

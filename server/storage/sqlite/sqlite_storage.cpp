@@ -347,6 +347,8 @@ class SqliteStorage final : public Storage {
     SC_ASSIGN_OR_RETURN(ack_items_, db.prepare(sqlite::sql::kAckQueueItems));
     SC_ASSIGN_OR_RETURN(purge_items_, db.prepare(sqlite::sql::kPurgeQueueItems));
     SC_ASSIGN_OR_RETURN(purge_messages_, db.prepare(sqlite::sql::kPurgeGroupMessages));
+    SC_ASSIGN_OR_RETURN(begin_write_, db.prepare(sqlite::sql::kBeginWrite));
+    SC_ASSIGN_OR_RETURN(commit_write_, db.prepare(sqlite::sql::kEndRead));
     return ok_status();
   }
 
@@ -468,6 +470,12 @@ class SqliteStorage final : public Storage {
     return stmt.step();
   }
 
+  // Runs a prepared statement without parameters (BEGIN, COMMIT) and rewinds it.
+  static Status run_once(Statement& stmt) {
+    ResetOnExit guard{stmt};
+    return stmt.run();
+  }
+
   // Runs a prepared DELETE and returns how many rows it removed.
   Result<std::int64_t> delete_rows(Statement& stmt) {
     ResetOnExit guard{stmt};
@@ -513,9 +521,12 @@ class SqliteStorage final : public Storage {
     }
     if (auto* e = std::get_if<EnqueueItem>(&op)) {
       auto& item = e->item;
-      auto found = exists(user_exists_, item.recipient_id);
-      if (!found.ok()) return sql_failure(found.error());
-      if (!*found) return WriteOutcome::failure(ErrorCode::kNotFound, "unknown recipient");
+      // Users are never deleted: one whose token hash is cached exists.
+      if (!token_cache_.find(item.recipient_id)) {
+        auto found = exists(user_exists_, item.recipient_id);
+        if (!found.ok()) return sql_failure(found.error());
+        if (!*found) return WriteOutcome::failure(ErrorCode::kNotFound, "unknown recipient");
+      }
       if (item.kind == ItemKind::kGroupInvite) {
         auto group = exists(group_exists_, item.group_id.value_or(""));
         if (!group.ok()) return sql_failure(group.error());
@@ -610,7 +621,7 @@ class SqliteStorage final : public Storage {
       outcomes.assign(batch.size(), WriteOutcome::failure(ErrorCode::kUnavailable, why));
       log::error("write batch failed: " + why);
     };
-    if (Status s = writer_db_->exec("BEGIN IMMEDIATE"); !s.ok()) {
+    if (Status s = run_once(begin_write_); !s.ok()) {
       fail_all(s.error().message());
       return;
     }
@@ -629,7 +640,7 @@ class SqliteStorage final : public Storage {
       return;
     }
     auto started = std::chrono::steady_clock::now();
-    if (Status s = writer_db_->exec("COMMIT"); !s.ok()) {
+    if (Status s = run_once(commit_write_); !s.ok()) {
       (void)writer_db_->exec("ROLLBACK");
       fail_all(s.error().message());
       return;
@@ -649,7 +660,8 @@ class SqliteStorage final : public Storage {
   // Writer-thread state.
   std::unique_ptr<Connection> writer_db_;
   Statement select_last_ts_, update_last_ts_, insert_user_, insert_group_, user_exists_,
-      group_exists_, insert_item_, insert_message_, ack_items_, purge_items_, purge_messages_;
+      group_exists_, insert_item_, insert_message_, ack_items_, purge_items_, purge_messages_,
+      begin_write_, commit_write_;
   std::int64_t last_ts_ = 0;
   // Rows the open transaction deleted; added to the counters below once it commits.
   std::int64_t batch_acked_ = 0, batch_purged_items_ = 0, batch_purged_messages_ = 0;
