@@ -4,6 +4,8 @@
 #include <boost/json/value.hpp>
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 
@@ -45,6 +47,37 @@ constexpr bool needs_escape(unsigned char c) {
   return c == '"' || c == '\\' || c == '/' || c < 0x20;
 }
 
+constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+
+// Non-zero when some byte of `v` is zero (exact for "any", not for which one).
+constexpr std::uint64_t any_zero_byte(std::uint64_t v) {
+  return (v - kEveryByte) & ~v & kHighBits;
+}
+
+// Whether any of the 8 bytes in `w` needs escaping: a control character (< 0x20), '"', '\\' or
+// '/'. Eight bytes per test: relay answers are mostly long base64 payloads and hex ids, and a
+// test per byte dominated the encoding of /receive and /pollgroups answers.
+constexpr bool word_needs_escape(std::uint64_t w) {
+  const std::uint64_t below_space = (w - kEveryByte * 0x20) & ~w & kHighBits;
+  return (below_space | any_zero_byte(w ^ (kEveryByte * '"')) |
+          any_zero_byte(w ^ (kEveryByte * '\\')) | any_zero_byte(w ^ (kEveryByte * '/'))) != 0;
+}
+
+// The length of the longest prefix of `s` from `from` on that needs no escaping.
+std::size_t plain_run_end(std::string_view s, std::size_t from) {
+  std::size_t end = from;
+  while (end + 8 <= s.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + end, sizeof word);
+    if (word_needs_escape(word)) break;
+    end += 8;
+  }
+  while (end < s.size() && !needs_escape(static_cast<unsigned char>(s[end])))
+    ++end;
+  return end;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -52,11 +85,8 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t i = 0;
   while (i < s.size()) {
-    // Copy the longest run that needs no escaping in one go: relay payloads are long
-    // base64 strings, and appending them byte by byte dominated response encoding.
-    std::size_t run = i;
-    while (run < s.size() && !needs_escape(static_cast<unsigned char>(s[run])))
-      ++run;
+    // Copy the longest run that needs no escaping in one go.
+    const std::size_t run = plain_run_end(s, i);
     out.append(s.data() + i, run - i);
     if (run == s.size()) break;
     const char c = s[run];
@@ -100,9 +130,11 @@ namespace {
 // Writes one JSON object in the reference serializer's style: {"object":"Name","a":...}.
 class ObjectWriter {
  public:
+  // `class_name` and every key are plain ASCII identifiers: written as they are, unescaped.
   ObjectWriter(std::string& out, std::string_view class_name) : out_(out) {
-    out_ += "{\"object\":";
-    append_json_string(out_, class_name);
+    out_ += "{\"object\":\"";
+    out_ += class_name;
+    out_.push_back('"');
   }
   ObjectWriter& str(std::string_view key, const OptString& v) {
     key_(key);
@@ -145,9 +177,9 @@ class ObjectWriter {
 
  private:
   void key_(std::string_view key) {
-    out_.push_back(',');
-    append_json_string(out_, key);
-    out_.push_back(':');
+    out_ += ",\"";
+    out_ += key;
+    out_ += "\":";
   }
   std::string& out_;
 };
@@ -250,8 +282,46 @@ std::string encode(const PollGroups& v) {
   return out;
 }
 
+namespace {
+
+// Bytes an item adds to an answer beyond its strings: keys, quotes, commas, the timestamp.
+constexpr std::size_t kItemOverhead = 128;
+
+std::size_t text_size(const OptString& s) {
+  return s ? s->size() : 0;
+}
+
+// Roughly the encoded size of items of every kind, so an answer is built in one allocation
+// (escapes may still grow it). Exactness does not matter, only avoiding repeated growth.
+std::size_t estimate(const FriendRequest& v) {
+  return kItemOverhead + text_size(v.from_user_id) + text_size(v.to_user_id) +
+         text_size(v.protocol) + text_size(v.crypto_data);
+}
+std::size_t estimate(const FriendResponse& v) {
+  return kItemOverhead + text_size(v.from_user_id) + text_size(v.to_user_id) +
+         text_size(v.crypto_data);
+}
+std::size_t estimate(const GroupInvite& v) {
+  return kItemOverhead + text_size(v.from_user_id) + text_size(v.to_user_id) +
+         text_size(v.group_id) + text_size(v.algorithm) + text_size(v.crypto_data);
+}
+std::size_t estimate(const SendMessage& v) {
+  return kItemOverhead + text_size(v.to_id) + text_size(v.from_user_id) + text_size(v.enc_content);
+}
+template <typename T>
+std::size_t estimate(const std::vector<T>& items) {
+  std::size_t total = 0;
+  for (const auto& item : items)
+    total += estimate(item);
+  return total;
+}
+
+}  // namespace
+
 std::string encode(const Notifications& v) {
   std::string out;
+  out.reserve(kItemOverhead + estimate(v.friend_requests) + estimate(v.friend_responses) +
+              estimate(v.group_invites) + estimate(v.messages));
   auto item = [](std::string& o, const auto& x) { write(o, x, WithToken::kNo); };
   ObjectWriter(out, "Notifications")
       .array("friendRequests", v.friend_requests, item)
@@ -264,6 +334,7 @@ std::string encode(const Notifications& v) {
 
 std::string encode(const GroupNotifications& v) {
   std::string out;
+  out.reserve(kItemOverhead + estimate(v.messages));
   auto item = [](std::string& o, const SendMessage& x) { write(o, x, WithToken::kNo); };
   ObjectWriter(out, "GroupNotifications").array("messages", v.messages, item).end();
   return out;
