@@ -25,6 +25,7 @@
 
 #include "net/blob_headers.hpp"
 #include "net/io_context_pool.hpp"
+#include "net/response_head.hpp"
 #include "net/tls_context.hpp"
 #include "secchats/common/log.hpp"
 
@@ -94,11 +95,13 @@ void set_fields(http::response<Body>& res, const HttpReply& reply, bool keep_ali
   res.keep_alive(keep_alive);
 }
 
-http::response<http::string_body> make_response(const HttpReply& reply, unsigned version,
+// Beast's response for answers that do not take the direct path (net/response_head.hpp).
+// Takes the body out of `reply`.
+http::response<http::string_body> make_response(HttpReply& reply, unsigned version,
                                                 bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
   set_fields(res, reply, keep_alive);
-  res.body() = reply.body;
+  res.body() = std::move(reply.body);
   res.prepare_payload();
   return res;
 }
@@ -114,6 +117,12 @@ http::response<http::empty_body> make_header_only(const HttpReply& reply, unsign
 }
 
 constexpr std::size_t kFilePiece = kBodyPieceBytes;  // bytes per read and write of a file body
+
+// Bodies up to this size are copied behind the head and leave in one buffer (one TLS record,
+// one send); larger ones go out as a second buffer of the same gather write.
+constexpr std::size_t kCopiedBodyBytes = 16384;
+// The answer buffer a connection keeps between requests; a larger one is freed after use.
+constexpr std::size_t kKeptHeadBytes = 4096;
 
 }  // namespace
 
@@ -282,6 +291,7 @@ struct ServerAccess {
     const auto peer = tcp_layer.socket().remote_endpoint(peer_ec);
     const std::string client_ip = peer_ec ? std::string() : peer.address().to_string();
     beast::flat_buffer buffer;
+    std::string head;  // the direct path's answer bytes, reused from request to request
     bool first = true;
     bool sent_last_answer = false;
     for (;;) {
@@ -373,10 +383,26 @@ struct ServerAccess {
           const bool sent = co_await write_file(stream, tcp_layer, *reply.file, opt.write_timeout);
           if (!sent) ec = asio::error::broken_pipe;
         }
+      } else if (has_plain_head(reply)) {
+        // The common answer: head (and a small body) written directly into one buffer that
+        // lives as long as the connection, in one write.
+        head.clear();
+        append_response_head(head, reply, request.version(), again);
+        if (reply.body.size() <= kCopiedBodyBytes) {
+          head += reply.body;
+          co_await asio::async_write(stream, asio::buffer(head),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+        } else {
+          const std::array<asio::const_buffer, 2> pieces{asio::buffer(head),
+                                                         asio::buffer(reply.body)};
+          co_await asio::async_write(stream, pieces, asio::redirect_error(asio::use_awaitable, ec));
+        }
       } else {
         auto response = make_response(reply, request.version(), again);
         co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       }
+      // An idle connection (a long-poll above all) keeps no large answer buffer.
+      if (head.capacity() > kKeptHeadBytes) std::string().swap(head);
       c.busy = false;
       if (ec || !again) {
         sent_last_answer = !ec;
