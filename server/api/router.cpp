@@ -167,7 +167,10 @@ asio::awaitable<HttpReply> ApiRouter::handle(std::string_view method, std::strin
   // Per-address limits come first; per-user ones are the service's, after authentication.
   // /healthz is exempt: a load balancer checks every relay often from one address.
   const bool health_check = path == "/healthz";
-  const std::string client = health_check ? std::string() : client_key(context);
+  // The address key costs a parse and a format per request: only when a limit will use it.
+  const bool limited =
+      ip_requests_.enabled() || (path == "/register" && ip_registrations_.enabled());
+  const std::string client = health_check || !limited ? std::string() : client_key(context);
   bool refused = false;
   HttpReply reply;
   if (!client.empty() && !ip_requests_.allow(client)) {

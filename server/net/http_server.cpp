@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -25,6 +26,7 @@
 
 #include "net/blob_headers.hpp"
 #include "net/io_context_pool.hpp"
+#include "net/response_head.hpp"
 #include "net/tls_context.hpp"
 #include "secchats/common/log.hpp"
 
@@ -94,11 +96,13 @@ void set_fields(http::response<Body>& res, const HttpReply& reply, bool keep_ali
   res.keep_alive(keep_alive);
 }
 
-http::response<http::string_body> make_response(const HttpReply& reply, unsigned version,
+// Beast's response for answers that do not take the direct path (net/response_head.hpp).
+// Takes the body out of `reply`.
+http::response<http::string_body> make_response(HttpReply& reply, unsigned version,
                                                 bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
   set_fields(res, reply, keep_alive);
-  res.body() = reply.body;
+  res.body() = std::move(reply.body);
   res.prepare_payload();
   return res;
 }
@@ -114,6 +118,12 @@ http::response<http::empty_body> make_header_only(const HttpReply& reply, unsign
 }
 
 constexpr std::size_t kFilePiece = kBodyPieceBytes;  // bytes per read and write of a file body
+
+// Bodies up to this size are copied behind the head and leave in one buffer (one TLS record,
+// one send); larger ones go out as a second buffer of the same gather write.
+constexpr std::size_t kCopiedBodyBytes = 16384;
+// The answer buffer a connection keeps between requests; a larger one is freed after use.
+constexpr std::size_t kKeptHeadBytes = 4096;
 
 }  // namespace
 
@@ -271,6 +281,64 @@ struct ServerAccess {
     co_return true;
   }
 
+  // Reads one request into `parser`. Whatever `buffer` already holds is parsed in place with
+  // no I/O and no timer (a keep-alive request usually arrived whole with the read that
+  // noticed it); the socket is read, within `deadline`, only while the request is
+  // incomplete. Once the header is in, the body limit narrows to the request's route and an
+  // announced oversize body is refused (http::error::body_limit) before any of it is read.
+  // Errors as Beast's http::async_read reports them: end_of_stream when the peer closed
+  // before sending anything, partial_message when it closed mid-request.
+  template <typename Stream>
+  static asio::awaitable<void> read_request(HttpServer& server, Stream& stream,
+                                            beast::tcp_stream& tcp_layer,
+                                            beast::flat_buffer& buffer,
+                                            http::request_parser<http::string_body>& parser,
+                                            std::chrono::steady_clock::time_point deadline,
+                                            boost::system::error_code& ec) {
+    constexpr std::size_t kReadBytes = 65536;  // at most this much asked of one read
+    bool narrowed = false;
+    for (;;) {
+      std::size_t used = 0;
+      if (buffer.size() > 0) {
+        used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == http::error::need_more) {
+          ec = {};
+        } else if (ec) {
+          co_return;
+        }
+      }
+      if (!narrowed && parser.is_header_done()) {
+        narrowed = true;
+        const std::size_t limit = server.router_.body_limit(
+            parser.get().method_string(), parser.get().target(), server.options_.max_body_bytes);
+        parser.body_limit(limit);
+        if (parser.content_length() && *parser.content_length() > limit) {
+          ec = http::error::body_limit;
+          co_return;
+        }
+      }
+      if (parser.is_done()) co_return;
+      if (used > 0 && buffer.size() > 0) continue;  // the header is in; parse the body bytes
+      tcp_layer.expires_at(deadline);
+      const std::size_t got =
+          co_await stream.async_read_some(buffer.prepare(beast::read_size(buffer, kReadBytes)),
+                                          asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(got);
+      if (ec == asio::error::eof) {
+        if (!parser.got_some()) {
+          ec = http::error::end_of_stream;
+        } else {
+          ec = {};
+          parser.put_eof(ec);
+          if (!ec && !parser.is_done()) ec = http::error::partial_message;
+        }
+        co_return;
+      }
+      if (ec) co_return;
+    }
+  }
+
   // The request loop, the same for plain and TLS streams; `c.stream` is the TCP layer below
   // `stream` (timeouts). True if it ended after a complete answer with "Connection: close".
   template <typename Stream>
@@ -281,7 +349,15 @@ struct ServerAccess {
     boost::system::error_code peer_ec;  // the client address, for the per-address limits
     const auto peer = tcp_layer.socket().remote_endpoint(peer_ec);
     const std::string client_ip = peer_ec ? std::string() : peer.address().to_string();
+    // Synchronous writes (the direct answer path below) only on a non-blocking plain socket.
+    bool write_now = false;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      boost::system::error_code mode_ec;
+      tcp_layer.socket().non_blocking(true, mode_ec);
+      write_now = !mode_ec;
+    }
     beast::flat_buffer buffer;
+    std::string head;  // the direct path's answer bytes, reused from request to request
     bool first = true;
     bool sent_last_answer = false;
     for (;;) {
@@ -304,24 +380,7 @@ struct ServerAccess {
       }
       first = false;
       const auto deadline = std::chrono::steady_clock::now() + opt.request_timeout;
-      if (!ec) {
-        tcp_layer.expires_at(deadline);
-        co_await http::async_read_header(stream, buffer, parser,
-                                         asio::redirect_error(asio::use_awaitable, ec));
-      }
-      if (!ec) {
-        tcp_layer.expires_at(deadline);
-        // Refuse an announced oversize body before reading any of it.
-        const std::size_t body_limit = server.router_.body_limit(
-            parser.get().method_string(), parser.get().target(), opt.max_body_bytes);
-        parser.body_limit(body_limit);
-        if (parser.content_length() && *parser.content_length() > body_limit) {
-          ec = http::error::body_limit;
-        } else {
-          co_await http::async_read(stream, buffer, parser,
-                                    asio::redirect_error(asio::use_awaitable, ec));
-        }
-      }
+      if (!ec) co_await read_request(server, stream, tcp_layer, buffer, parser, deadline, ec);
       if (ec) {
         if (ec == http::error::body_limit || ec == http::error::header_limit) {
           const bool body = ec == http::error::body_limit;
@@ -373,10 +432,36 @@ struct ServerAccess {
           const bool sent = co_await write_file(stream, tcp_layer, *reply.file, opt.write_timeout);
           if (!sent) ec = asio::error::broken_pipe;
         }
+      } else if (has_plain_head(reply)) {
+        // The common answer: head (and a small body) written directly into one buffer that
+        // lives as long as the connection, in one write.
+        head.clear();
+        append_response_head(head, reply, request.version(), again);
+        if (reply.body.size() <= kCopiedBodyBytes) {
+          head += reply.body;
+          std::size_t written = 0;
+          if (write_now) {
+            // Plain TCP: the socket almost always takes a small answer whole. Write it now,
+            // with no async operation and no timer; only what a full socket buffer leaves
+            // over waits, within the write timeout.
+            written = tcp_layer.socket().write_some(asio::buffer(head), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+          }
+          if (!ec && written < head.size()) {
+            co_await asio::async_write(stream, asio::buffer(head) + written,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+          }
+        } else {
+          const std::array<asio::const_buffer, 2> pieces{asio::buffer(head),
+                                                         asio::buffer(reply.body)};
+          co_await asio::async_write(stream, pieces, asio::redirect_error(asio::use_awaitable, ec));
+        }
       } else {
         auto response = make_response(reply, request.version(), again);
         co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       }
+      // An idle connection (a long-poll above all) keeps no large answer buffer.
+      if (head.capacity() > kKeptHeadBytes) std::string().swap(head);
       c.busy = false;
       if (ec || !again) {
         sent_last_answer = !ec;

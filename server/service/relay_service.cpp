@@ -172,6 +172,7 @@ Result<protocol::Notifications> RelayService::receive(const protocol::User& call
                         AckQueue{*caller.user_id, caller.last_message_timestamp, kAckRoundRows});
   }
   protocol::Notifications out;
+  out.messages.reserve(items.size());  // nearly every item is a message
   for (auto& item : items) {
     switch (item.kind) {
       case ItemKind::kFriendRequest:

@@ -339,6 +339,33 @@ TEST_F(ApiTest, MalformedHttpGets400) {
   EXPECT_EQ(http().post("/register", "").status, 200) << "server still serves";
 }
 
+// Several requests in one segment (pipelining), an HTTP/1.0 one, a closing one and a POST
+// body: each is parsed from what is already buffered and answered in order, byte for byte.
+TEST_F(ApiTest, PipelinedRequestsAreAnsweredInOrderWithExactBytes) {
+  const std::string ok =
+      "HTTP/1.1 200 OK\r\nServer: secchats\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Cache-Control: no-store\r\nContent-Length: 3\r\n\r\nok\n";
+  const std::string ok_http10 =
+      "HTTP/1.0 200 OK\r\nServer: secchats\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Cache-Control: no-store\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nok\n";
+  const std::string bad_json_reply =
+      "HTTP/1.1 400 Bad Request\r\nServer: secchats\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Cache-Control: no-store\r\nConnection: close\r\n";
+  const std::string reply = HttpClient::raw_exchange(
+      server().port(),
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /receive HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+      "{\"a\":");
+  ASSERT_EQ(reply.substr(0, ok.size() + ok_http10.size() + ok.size()), ok + ok_http10 + ok)
+      << reply;
+  EXPECT_EQ(reply.substr(ok.size() * 2 + ok_http10.size(), bad_json_reply.size()), bad_json_reply)
+      << reply;
+  EXPECT_EQ(http().get("/healthz").status, 200) << "server still serves";
+}
+
 TEST_F(ApiTest, VarzShowsCountsButNoIds) {
   auto alice = register_user();
   auto bob = register_user();

@@ -12,9 +12,41 @@
 
 namespace secchats::crypto {
 
+namespace {
+
+// One-shot SHA-256 with the digest fetched once and one context per thread: OpenSSL 3's
+// SHA256() fetches the algorithm and allocates a context on every call, several times the
+// cost of hashing a short input (the relay hashes the presented token on every request).
+class OneShotSha256 {
+ public:
+  OneShotSha256() : digest_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), context_(EVP_MD_CTX_new()) {}
+  ~OneShotSha256() {
+    EVP_MD_CTX_free(context_);
+    EVP_MD_free(digest_);
+  }
+  OneShotSha256(const OneShotSha256&) = delete;
+  OneShotSha256& operator=(const OneShotSha256&) = delete;
+
+  // False if OpenSSL failed (then the caller falls back to SHA256()).
+  bool hash(std::span<const std::uint8_t> data, Sha256Digest& out) {
+    unsigned int size = 0;
+    return digest_ != nullptr && context_ != nullptr &&
+           EVP_DigestInit_ex2(context_, digest_, nullptr) == 1 &&
+           EVP_DigestUpdate(context_, data.data(), data.size()) == 1 &&
+           EVP_DigestFinal_ex(context_, out.data(), &size) == 1 && size == out.size();
+  }
+
+ private:
+  EVP_MD* digest_;
+  EVP_MD_CTX* context_;
+};
+
+}  // namespace
+
 Sha256Digest sha256(std::span<const std::uint8_t> data) {
+  thread_local OneShotSha256 hasher;
   Sha256Digest out{};
-  SHA256(data.data(), data.size(), out.data());
+  if (!hasher.hash(data, out)) SHA256(data.data(), data.size(), out.data());
   return out;
 }
 

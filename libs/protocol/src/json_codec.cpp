@@ -1,9 +1,16 @@
 #include "secchats/protocol/json_codec.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 
@@ -45,6 +52,54 @@ constexpr bool needs_escape(unsigned char c) {
   return c == '"' || c == '\\' || c == '/' || c < 0x20;
 }
 
+constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+
+// Non-zero when some byte of `v` is zero (exact for "any", not for which one).
+constexpr std::uint64_t any_zero_byte(std::uint64_t v) {
+  return (v - kEveryByte) & ~v & kHighBits;
+}
+
+// Whether any of the 8 bytes in `w` needs escaping: a control character (< 0x20), '"', '\\' or
+// '/'. Eight bytes per test: relay answers are mostly long base64 payloads and hex ids, and a
+// test per byte dominated the encoding of /receive and /pollgroups answers.
+constexpr bool word_needs_escape(std::uint64_t w) {
+  const std::uint64_t below_space = (w - kEveryByte * 0x20) & ~w & kHighBits;
+  return (below_space | any_zero_byte(w ^ (kEveryByte * '"')) |
+          any_zero_byte(w ^ (kEveryByte * '\\')) | any_zero_byte(w ^ (kEveryByte * '/'))) != 0;
+}
+
+// The end of the longest run of `s` from `from` on that needs no escaping.
+std::size_t plain_run_end(std::string_view s, std::size_t from) {
+  std::size_t end = from;
+#ifdef __SSE2__
+  // 16 bytes per test where SSE2 is there (every x86-64).
+  const __m128i last_control = _mm_set1_epi8(0x1f);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i solidus = _mm_set1_epi8('/');
+  while (end + 16 <= s.size()) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + end));
+    // Control characters: as unsigned bytes, max(b, 0x1f) == 0x1f exactly when b <= 0x1f.
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, last_control), last_control);
+    const __m128i special = _mm_or_si128(
+        _mm_or_si128(control, _mm_cmpeq_epi8(bytes, quote)),
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, backslash), _mm_cmpeq_epi8(bytes, solidus)));
+    if (_mm_movemask_epi8(special) != 0) break;
+    end += 16;
+  }
+#endif
+  while (end + 8 <= s.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + end, sizeof word);
+    if (word_needs_escape(word)) break;
+    end += 8;
+  }
+  while (end < s.size() && !needs_escape(static_cast<unsigned char>(s[end])))
+    ++end;
+  return end;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -52,11 +107,8 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t i = 0;
   while (i < s.size()) {
-    // Copy the longest run that needs no escaping in one go: relay payloads are long
-    // base64 strings, and appending them byte by byte dominated response encoding.
-    std::size_t run = i;
-    while (run < s.size() && !needs_escape(static_cast<unsigned char>(s[run])))
-      ++run;
+    // Copy the longest run that needs no escaping in one go.
+    const std::size_t run = plain_run_end(s, i);
     out.append(s.data() + i, run - i);
     if (run == s.size()) break;
     const char c = s[run];
@@ -100,16 +152,19 @@ namespace {
 // Writes one JSON object in the reference serializer's style: {"object":"Name","a":...}.
 class ObjectWriter {
  public:
+  // `class_name` and every key are plain ASCII identifiers: written as they are, unescaped.
   ObjectWriter(std::string& out, std::string_view class_name) : out_(out) {
-    out_ += "{\"object\":";
-    append_json_string(out_, class_name);
+    static constexpr std::string_view kOpen = "{\"object\":\"";
+    out_.append(kOpen.data(), kOpen.size());
+    out_.append(class_name.data(), class_name.size());
+    out_.push_back('"');
   }
   ObjectWriter& str(std::string_view key, const OptString& v) {
     key_(key);
     if (v) {
       append_json_string(out_, *v);
     } else {
-      out_ += "null";
+      out_.append("null", 4);
     }
     return *this;
   }
@@ -145,9 +200,9 @@ class ObjectWriter {
 
  private:
   void key_(std::string_view key) {
-    out_.push_back(',');
-    append_json_string(out_, key);
-    out_.push_back(':');
+    out_.append(",\"", 2);
+    out_.append(key.data(), key.size());
+    out_.append("\":", 2);
   }
   std::string& out_;
 };
@@ -250,8 +305,46 @@ std::string encode(const PollGroups& v) {
   return out;
 }
 
+namespace {
+
+// Bytes an item adds to an answer beyond its strings: keys, quotes, commas, the timestamp.
+constexpr std::size_t kItemOverhead = 128;
+
+std::size_t text_size(const OptString& s) {
+  return s ? s->size() : 0;
+}
+
+// Roughly the encoded size of items of every kind, so an answer is built in one allocation
+// (escapes may still grow it). Exactness does not matter, only avoiding repeated growth.
+std::size_t estimate(const FriendRequest& v) {
+  return kItemOverhead + text_size(v.from_user_id) + text_size(v.to_user_id) +
+         text_size(v.protocol) + text_size(v.crypto_data);
+}
+std::size_t estimate(const FriendResponse& v) {
+  return kItemOverhead + text_size(v.from_user_id) + text_size(v.to_user_id) +
+         text_size(v.crypto_data);
+}
+std::size_t estimate(const GroupInvite& v) {
+  return kItemOverhead + text_size(v.from_user_id) + text_size(v.to_user_id) +
+         text_size(v.group_id) + text_size(v.algorithm) + text_size(v.crypto_data);
+}
+std::size_t estimate(const SendMessage& v) {
+  return kItemOverhead + text_size(v.to_id) + text_size(v.from_user_id) + text_size(v.enc_content);
+}
+template <typename T>
+std::size_t estimate(const std::vector<T>& items) {
+  std::size_t total = 0;
+  for (const auto& item : items)
+    total += estimate(item);
+  return total;
+}
+
+}  // namespace
+
 std::string encode(const Notifications& v) {
   std::string out;
+  out.reserve(kItemOverhead + estimate(v.friend_requests) + estimate(v.friend_responses) +
+              estimate(v.group_invites) + estimate(v.messages));
   auto item = [](std::string& o, const auto& x) { write(o, x, WithToken::kNo); };
   ObjectWriter(out, "Notifications")
       .array("friendRequests", v.friend_requests, item)
@@ -264,6 +357,7 @@ std::string encode(const Notifications& v) {
 
 std::string encode(const GroupNotifications& v) {
   std::string out;
+  out.reserve(kItemOverhead + estimate(v.messages));
   auto item = [](std::string& o, const SendMessage& x) { write(o, x, WithToken::kNo); };
   ObjectWriter(out, "GroupNotifications").array("messages", v.messages, item).end();
   return out;
@@ -342,9 +436,10 @@ struct FieldReader {
   std::function<Status(const json::value&)> read;
 };
 
-Result<json::value> parse_json(std::string_view text) {
+// Parses `text` with every value allocated from `storage`.
+Result<json::value> parse_json(std::string_view text, json::storage_ptr storage) {
   boost::system::error_code ec;
-  json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+  json::value v = json::parse(json::string_view(text.data(), text.size()), ec, std::move(storage));
   if (ec) return bad("malformed JSON: " + ec.message());
   return v;
 }
@@ -453,9 +548,16 @@ FieldReader list(std::string_view key, std::vector<T>& out, UnknownFields u, Rea
           }};
 }
 
+// Bytes of parsed document kept on the stack; larger documents spill to the heap.
+constexpr std::size_t kStackDocumentBytes = 4096;
+
 template <typename T, typename ReadFn>
 Result<T> decode_with(std::string_view text, UnknownFields u, ReadFn read) {
-  SC_ASSIGN_OR_RETURN(json::value v, parse_json(text));
+  // The document only lives until its fields are copied out: a monotonic buffer on the stack
+  // spares the general allocator one call per member (the relay decodes every request body).
+  unsigned char buffer[kStackDocumentBytes];
+  json::monotonic_resource resource(buffer, sizeof buffer);
+  SC_ASSIGN_OR_RETURN(json::value v, parse_json(text, json::storage_ptr(&resource)));
   T out;
   SC_TRY(read(v, out, u));
   return out;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <cstdio>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace secchats::protocol {
@@ -147,6 +149,102 @@ TEST(Encoding, EscapesControlCharactersQuotesAndSlashes) {
   auto back = decode_message(encode(m), UnknownFields::kReject);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->content, "x/y");
+}
+
+// The escaping rule written the simplest way, one byte at a time: what the word-at-a-time
+// scanner in append_json_string must reproduce byte for byte.
+std::string escape_byte_by_byte(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '/':
+        out += "\\/";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+TEST(Encoding, EveryByteAtEveryOffsetEscapesLikeTheByteByByteRule) {
+  // Each byte value at each position of a word-sized window, inside plain text of lengths
+  // around the 8-byte stride, so every branch of the scanner meets every byte.
+  for (int byte = 0; byte < 256; ++byte) {
+    for (std::size_t length = 1; length <= 24; ++length) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text(length, 'A');
+        text[at] = static_cast<char>(byte);
+        std::string out = "prefix";
+        append_json_string(out, text);
+        ASSERT_EQ(out, "prefix" + escape_byte_by_byte(text)) << "byte " << byte << " at " << at;
+      }
+    }
+  }
+}
+
+TEST(Encoding, RandomTextEscapesLikeTheByteByByteRule) {
+  std::mt19937 random(14);
+  const std::string alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\"\\\n\x01\x7f\x80\xff";
+  for (int round = 0; round < 2000; ++round) {
+    std::string text(random() % 200, '\0');
+    for (char& c : text)
+      c = random() % 4 == 0 ? static_cast<char>(random() % 256)
+                            : alphabet[random() % alphabet.size()];
+    std::string out;
+    append_json_string(out, text);
+    ASSERT_EQ(out, escape_byte_by_byte(text));
+  }
+}
+
+TEST(Encoding, AnswersKeepTheirExactBytes) {
+  Notifications n;
+  n.messages.push_back({"to/1", std::nullopt, "from\"1", "q8+/vEj=", 7});
+  n.friend_requests.push_back({"a", std::nullopt, "b", 1, "v2", "cd"});
+  n.friend_responses.push_back({"a", std::nullopt, "b", 2, "ef"});
+  n.group_invites.push_back({"a", std::nullopt, "b", "g", 3, std::nullopt, "gh"});
+  EXPECT_EQ(encode(n),
+            "{\"object\":\"Notifications\",\"friendRequests\":[{\"object\":\"FriendRequest\","
+            "\"fromUserId\":\"a\",\"toUserId\":\"b\",\"timestamp\":1,\"protocol\":\"v2\","
+            "\"cryptoData\":\"cd\"}],\"friendResponses\":[{\"object\":\"FriendResponse\","
+            "\"fromUserId\":\"a\",\"toUserId\":\"b\",\"timestamp\":2,\"cryptoData\":\"ef\"}],"
+            "\"groupInvites\":[{\"object\":\"GroupInvite\",\"fromUserId\":\"a\",\"toUserId\":"
+            "\"b\",\"groupId\":\"g\",\"timestamp\":3,\"algorithm\":null,\"cryptoData\":\"gh\"}],"
+            "\"messages\":[{\"object\":\"SendMessage\",\"toId\":\"to\\/1\",\"fromUserId\":"
+            "\"from\\\"1\",\"encContent\":\"q8+\\/vEj=\",\"timestamp\":7}]}");
+  GroupNotifications g;
+  g.messages.push_back({"g", std::nullopt, "s", "p", 9});
+  EXPECT_EQ(encode(g),
+            "{\"object\":\"GroupNotifications\",\"messages\":[{\"object\":\"SendMessage\","
+            "\"toId\":\"g\",\"fromUserId\":\"s\",\"encContent\":\"p\",\"timestamp\":9}]}");
 }
 
 }  // namespace
