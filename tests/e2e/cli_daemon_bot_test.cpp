@@ -63,9 +63,11 @@ TEST_F(CliDaemonBot, TheDocumentedEchoBotAnswersATextMessage) {
       std::string::npos)
       << "docs/cli.md no longer shows the bot's answering line";
 
-  DaemonUser alice = make_daemon_user("Alice");
-  DaemonUser bob = make_daemon_user("Bob");
-  befriend_daemons(alice, bob);
+  DaemonUser alice;
+  ASSERT_NO_FATAL_FAILURE(alice = make_daemon_user("Alice"));
+  DaemonUser bob;
+  ASSERT_NO_FATAL_FAILURE(bob = make_daemon_user("Bob"));
+  ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice, bob));
   auto sub = alice.daemon->connect();
   ASSERT_TRUE(sub);
   ASSERT_TRUE(sub->call("subscribe").ok());

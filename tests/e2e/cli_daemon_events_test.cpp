@@ -14,9 +14,9 @@ class CliDaemonEvents : public DaemonE2eTest {
  protected:
   void SetUp() override {
     DaemonE2eTest::SetUp();
-    alice_ = make_daemon_user("Alice");
-    bob_ = make_daemon_user("Bob");
-    befriend_daemons(alice_, bob_);
+    ASSERT_NO_FATAL_FAILURE(alice_ = make_daemon_user("Alice"));
+    ASSERT_NO_FATAL_FAILURE(bob_ = make_daemon_user("Bob"));
+    ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice_, bob_));
   }
 
   std::unique_ptr<DaemonClient> subscriber(DaemonUser& u) {

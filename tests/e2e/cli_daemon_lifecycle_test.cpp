@@ -19,9 +19,11 @@ namespace fs = std::filesystem;
 class CliDaemonLifecycle : public DaemonE2eTest {};
 
 TEST_F(CliDaemonLifecycle, TheCliUsesARunningDaemonAndFallsBackWithoutOne) {
-  DaemonUser alice = make_daemon_user("Alice");
-  DaemonUser bob = make_daemon_user("Bob");
-  befriend_daemons(alice, bob);
+  DaemonUser alice;
+  ASSERT_NO_FATAL_FAILURE(alice = make_daemon_user("Alice"));
+  DaemonUser bob;
+  ASSERT_NO_FATAL_FAILURE(bob = make_daemon_user("Bob"));
+  ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice, bob));
   // A wrong password would fail to unlock (exit 3): success means the daemon served it.
   CliUser no_password(alice.cli->home(), "not the password");
   auto via_daemon = no_password.run({"friends"});
@@ -60,7 +62,8 @@ TEST_F(CliDaemonLifecycle, TheCliUsesARunningDaemonAndFallsBackWithoutOne) {
 }
 
 TEST_F(CliDaemonLifecycle, TheSocketIsPrivateAndASecondDaemonIsRefused) {
-  DaemonUser alice = make_daemon_user("Alice");
+  DaemonUser alice;
+  ASSERT_NO_FATAL_FAILURE(alice = make_daemon_user("Alice"));
   EXPECT_EQ(alice.daemon->user_id(), alice.id);
   EXPECT_EQ(alice.daemon->socket(), alice.cli->home() / "daemon.sock");
   struct stat st {};
@@ -95,7 +98,8 @@ TEST_F(CliDaemonLifecycle, TheSocketIsPrivateAndASecondDaemonIsRefused) {
 }
 
 TEST_F(CliDaemonLifecycle, AStaleSocketAfterKill9IsDetectedAndReplaced) {
-  DaemonUser alice = make_daemon_user("Alice");
+  DaemonUser alice;
+  ASSERT_NO_FATAL_FAILURE(alice = make_daemon_user("Alice"));
   const fs::path socket = alice.daemon->socket();
   alice.rpc.reset();
   alice.daemon->kill_hard();
@@ -103,7 +107,7 @@ TEST_F(CliDaemonLifecycle, AStaleSocketAfterKill9IsDetectedAndReplaced) {
   auto r = alice.cli->run({"id"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(str(only_json(r), "userId"), alice.id);
-  start_daemon(alice);
+  ASSERT_NO_FATAL_FAILURE(start_daemon(alice));
   EXPECT_EQ(alice.daemon->socket(), socket);
   auto id = rpc_ok(*alice.rpc, "id");
   ASSERT_EQ(id.size(), 1u);
@@ -111,9 +115,11 @@ TEST_F(CliDaemonLifecycle, AStaleSocketAfterKill9IsDetectedAndReplaced) {
 }
 
 TEST_F(CliDaemonLifecycle, SigtermFinishesTheRequestInFlightAndExitsCleanly) {
-  DaemonUser alice = make_daemon_user("Alice");
-  DaemonUser bob = make_daemon_user("Bob");
-  befriend_daemons(alice, bob);
+  DaemonUser alice;
+  ASSERT_NO_FATAL_FAILURE(alice = make_daemon_user("Alice"));
+  DaemonUser bob;
+  ASSERT_NO_FATAL_FAILURE(bob = make_daemon_user("Bob"));
+  ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice, bob));
   const fs::path file = dir_->path() / "big.dat";
   {
     std::ofstream out(file, std::ios::binary);
@@ -160,9 +166,11 @@ TEST_F(CliDaemonLifecycle, SigtermFinishesTheRequestInFlightAndExitsCleanly) {
 }
 
 TEST_F(CliDaemonLifecycle, Kill9MidSendLosesAndDuplicatesNothingTheRelayAcknowledged) {
-  DaemonUser alice = make_daemon_user("Alice");
-  DaemonUser bob = make_daemon_user("Bob");
-  befriend_daemons(alice, bob);
+  DaemonUser alice;
+  ASSERT_NO_FATAL_FAILURE(alice = make_daemon_user("Alice"));
+  DaemonUser bob;
+  ASSERT_NO_FATAL_FAILURE(bob = make_daemon_user("Bob"));
+  ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice, bob));
   constexpr int kSends = 60;
   std::vector<std::int64_t> ids;
   for (int i = 0; i < kSends; ++i) {
@@ -186,7 +194,7 @@ TEST_F(CliDaemonLifecycle, Kill9MidSendLosesAndDuplicatesNothingTheRelayAcknowle
   }
 
   // A new daemon posts what was not acknowledged; its sync flushes the outbox.
-  start_daemon(alice);
+  ASSERT_NO_FATAL_FAILURE(start_daemon(alice));
   rpc_ok(*alice.rpc, "sync");
   auto pending = rpc_ok(*alice.rpc, "pending");
   EXPECT_TRUE(pending.empty()) << dump(pending);

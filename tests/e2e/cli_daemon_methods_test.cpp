@@ -15,9 +15,9 @@ class CliDaemonMethods : public DaemonE2eTest {
  protected:
   void SetUp() override {
     DaemonE2eTest::SetUp();
-    alice_ = make_daemon_user("Alice");
-    bob_ = make_daemon_user("Bob");
-    befriend_daemons(alice_, bob_);
+    ASSERT_NO_FATAL_FAILURE(alice_ = make_daemon_user("Alice"));
+    ASSERT_NO_FATAL_FAILURE(bob_ = make_daemon_user("Bob"));
+    ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice_, bob_));
   }
 
   // Direct mode (--no-daemon) with the right password: what the command prints with --json.
