@@ -134,6 +134,31 @@ TEST_F(ParamMapping, BadParams) {
   EXPECT_EQ(flag.error().code(), ErrorCode::kInvalidArgument);
 }
 
+// Each param has the JSON type of its CLI option: a number is no text ("text":42 is not
+// sent as "42") and text is no number ("limit":"5").
+TEST_F(ParamMapping, WrongJsonTypesAreBadParams) {
+  for (const auto& [method, p] : std::vector<std::pair<const char*, const char*>>{
+           {"send", R"({"friend":"B","text":42})"},
+           {"send", R"({"friend":7,"text":"t"})"},
+           {"history", R"({"chat":"Bob","limit":"5"})"},
+           {"history", R"({"chat":"Bob","limit":2.5})"},
+           {"history", R"({"chat":"Bob","limit":true})"},
+           {"history", R"({"chat":"Bob","saveImages":1})"},
+           {"sendFile", R"({"friend":"B","path":"p","asFile":1})"}}) {
+    auto a = argv(method, p);
+    ASSERT_FALSE(a.ok()) << p;
+    EXPECT_EQ(a.error().code(), ErrorCode::kInvalidArgument) << p;
+    EXPECT_NE(a.error().message().find("must be"), std::string::npos) << a.error().message();
+  }
+}
+
+TEST_F(ParamMapping, OptionKindsFollowTheCliTypes) {
+  const CLI::App* history = cli_->app.get_subcommand("history");
+  EXPECT_EQ(option_kind(*history->get_option("--limit")), OptionKind::kInteger);
+  EXPECT_EQ(option_kind(*history->get_option("--save-images")), OptionKind::kText);
+  EXPECT_EQ(option_kind(*history->get_option("CHAT")), OptionKind::kText);
+}
+
 TEST(CamelCase, NamesAsTheContractSpellsThem) {
   EXPECT_EQ(camel_case("MESSAGE_ID"), "messageId");
   EXPECT_EQ(camel_case("--save-images"), "saveImages");

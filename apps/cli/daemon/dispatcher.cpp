@@ -34,6 +34,15 @@ Error bad_params(std::string text) {
 
 }  // namespace
 
+OptionKind option_kind(const CLI::Option& opt) {
+  // CLI11's type names: "INT", "UINT", "FLOAT", "TEXT"…, then ":VALIDATOR" descriptions.
+  const std::string type = opt.get_type_name();
+  const std::string base = type.substr(0, type.find(':'));
+  if (base == "INT" || base == "UINT") return OptionKind::kInteger;
+  if (base == "FLOAT" || base == "NUMBER") return OptionKind::kNumber;
+  return OptionKind::kText;
+}
+
 Result<std::vector<std::string>> method_argv(const CliApp& cli, std::string_view method,
                                              const json::object& params, bool* text) {
   *text = false;
@@ -80,14 +89,24 @@ Result<std::vector<std::string>> method_argv(const CliApp& cli, std::string_view
       continue;
     }
     std::string value;
-    if (v.is_string()) {
-      value = std::string(v.as_string());
-    } else if (v.is_int64()) {
-      value = std::to_string(v.as_int64());
-    } else if (v.is_uint64()) {
-      value = std::to_string(v.as_uint64());
-    } else {
-      return bad_params("param " + key + " must be a string");
+    switch (option_kind(*opt)) {
+      case OptionKind::kInteger:
+        if (v.is_int64()) {
+          value = std::to_string(v.as_int64());
+        } else if (v.is_uint64()) {
+          value = std::to_string(v.as_uint64());
+        } else {
+          return bad_params("param " + key + " must be an integer");
+        }
+        break;
+      case OptionKind::kNumber:
+        if (!v.is_number()) return bad_params("param " + key + " must be a number");
+        value = json::serialize(v);
+        break;
+      case OptionKind::kText:
+        if (!v.is_string()) return bad_params("param " + key + " must be a string");
+        value = std::string(v.as_string());
+        break;
     }
     if (opt->get_positional()) {
       positionals.emplace_back(opt, std::move(value));

@@ -24,7 +24,14 @@ namespace secchats::cli::daemon {
 // left out), then "--" and the positionals in their order. "format" ("json" or "text") is
 // taken out into *text. Errors: kNotFound (-32601) for a method that is no command or is
 // not served (init, passwd, listen, daemon); kInvalidArgument (-32602) for an unknown param
-// or a value of the wrong JSON type (flags take true/false, the rest strings or integers).
+// or a value of the wrong JSON type (option_kind: flags take true/false, numeric options
+// JSON numbers, the rest strings; "text":42 is refused, not sent as "42").
+// The JSON type a param must have, from the CLI11 option's type (docs/cli.md "Params"):
+// integers for INT/UINT options (`limit`), any number for FLOAT, strings for the rest.
+// Flags (no value) are booleans and are told apart by get_expected_max() == 0.
+enum class OptionKind { kText, kInteger, kNumber };
+OptionKind option_kind(const CLI::Option& opt);
+
 Result<std::vector<std::string>> method_argv(const CliApp& cli, std::string_view method,
                                              const boost::json::object& params, bool* text);
 
