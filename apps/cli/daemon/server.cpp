@@ -15,6 +15,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "daemon/dispatcher.hpp"
@@ -107,7 +108,7 @@ struct State {
   Client& client;
   std::string home;
   Worker worker;
-  std::size_t clients = 0;
+  std::set<std::shared_ptr<Peer>> peers;  // I/O thread only: the open connections
   State(Client& c, std::string h) : client(c), home(std::move(h)), worker(c) {}
 };
 
@@ -121,7 +122,7 @@ struct Answers {
 
   void add(std::string answer) {
     if (!batch) {
-      if (!answer.empty()) peer->write_line(answer);
+      if (!answer.empty()) peer->send(std::move(answer));
       return;
     }
     std::lock_guard lock(mu);
@@ -131,7 +132,7 @@ struct Answers {
     for (std::size_t i = 0; i < lines.size(); ++i)
       all += (i ? "," : "") + lines[i];
     all += "]";
-    peer->write_line(all);
+    peer->send(std::move(all));
   }
 };
 
@@ -162,8 +163,9 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
   const json::value id = call.id ? *call.id : json::value(nullptr);
   const bool answered = call.id.has_value();
   Worker::Job job;
-  job.refuse = [answers, id, answered] {
+  job.refuse = [answers, peer, id, answered] {
     answers->add(answered ? error_response(id, 1, "the daemon is stopping") : "");
+    peer->call_done();
   };
   if (call.method == "subscribe" || call.method == "unsubscribe") {
     job.run = [&state, answers, peer, id, answered, call](Client&) {
@@ -176,6 +178,7 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
                            ? error_response(id, kInvalidParams,
                                             "subscribe takes only format (\"json\" or \"text\")")
                            : "");
+          peer->call_done();
           return;
         }
         text = v.as_string() == "text";
@@ -189,6 +192,7 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
         result["subscribed"] = false;
       }
       answers->add(answered ? result_response(id, std::move(result)) : "");
+      peer->call_done();
     };
   } else {
     job.run = [&state, answers, peer, id, answered, call](Client& client) {
@@ -199,7 +203,7 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
         params["requestId"] = id;
         for (auto& member : p)
           params[member.key()] = member.value();
-        peer->write_line(notification("progress", std::move(params)));
+        peer->send(notification("progress", std::move(params)));
       });
       if (!answered) {
         answers->add("");
@@ -208,6 +212,7 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
       } else {
         answers->add(error_response(id, a.code, a.message));
       }
+      peer->call_done();
     };
   }
   state.worker.submit(std::move(job));
@@ -219,6 +224,9 @@ void handle_line(State& state, const std::shared_ptr<Peer>& peer, std::string_vi
   answers->peer = peer;
   answers->batch = parsed.batch;
   answers->pending = parsed.items.size();
+  for (const auto& item : parsed.items) {
+    if (item.call) peer->call_begun();
+  }
   for (auto& item : parsed.items) {
     if (item.call) {
       submit_call(state, answers, std::move(*item.call));
@@ -228,6 +236,13 @@ void handle_line(State& state, const std::shared_ptr<Peer>& peer, std::string_vi
   }
 }
 
+asio::awaitable<void> run_writes(std::shared_ptr<Peer> peer) {
+  co_await peer->write_loop();
+}
+
+// Reads newline-delimited requests until the peer ends, stalls mid-line for kLineTimeout,
+// sends a line over 1 MiB, or the daemon stops (Peer::finish). Answers are written by the
+// peer's write_loop; the connection closes once they are all out.
 asio::awaitable<void> serve_connection(State& state, stream_protocol::socket socket) {
   ucred cred{};
   socklen_t len = sizeof cred;
@@ -236,29 +251,33 @@ asio::awaitable<void> serve_connection(State& state, stream_protocol::socket soc
     std::cerr << "secchats daemon: refused a connection from another user\n";
     co_return;
   }
-  auto peer = std::make_shared<Peer>(socket.native_handle());
-  std::cerr << "secchats daemon: " << ++state.clients << " clients connected\n";
+  const auto executor = co_await asio::this_coro::executor;
+  auto peer = std::make_shared<Peer>(std::move(socket));
+  state.peers.insert(peer);
+  asio::co_spawn(executor, run_writes(peer), asio::detached);
+  std::cerr << "secchats daemon: " << state.peers.size() << " clients connected\n";
   const auto token = asio::experimental::as_tuple(asio::use_awaitable);
-  asio::steady_timer timer(co_await asio::this_coro::executor);
+  asio::steady_timer timer(executor);
   std::string buffer;
   std::array<char, 65536> chunk{};
   auto line_deadline = std::chrono::steady_clock::now();
-  for (;;) {
+  while (peer->reading()) {
     std::size_t n = 0;
     if (buffer.empty()) {
-      auto [ec, got] = co_await socket.async_read_some(asio::buffer(chunk), token);
+      auto [ec, got] = co_await peer->socket().async_read_some(asio::buffer(chunk), token);
       if (ec) break;
       n = got;
       line_deadline = std::chrono::steady_clock::now() + kLineTimeout;
     } else {
       timer.expires_at(line_deadline);
-      auto result =
-          co_await (socket.async_read_some(asio::buffer(chunk), token) || timer.async_wait(token));
+      auto result = co_await (peer->socket().async_read_some(asio::buffer(chunk), token) ||
+                              timer.async_wait(token));
       if (result.index() == 1) break;  // a line begun and not finished in time
       auto [ec, got] = std::get<0>(result);
       if (ec) break;
       n = got;
     }
+    if (!peer->reading()) break;  // the daemon is stopping: take no more requests
     buffer.append(chunk.data(), n);
     std::size_t start = 0;
     for (std::size_t nl; (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
@@ -271,13 +290,14 @@ asio::awaitable<void> serve_connection(State& state, stream_protocol::socket soc
     if (!buffer.empty() && start > 0)
       line_deadline = std::chrono::steady_clock::now() + kLineTimeout;
     if (buffer.size() > kMaxLineBytes) {
-      peer->write_line(error_response(nullptr, kInvalidRequest, "a line longer than 1 MiB"));
+      peer->send(error_response(nullptr, kInvalidRequest, "a line longer than 1 MiB"));
       break;
     }
   }
-  peer->mark_closed();
+  peer->finish();  // what is owed is still answered, then the writer closes
   state.worker.submit({[&state, peer](Client&) { state.worker.unsubscribe(peer.get()); }, [] {}});
-  std::cerr << "secchats daemon: " << --state.clients << " clients connected\n";
+  state.peers.erase(peer);
+  std::cerr << "secchats daemon: " << state.peers.size() << " clients connected\n";
 }
 
 asio::awaitable<void> accept_loop(State& state, stream_protocol::acceptor& acceptor) {
@@ -325,9 +345,14 @@ Status serve(Client& client, const std::string& home, const std::string& socket_
     acceptor.close();
     ::unlink(socket_path.c_str());
     state.worker.request_stop();
+    // Once the worker has answered or refused every request, each connection writes what it
+    // owes and closes (Peer::finish); io.run() returns when the last one has.
     stopper = std::thread([&] {
       state.worker.join();
-      asio::post(io, [&io] { io.stop(); });
+      asio::post(io, [&state] {
+        for (const auto& peer : state.peers)
+          peer->finish();
+      });
     });
   });
   state.worker.start();

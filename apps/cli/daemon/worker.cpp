@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -87,9 +88,17 @@ bool Worker::deliver(const Event& e) {
   json::object text_params;
   text_params["text"] = human;
   const std::string as_text = notification("event", std::move(text_params));
+  // Queued to every subscriber first, then waited for: a slow one delays the event by at
+  // most kWriteTimeout (and is dropped), not by that for each.
+  std::vector<std::shared_ptr<WriteDone>> writes;
+  for (auto& s : subscribers_)
+    writes.push_back(s.peer->send_tracked(s.text ? as_text : as_json));
+  const auto deadline = std::chrono::steady_clock::now() + kWriteTimeout + std::chrono::seconds(1);
   bool taken = false;
-  for (auto& s : subscribers_) {
-    if (s.peer->write_line(s.text ? as_text : as_json)) taken = true;
+  for (const auto& w : writes) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (w->wait(std::max(left, std::chrono::milliseconds(0)))) taken = true;
   }
   if (!taken) nobody_took_ = true;
   return taken;
@@ -141,7 +150,7 @@ void Worker::loop() {
   for (auto& j : refused)
     j.refuse();
   for (auto& s : subscribers_)
-    s.peer->shut_down();
+    s.peer->finish();  // writes what it was sent, then closes
   subscribers_.clear();
 }
 
