@@ -1,17 +1,21 @@
 #include "daemon/forward.hpp"
 
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 
+#include "daemon/dispatcher.hpp"
 #include "daemon/server.hpp"
 #include "progress_bar.hpp"
 #include "terminal_text.hpp"
@@ -87,6 +91,51 @@ std::uint64_t uint_field(const json::object& o, std::string_view key) {
   return 0;
 }
 
+// VALUE as the JSON type the daemon checks for (daemon::option_kind): a number for a
+// numeric option (`--limit 5` → 5), else the string. CLI11 has already accepted VALUE; a
+// form it takes that is no plain number is sent as text, and the daemon's CLI11 judges it.
+json::value param_value(const CLI::Option& opt, const std::string& value) {
+  const char* first = value.data();
+  const char* last = value.data() + value.size();
+  switch (daemon::option_kind(opt)) {
+    case daemon::OptionKind::kInteger: {
+      std::int64_t n = 0;
+      if (auto [end, ec] = std::from_chars(first, last, n); ec == std::errc() && end == last) {
+        return n;
+      }
+      std::uint64_t u = 0;
+      if (auto [end, ec] = std::from_chars(first, last, u); ec == std::errc() && end == last) {
+        return u;
+      }
+      break;
+    }
+    case daemon::OptionKind::kNumber: {
+      std::error_code ec;
+      json::value v = json::parse(value, ec);
+      if (!ec && v.is_number()) return v;
+      break;
+    }
+    case daemon::OptionKind::kText:
+      break;
+  }
+  return json::value(value);
+}
+
+// Waits until FD has something to read (or its end); false if first stdout's reader went
+// away: poll reports POLLERR for a pipe whose reader is gone and POLLHUP for a terminal that
+// hung up (a regular file or /dev/null reports neither).
+bool wait_readable_while_stdout_read(int fd) {
+  for (;;) {
+    std::array<pollfd, 2> p{{{fd, POLLIN, 0}, {STDOUT_FILENO, 0, 0}}};
+    if (::poll(p.data(), p.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      return true;  // let recv report it
+    }
+    if ((p[1].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
+    if (p[0].revents != 0) return true;
+  }
+}
+
 }  // namespace
 
 std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
@@ -112,7 +161,7 @@ std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
     std::string value = opt->results().empty() ? std::string() : opt->results().front();
     if ((key == "text" || key == "payload") && value == "-") value = stdin_text();
     if (is_path_param(key) && !value.empty()) value = fs::absolute(value).string();
-    params[key] = value;
+    params[key] = param_value(*opt, value);
   }
   if (leaf.get_name() == "download" && !params.contains("out")) {
     params["out"] = fs::current_path().string();
@@ -142,6 +191,11 @@ std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
   for (;;) {
     const std::size_t nl = buffer.find('\n');
     if (nl == std::string::npos) {
+      if (listen && !wait_readable_while_stdout_read(fd)) {
+        // As direct mode's listen: `listen | head -n 1` ends once head has gone. What was
+        // printed is taken; the rest stays with the daemon for the next subscriber.
+        return fail("cannot write output: the reader of standard output is gone", kExitFailure);
+      }
       const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
