@@ -58,6 +58,8 @@ class CliBackground {
   // Waits for the process to end by itself (at most `timeout`, then SIGKILL: -1).
   int wait(std::chrono::milliseconds timeout);
   std::string stderr_text();
+  // The process id while it runs (-1 once reaped).
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
