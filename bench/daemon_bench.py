@@ -21,7 +21,9 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
+from pathlib import Path
 
 from benchlib import fail, free_port, log, start_relay, stop
 
@@ -80,11 +82,24 @@ def process_per_message(alice, count):
     return seconds
 
 
-def start_daemon(alice, socket_path):
-    """Starts `secchats daemon` and waits for its daemonReady line (at most 60 s)."""
-    process = subprocess.Popen(alice.argv("daemon", "--socket", str(socket_path)),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=alice.env)
+def drain(stream, keep):
+    """Reads `stream` to its end in a thread, keeping the last lines in `keep`: a daemon whose
+    output pipe filled up would stop in the middle of the benchmark."""
+    def run():
+        for line in stream:
+            keep.append(line)
+            del keep[:-20]
+    threading.Thread(target=run, daemon=True).start()
+
+
+def start_daemon(alice):
+    """Starts `secchats daemon` on Alice's home (its socket where the contract puts it,
+    HOME/daemon.sock) and waits for its daemonReady line (at most 60 s). Returns the process
+    and the socket's path."""
+    process = subprocess.Popen(alice.argv("daemon"), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=alice.env)
+    errors = []
+    drain(process.stderr, errors)
     deadline = time.monotonic() + 60
     line = ""
     while time.monotonic() < deadline:
@@ -96,11 +111,12 @@ def start_daemon(alice, socket_path):
         except ValueError:
             continue
         if ready.get("event") == "daemonReady":
-            return process, ready.get("socket", str(socket_path))
+            drain(process.stdout, [])
+            return process, ready.get("socket") or str(Path(alice.home) / "daemon.sock")
     process.kill()
-    _, err = process.communicate()
+    process.wait()
     fail(f"secchats daemon did not become ready (exit {process.returncode}): "
-         f"{(line + err).strip()[:300]}")
+         f"{(line + ''.join(errors)).strip()[-300:]}")
 
 
 class RpcClient:
@@ -189,7 +205,7 @@ def daemon_benchmark(args, workdir, results):
         per_process = process_per_message(alice, args.process_sends)
         log(f"client: {args.daemon_sends} sends through secchats daemon, one at a time, "
             f"then {args.daemon_sends} with {args.daemon_window} in flight ...")
-        daemon, socket_path = start_daemon(alice, workdir / "alice.sock")
+        daemon, socket_path = start_daemon(alice)
         client = RpcClient(socket_path)
         through_daemon = daemon_one_at_a_time(client, args.daemon_sends)
         windowed_s = daemon_windowed(client, args.daemon_sends, args.daemon_window)
