@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "input_files.hpp"
 #include "progress_bar.hpp"
@@ -67,6 +68,9 @@ std::int64_t steady_ms() {
 
 // The bar only on a terminal, JSON events only with --json, else nothing (docs/cli.md).
 ProgressReporter make_reporter(const Command& c) {
+  if (c.served()) {
+    return ProgressReporter(ProgressReporter::Mode::kJson, 0, c.serving().progress, steady_ms);
+  }
   if (c.out().json()) {
     return ProgressReporter(
         ProgressReporter::Mode::kJson, 0, [&c](std::string_view json) { c.out().line("", json); },
@@ -85,16 +89,19 @@ ProgressReporter make_reporter(const Command& c) {
 template <typename T, typename Run>
 Result<T> transfer(Command& c, Run run) {
   ProgressReporter reporter = make_reporter(c);
-  InterruptGuard guard;
+  // The daemon keeps SIGINT for its own clean stop, which lets the transfer finish.
+  std::optional<InterruptGuard> guard;
+  if (!c.served()) guard.emplace();
+  const auto interrupted = [&guard] { return guard && guard->interrupted(); };
   Result<T> r = run([&](const TransferProgress& p) {
     reporter(p);
     // A reader of --json output that has gone: stop at a resumable point as well (the
     // command then ends with "cannot write output").
-    return !guard.interrupted() && c.out().written();
+    return !interrupted() && c.out().written();
   });
   reporter.finish();
-  if (r.ok()) guard.ignore_from_now_on();
-  if (!r.ok() && guard.interrupted() && r.error().code() == ErrorCode::kUnavailable) {
+  if (r.ok() && guard) guard->ignore_from_now_on();
+  if (!r.ok() && interrupted() && r.error().code() == ErrorCode::kUnavailable) {
     throw Failure{"stopped at " + reporter.where() + "; run the same command again to resume",
                   kExitInterrupted};
   }

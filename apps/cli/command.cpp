@@ -9,6 +9,7 @@
 namespace secchats::cli {
 
 Client& Command::client() {
+  if (served_.client) return *served_.client;
   if (client_) return *client_;
   if (!Client::exists(args_.home)) {
     throw Failure{"no account in " + args_.home + " (run: secchats init --server URL --nick NAME)",
@@ -65,8 +66,8 @@ std::int64_t parse_message_id(const std::string& text) {
   return v;
 }
 
-std::string text_argument(const std::string& text) {
-  if (text != "-") return text;
+std::string text_argument(const Command& c, const std::string& text) {
+  if (text != "-" || c.served()) return text;
   std::string all{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
   while (!all.empty() && (all.back() == '\n' || all.back() == '\r'))
     all.pop_back();

@@ -38,6 +38,7 @@ struct Args {
   // send-file / send-voice / download.
   bool as_file = false;  // send-file --as-file: the bytes untouched, kind "file"
   std::string out;       // download --out
+  std::string socket;    // daemon --socket
 };
 
 // A failure that ends the command: what to print and the exit code.
@@ -46,12 +47,25 @@ struct Failure {
   int code;
 };
 
+// How a command runs inside `secchats daemon` (docs/cli.md, "The daemon"): on the daemon's
+// already unlocked Client, printing into a collecting Output, with progress as a stream of
+// JSON objects (the `progress` lines) and without touching stdin or signals.
+struct Served {
+  Client* client = nullptr;                        // borrowed; outlives the command
+  std::function<void(std::string_view)> progress;  // one `progress` JSON object per call
+};
+
 class Command {
  public:
   explicit Command(const Args& args) : args_(args), out_(args.json) {}
+  Command(const Args& args, Output out, Served served)
+      : args_(args), out_(std::move(out)), served_(std::move(served)) {}
   const Output& out() const { return out_; }
+  // Run by the daemon: no stdin ("-" stays a literal dash), no SIGINT handling.
+  bool served() const { return served_.client != nullptr; }
+  const Served& serving() const { return served_; }
 
-  // Unlocks the store; a wrong password gets its own exit code.
+  // Unlocks the store (or hands out the daemon's); a wrong password gets its own exit code.
   Client& client();
   SecretString password_or_fail(const PasswordSource& source);
 
@@ -69,6 +83,7 @@ class Command {
  private:
   const Args& args_;
   Output out_;
+  Served served_;
   std::unique_ptr<Client> client_;
 };
 
@@ -81,8 +96,9 @@ using AddSubcommand =
 // shows it: "123", "#123", and with the double quotes a script may paste along ("\"123\"").
 std::int64_t parse_message_id(const std::string& text);
 
-// "-" means: read the text from standard input (for long or scripted messages).
-std::string text_argument(const std::string& text);
+// "-" means: read the text from standard input (for long or scripted messages); not when
+// served by the daemon (the CLI sends what it read from its own stdin).
+std::string text_argument(const Command& c, const std::string& text);
 
 // A file argument the library opens itself: refused with "cannot read FILE: ..." (exit 2).
 void check_input_or_fail(const std::string& path);

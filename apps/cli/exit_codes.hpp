@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitNetwork = 4,        // the relay could not be reached (or is overloaded)
   kExitRefused = 5,        // the relay answered with an error
   kExitNotFound = 6,       // no such friend, group, request, message or ID
+  kExitBusy = 7,           // another secchats daemon serves this account (docs/cli.md)
   // Ctrl-C stopped a transfer (send-file, send-voice, download) at a resumable point: the
   // shell's convention for SIGINT (128 + 2). Running the same command again resumes.
   kExitInterrupted = 130,

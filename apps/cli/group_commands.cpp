@@ -101,7 +101,8 @@ void cmd_groups(Command& c) {
 void cmd_group_send(Command& c) {
   Client& client = c.client();
   GroupInfo g = c.value_or_fail(client.find_group(c.args().group));
-  c.out().sent(c.value_or_fail(client.send_group_text(g.group_id, text_argument(c.args().text))));
+  c.out().sent(
+      c.value_or_fail(client.send_group_text(g.group_id, text_argument(c, c.args().text))));
 }
 
 void cmd_group_send_image(Command& c) {
@@ -157,7 +158,7 @@ void cmd_group_qr_join(Command& c) {
   // "--payload -" reads it from stdin, keeping the key out of argv and shell history.
   if (!a.png.empty()) check_input_or_fail(a.png);
   SecretString payload = !a.png.empty()     ? c.value_or_fail(qr::read_png(a.png))
-                         : a.payload == "-" ? SecretString(text_argument("-"))
+                         : a.payload == "-" ? SecretString(text_argument(c, "-"))
                                             : SecretString(a.payload);
   print_group(c, c.value_or_fail(c.client().join_in_person_group(payload.view())), "joined");
 }

@@ -115,6 +115,10 @@ std::string who(const MessageInfo& m) {
 
 void Output::line(std::string_view human, std::string_view json_line) const {
   if (!write_error_.empty()) return;
+  if (sink_) {
+    if (!sink_(json_ ? json_line : human)) write_error_ = "the reader is gone";
+    return;
+  }
   errno = 0;
   if (json_) {
     std::cout << json_line << '\n';

@@ -2,6 +2,7 @@
 // object per line (stdout), flushed per line so `listen` can be piped.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,7 +13,12 @@ namespace secchats::cli {
 
 class Output {
  public:
-  explicit Output(bool json) : json_(json) {}
+  // Where lines go instead of stdout (the daemon collects them for a JSON-RPC result): gets
+  // the line without its newline (the JSON object, or the human text); false if it could not
+  // take it, which counts as a write error.
+  using LineSink = std::function<bool(std::string_view line)>;
+
+  explicit Output(bool json, LineSink sink = {}) : json_(json), sink_(std::move(sink)) {}
   bool json() const { return json_; }
 
   // Prints `human` in text mode, or the JSON object `json_line` (already serialised), and
@@ -35,6 +41,7 @@ class Output {
 
  private:
   bool json_;
+  LineSink sink_;
   mutable std::string write_error_;
 };
 
