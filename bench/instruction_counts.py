@@ -75,7 +75,7 @@ def rows(results):
         before = BEFORE.get((endpoint, transport))
         if before:
             out.append((name, f"{value:,}", f"before ({BEFORE_COMMIT}): {before:,}",
-                        f"{(value / before - 1) * 100:+.0f} %"))
+                        f"{(value / before - 1) * 100:+.1f} %"))
         else:
             out.append((name, f"{value:,}", "", ""))
     return out
