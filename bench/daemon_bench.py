@@ -17,6 +17,7 @@ Only the Python standard library is used.
 """
 
 import json
+import math
 import os
 import signal
 import socket
@@ -33,7 +34,7 @@ PASSWORD = "bench correct horse battery"
 def percentile(values, fraction):
     """The nearest-rank percentile of `values` (fraction in 0..1)."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
     return ordered[rank - 1]
 
 
