@@ -130,7 +130,8 @@ def render(rows):
                                           r[4] if r[4] is not None else float("inf")))
     table = [("figure", "better", "recorded", "now", "change", "verdict")]
     for name, way, old, new, goodness, verdict in ordered:
-        change = "-" if goodness is None else f"{(goodness - 1) * 100:+.1f} %"
+        # + 0.0 turns a rounded -0.0 into 0.0: an unchanged figure reads "+0.0 %".
+        change = "-" if goodness is None else f"{round((goodness - 1) * 100, 1) + 0.0:+.1f} %"
         table.append((name, way, _number(old), _number(new), change, verdict))
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip()
