@@ -46,11 +46,13 @@ test-asan: deps
 	@cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan
 
+# Every benchmark (docs/performance.md). Fails when a recorded ratio got more than 20 % worse
+# (bench/guard.py); ARGS go to bench/run, e.g. ARGS=--accept to take such a run's figures.
 bench:
 	@scripts/install-deps --bench
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
-	bench/run
+	bench/run $(ARGS)
 
 # libFuzzer targets (clang + ASan/UBSan), FUZZ_SECONDS per target: see scripts/run-fuzzers.
 FUZZ_SECONDS ?= 60

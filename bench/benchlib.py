@@ -15,7 +15,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 LOAD_SCRIPT = REPO / "bench" / "wrk" / "load.lua"
-DOC = REPO / "docs" / "performance.md"
+DOC_NAME = "docs/performance.md"
+# Where the figures sections are written: the document, or (after a failed regression guard,
+# bench/run_all.py) a copy of it in the scratch directory.
+DOC = REPO / DOC_NAME
 BEGIN_MARK = "<!-- bench:begin (written by bench/run_all.py; edit outside the markers) -->"
 END_MARK = "<!-- bench:end -->"
 
