@@ -92,7 +92,11 @@ Result<T> transfer(Command& c, Run run) {
   // The daemon keeps SIGINT for its own clean stop, which lets the transfer finish.
   std::optional<InterruptGuard> guard;
   if (!c.served()) guard.emplace();
-  const auto interrupted = [&guard] { return guard && guard->interrupted(); };
+  // Served: the requester that went away (a CLI ended by Ctrl-C) is this run's Ctrl-C.
+  const auto interrupted = [&guard, &c] {
+    if (guard) return guard->interrupted();
+    return c.serving().cancelled && c.serving().cancelled();
+  };
   Result<T> r = run([&](const TransferProgress& p) {
     reporter(p);
     // A reader of --json output that has gone: stop at a resumable point as well (the

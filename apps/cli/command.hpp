@@ -53,6 +53,9 @@ struct Failure {
 struct Served {
   Client* client = nullptr;                        // borrowed; outlives the command
   std::function<void(std::string_view)> progress;  // one `progress` JSON object per call
+  // True once the requester has gone: a transfer then stops at a resumable point, as after
+  // Ctrl-C in direct mode (docs/cli.md, "Attachments: progress and Ctrl-C"). May be empty.
+  std::function<bool()> cancelled;
 };
 
 class Command {

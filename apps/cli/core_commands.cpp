@@ -522,7 +522,17 @@ void add_core_commands(CLI::App& app, Args& a, const AddSubcommand& sub) {
       ->required();
   auto* history = sub(&app, "history", "show a chat's messages", cmd_history);
   history->add_option("CHAT", a.id, "friend or group")->required();
-  history->add_option("--limit", a.limit, "only the newest N (N >= 1)")->check(CLI::PositiveNumber);
+  // Said plainly: CLI11's PositiveNumber names its range as a 300-digit double and says 0 is
+  // in it.
+  const CLI::Validator at_least_one(
+      [](std::string& v) -> std::string {
+        std::size_t n = 0;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec == std::errc() && end == v.data() + v.size() && n >= 1) return {};
+        return "N must be a whole number of at least 1";
+      },
+      "N >= 1", "AT_LEAST_ONE");
+  history->add_option("--limit", a.limit, "only the newest N (N >= 1)")->check(at_least_one);
   history->add_option("--save-images", a.save_images,
                       "write images to DIR/<messageId>.jpg or .png");
   auto* passwd = sub(&app, "passwd", "change the store password", cmd_passwd);

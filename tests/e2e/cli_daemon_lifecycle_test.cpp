@@ -1,7 +1,8 @@
 // `secchats daemon`'s life (docs/cli.md, "Starting and stopping"): the CLI hands its work to a
 // running daemon and falls back without one, the socket is 0600, one daemon per home, a stale
 // socket after kill -9 is replaced, SIGTERM finishes the request in flight, and a kill -9 in
-// the middle of a stream of sends loses and duplicates nothing the relay acknowledged.
+// the middle of a stream of sends loses and duplicates nothing the relay acknowledged, and a
+// transfer whose client has gone (Ctrl-C) stops resumable instead of being sent anyway.
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -220,6 +221,49 @@ TEST_F(CliDaemonLifecycle, Kill9MidSendLosesAndDuplicatesNothingTheRelayAcknowle
     EXPECT_EQ(seen[t], 1) << t;
   for (const auto& [t, n] : seen)
     EXPECT_TRUE(stored.count(t)) << t << " arrived but Alice does not have it";
+}
+
+// A `secchats send-file` ended by Ctrl-C dies with its connection; the daemon must take that
+// as the Ctrl-C it is (docs/cli.md, "Attachments: progress and Ctrl-C"): the transfer stops
+// at a resumable point and the file is not sent behind the user's back.
+TEST_F(CliDaemonLifecycle, ATransferWhoseClientHasGoneStopsResumable) {
+  DaemonUser alice;
+  ASSERT_NO_FATAL_FAILURE(alice = make_daemon_user("Alice"));
+  DaemonUser bob;
+  ASSERT_NO_FATAL_FAILURE(bob = make_daemon_user("Bob"));
+  ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice, bob));
+  const fs::path file = dir_->path() / "abandoned.dat";
+  {
+    std::ofstream out(file, std::ios::binary);
+    std::string block(1 << 20, 'c');
+    for (int i = 0; i < 16; ++i)
+      out << block;
+  }
+  {
+    auto gone = alice.daemon->connect();
+    ASSERT_TRUE(gone);
+    ASSERT_GE(
+        gone->send_request("sendFile",
+                           params({{"friend", "Bob"}, {"path", file.string()}, {"asFile", true}})),
+        0);
+  }  // closed at once, as a CLI killed by Ctrl-C
+
+  // Requests run one at a time: this one is answered after the transfer ended.
+  auto pending = rpc_ok(*alice.rpc, "pending");
+  for (const auto& m : rpc_ok(*alice.rpc, "history", params({{"chat", "Bob"}}))) {
+    if (str(m, "type") != "FILE") continue;
+    // Stopped after its message was stored: in the outbox, upload unfinished, never posted.
+    ASSERT_EQ(pending.size(), 1u) << dump(pending);
+    EXPECT_EQ(str(pending[0], "type"), "FILE");
+    EXPECT_EQ(str(pending[0], "delivery"), "pending");
+    EXPECT_EQ(str(pending[0].at("attachment").as_object(), "uploadState"), "uploading")
+        << dump(pending);
+  }
+  // A limit below 1 is refused in plain words (not CLI11's range of a 300-digit double).
+  auto bad_limit = alice.rpc->call("history", params({{"chat", "Bob"}, {"limit", 0}}));
+  ASSERT_TRUE(bad_limit.is_error()) << bad_limit.describe();
+  EXPECT_EQ(bad_limit.code, -32602);
+  EXPECT_EQ(bad_limit.message, "--limit: N must be a whole number of at least 1");
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ Result<std::vector<std::string>> method_argv(const CliApp& cli, std::string_view
 }
 
 Answer run_call(Client& client, const std::string& home, const Call& call,
-                const ProgressSink& progress) {
+                const ProgressSink& progress, const CancelCheck& cancelled) {
   Answer answer;
   try {
     auto cli = make_cli_app(home);
@@ -172,6 +172,7 @@ Answer run_call(Client& client, const std::string& home, const Call& call,
       json::value v = json::parse(line, ec);
       if (!ec && v.is_object() && progress) progress(std::move(v.as_object()));
     };
+    served.cancelled = cancelled;
     Command command(cli->args, std::move(out), std::move(served));
     try {
       handler(command);

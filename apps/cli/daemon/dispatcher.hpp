@@ -48,9 +48,12 @@ struct Answer {
 // One `progress` object (docs/cli.md "Progress"), while a transfer runs.
 using ProgressSink = std::function<void(boost::json::object progress)>;
 
+// True once the requester has gone (its connection closed): a transfer stops, resumable.
+using CancelCheck = std::function<bool()>;
+
 // Runs CALL against CLIENT (HOME is the account directory) on the calling thread, which
 // must be the one that owns CLIENT. Never throws.
 Answer run_call(Client& client, const std::string& home, const Call& call,
-                const ProgressSink& progress);
+                const ProgressSink& progress, const CancelCheck& cancelled = {});
 
 }  // namespace secchats::cli::daemon

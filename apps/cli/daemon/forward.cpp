@@ -220,7 +220,7 @@ std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
       if (!p || !p->is_object()) continue;
       json::object& params_in = p->as_object();
       if (method->as_string() == "progress") {
-        params_in.erase("requestId");
+        params_in.stable_erase("requestId");  // the rest in order, as direct mode prints it
         if (a.json) {
           out.line("", json::serialize(params_in));
         } else if (bar) {
@@ -239,8 +239,10 @@ std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
         } else if (text && text->is_string()) {
           out.line(text->as_string(), "");
         }
-        if (!out.written()) return fail("cannot write output: " + out.write_error(), kExitFailure);
       }
+      // As in direct mode, a reader that has gone ends the command; our closed connection
+      // then stops a transfer at a resumable point in the daemon.
+      if (!out.written()) return fail("cannot write output: " + out.write_error(), kExitFailure);
       continue;
     }
     if (bar) bar->finish();

@@ -89,6 +89,11 @@ bool Peer::open() {
   return !closed_ && !finishing_;
 }
 
+bool Peer::closed() {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
 void Peer::wake() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
 }

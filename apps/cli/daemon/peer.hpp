@@ -58,6 +58,9 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void finish();
   // Any thread: false once the connection is closed or finishing.
   bool open();
+  // Any thread: true once the connection is closed: a write failed (the client has gone, as
+  // a CLI ended by Ctrl-C) or was not read for kWriteTimeout. Nothing more reaches it.
+  bool closed();
 
   // I/O thread only.
   Socket& socket() { return socket_; }

@@ -196,15 +196,25 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
     };
   } else {
     job.run = [&state, answers, peer, id, answered, call](Client& client) {
+      if (peer->closed()) {
+        // Its client has gone (or was dropped for not reading): nobody waits for this answer,
+        // and a flood of requests left behind must not hold up the other connections.
+        answers->add("");
+        peer->call_done();
+        return;
+      }
       auto throttle = std::make_shared<ProgressThrottle>();
-      const Answer a = run_call(client, state.home, call, [&](json::object p) {
-        if (!throttle->due(p)) return;
-        json::object params;
-        params["requestId"] = id;
-        for (auto& member : p)
-          params[member.key()] = member.value();
-        peer->send(notification("progress", std::move(params)));
-      });
+      const Answer a = run_call(
+          client, state.home, call,
+          [&](json::object p) {
+            if (!throttle->due(p)) return;
+            json::object params;
+            params["requestId"] = id;
+            for (auto& member : p)
+              params[member.key()] = member.value();
+            peer->send(notification("progress", std::move(params)));
+          },
+          [&peer] { return peer->closed(); });
       if (!answered) {
         answers->add("");
       } else if (a.ok) {
