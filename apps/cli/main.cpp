@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include "cli_app.hpp"
 #include "command.hpp"
@@ -27,6 +29,31 @@ bool no_daemon_env() {
   return v && std::strcmp(v, "1") == 0;
 }
 
+// CLI11 answers a word that names no command with "A subcommand is required"; the user is
+// told which word it was (docs/cli.md, exit 2).
+std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e) {
+  if (std::string_view(e.get_name()) != "RequiredError") return e.what();
+  std::string path;
+  const CLI::App* at = &app;
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* s : at->get_subcommands()) {
+      path += s->get_name() + " ";
+      at = s;
+      deeper = true;
+      break;
+    }
+  }
+  if (at->get_require_subcommand_min() == 0) return e.what();  // a leaf's missing argument
+  for (const std::string& word : app.remaining()) {
+    if (!word.empty() && word.front() != '-') {
+      return "unknown command: " + path + escape_inline(word) + " (see " +
+             (path.empty() ? "" : "secchats " + path) + "--help)";
+    }
+  }
+  return "no command given (see " + (path.empty() ? "" : "secchats " + path) + "--help)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,7 +70,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    Output(a.json).error(e.what(), kExitUsage);
+    Output(a.json).error(parse_error_text(app, e), kExitUsage);
     return kExitUsage;
   }
 

@@ -195,5 +195,47 @@ TEST_F(ClientOutbox, TheSyncThatDeliversAQueuedSendSaysSoOnce) {
   EXPECT_EQ(sent_events_for(*reported, next->message_id, bob_->user_id()), 0);
 }
 
+TEST_F(ClientOutbox, PostOutboxDeliversAQueuedSendAndKeepsItsSentEventForTheNextSync) {
+  const unsigned short port = server_->port();
+  server_.reset();  // the relay is down
+  ASSERT_FALSE(alice_->send_text(bob_->user_id(), "queued").ok());
+
+  // Still down: nothing posted, the item waits and the warning says why (no content).
+  auto down = alice_->post_outbox();
+  ASSERT_TRUE(down.ok()) << down.error().message();
+  EXPECT_EQ(down->waiting, 1u);
+  ASSERT_EQ(down->warnings.size(), 1u);
+  EXPECT_EQ(down->warnings[0].kind, Event::Kind::kWarning);
+  EXPECT_NE(down->warnings[0].text.find("still not sent"), std::string::npos)
+      << down->warnings[0].text;
+  EXPECT_EQ(down->warnings[0].text.find("queued"), std::string::npos);
+
+  start_server(port);
+  auto up = alice_->post_outbox();
+  ASSERT_TRUE(up.ok()) << up.error().message();
+  EXPECT_EQ(up->waiting, 0u);
+  EXPECT_TRUE(up->warnings.empty());
+  EXPECT_TRUE(alice_->pending()->empty());
+  // The friend has it without alice syncing.
+  auto got = bob_->sync();
+  ASSERT_TRUE(got.ok()) << got.error().message();
+  EXPECT_EQ(texts(*got), std::vector<std::string>{"queued"});
+  // Its delivery is kept for alice's next sync, once.
+  auto events = alice_->sync();
+  ASSERT_TRUE(events.ok()) << events.error().message();
+  int sent = 0;
+  for (const auto& e : *events) {
+    if (e.kind == Event::Kind::kSent && e.message.text == "queued") ++sent;
+  }
+  EXPECT_EQ(sent, 1);
+  auto again = alice_->post_outbox();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->waiting, 0u);
+  auto later = alice_->sync();
+  ASSERT_TRUE(later.ok());
+  for (const auto& e : *later)
+    EXPECT_NE(e.kind, Event::Kind::kSent);
+}
+
 }  // namespace
 }  // namespace secchats::testing

@@ -43,6 +43,11 @@ OptionKind option_kind(const CLI::Option& opt) {
   return OptionKind::kText;
 }
 
+bool is_transfer_method(std::string_view method) {
+  return method == "sendFile" || method == "sendVoice" || method == "download" ||
+         method == "group.sendFile" || method == "group.sendVoice";
+}
+
 Result<std::vector<std::string>> method_argv(const CliApp& cli, std::string_view method,
                                              const json::object& params, bool* text) {
   *text = false;

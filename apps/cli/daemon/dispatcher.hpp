@@ -32,6 +32,10 @@ namespace secchats::cli::daemon {
 enum class OptionKind { kText, kInteger, kNumber };
 OptionKind option_kind(const CLI::Option& opt);
 
+// The methods that are transfers (sendFile, sendVoice, download and the group forms): the
+// ones a connection's close or a `cancelRequest` stops at a resumable point.
+bool is_transfer_method(std::string_view method);
+
 Result<std::vector<std::string>> method_argv(const CliApp& cli, std::string_view method,
                                              const boost::json::object& params, bool* text);
 
@@ -48,7 +52,8 @@ struct Answer {
 // One `progress` object (docs/cli.md "Progress"), while a transfer runs.
 using ProgressSink = std::function<void(boost::json::object progress)>;
 
-// True once the requester has gone (its connection closed): a transfer stops, resumable.
+// True once the requester has gone (its connection closed) or sent `cancelRequest` for the
+// call: a transfer stops at its next chunk, resumable, as Ctrl-C stops it in direct mode.
 using CancelCheck = std::function<bool()>;
 
 // Runs CALL against CLIENT (HOME is the account directory) on the calling thread, which

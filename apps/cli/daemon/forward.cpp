@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -136,6 +137,46 @@ bool wait_readable_while_stdout_read(int fd) {
   }
 }
 
+volatile std::sig_atomic_t g_served_interrupted = 0;
+
+extern "C" void on_served_interrupt(int) {
+  g_served_interrupted = 1;
+}
+
+// While a transfer is served, the first Ctrl-C (SIGINT) only asks the daemon to stop it
+// (`cancelRequest`), and the command prints the answer that comes back: "stopped at …",
+// exit 130, as in direct mode, or the outcome of a transfer that finished first. The handler
+// resets itself, so a second Ctrl-C ends the process at once, as usual.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_served_interrupted = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_served_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;  // no SA_RESTART: poll() returns at once with EINTR
+    ::sigaction(SIGINT, &sa, &previous_);
+  }
+  ~InterruptGuard() { ::sigaction(SIGINT, &previous_, nullptr); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+  bool interrupted() const { return g_served_interrupted != 0; }
+
+ private:
+  struct sigaction previous_ {};
+};
+
+// True once FD has something to read (or its end); false after TIMEOUT_MS or a signal, so
+// a Ctrl-C is seen within TIMEOUT_MS even if it came just before the wait.
+bool wait_readable(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
+
+// The request id of the command (the cancel's is kCancelId).
+constexpr int kRequestId = 1;
+constexpr int kCancelId = 2;
+
 }  // namespace
 
 std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
@@ -169,7 +210,7 @@ std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
   if (!a.json) params["format"] = "text";
   json::object request;
   request["jsonrpc"] = "2.0";
-  request["id"] = 1;
+  request["id"] = kRequestId;
   request["method"] = listen ? std::string("subscribe") : method_name(leaf);
   request["params"] = std::move(params);
   if (!send_all(fd, json::serialize(request) + "\n")) return std::nullopt;
@@ -185,12 +226,27 @@ std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
         ProgressReporter::Mode::kBar, terminal_width(),
         [](std::string_view text) { std::cerr << text << std::flush; }, steady_ms);
   }
+  const bool transfer = daemon::is_transfer_method(std::string(request["method"].as_string()));
+  std::optional<InterruptGuard> guard;
+  if (transfer) guard.emplace();
+  bool cancel_sent = false;
   std::string buffer;
   char chunk[65536];
   bool subscribed = false;
   for (;;) {
+    if (guard && guard->interrupted() && !cancel_sent) {
+      json::object cancel;
+      cancel["jsonrpc"] = "2.0";
+      cancel["id"] = kCancelId;
+      cancel["method"] = "cancelRequest";
+      cancel["params"] = json::object{{"id", kRequestId}};
+      cancel_sent = true;
+      // If it cannot be sent the daemon is gone: the read below says so.
+      (void)send_all(fd, json::serialize(cancel) + "\n");
+    }
     const std::size_t nl = buffer.find('\n');
     if (nl == std::string::npos) {
+      if (guard && !cancel_sent && !wait_readable(fd, 200)) continue;
       if (listen && !wait_readable_while_stdout_read(fd)) {
         // As direct mode's listen: `listen | head -n 1` ends once head has gone. What was
         // printed is taken; the rest stays with the daemon for the next subscriber.
@@ -244,6 +300,9 @@ std::optional<int> run_via_daemon(CliApp& cli, CLI::App& leaf) {
       // then stops a transfer at a resumable point in the daemon.
       if (!out.written()) return fail("cannot write output: " + out.write_error(), kExitFailure);
       continue;
+    }
+    if (const json::value* id = msg.if_contains("id"); id && *id == json::value(kCancelId)) {
+      continue;  // the cancel's own answer: the request's answer below says what happened
     }
     if (bar) bar->finish();
     if (const json::value* error = msg.if_contains("error"); error && error->is_object()) {

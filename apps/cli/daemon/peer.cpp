@@ -94,6 +94,30 @@ bool Peer::closed() {
   return closed_;
 }
 
+std::shared_ptr<std::atomic<bool>> Peer::track_cancellable(std::string id_key) {
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  std::lock_guard lock(mu_);
+  cancellable_.emplace_back(std::move(id_key), flag);
+  return flag;
+}
+
+void Peer::untrack_cancellable(const std::shared_ptr<std::atomic<bool>>& flag) {
+  std::lock_guard lock(mu_);
+  std::erase_if(cancellable_, [&flag](const auto& entry) { return entry.second == flag; });
+}
+
+bool Peer::cancel(const std::string& id_key) {
+  std::lock_guard lock(mu_);
+  bool found = false;
+  for (auto& [key, flag] : cancellable_) {
+    if (key == id_key) {
+      flag->store(true);
+      found = true;
+    }
+  }
+  return found;
+}
+
 void Peer::wake() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
 }

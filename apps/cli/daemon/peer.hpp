@@ -8,6 +8,7 @@
 
 #include <boost/asio.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -16,6 +17,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace secchats::cli::daemon {
 
@@ -62,6 +65,14 @@ class Peer : public std::enable_shared_from_this<Peer> {
   // a CLI ended by Ctrl-C) or was not read for kWriteTimeout. Nothing more reaches it.
   bool closed();
 
+  // Any thread: the transfers of this connection that `cancelRequest` may stop (docs/cli.md,
+  // "Cancelling a request"), keyed by their request id serialized as JSON. The flag is set
+  // by cancel() and read by the transfer at each chunk.
+  std::shared_ptr<std::atomic<bool>> track_cancellable(std::string id_key);
+  void untrack_cancellable(const std::shared_ptr<std::atomic<bool>>& flag);
+  // True if a tracked request has that id (it is now asked to stop); false if none does.
+  bool cancel(const std::string& id_key);
+
   // I/O thread only.
   Socket& socket() { return socket_; }
   bool reading() const { return reading_; }
@@ -85,6 +96,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   std::size_t owed_ = 0;  // calls begun and not yet answered
   bool finishing_ = false;
   bool closed_ = false;
+  std::vector<std::pair<std::string, std::shared_ptr<std::atomic<bool>>>> cancellable_;
 };
 
 }  // namespace secchats::cli::daemon

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -195,10 +196,25 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
       peer->call_done();
     };
   } else {
-    job.run = [&state, answers, peer, id, answered, call](Client& client) {
+    // A transfer with an id may be stopped by the connection's `cancelRequest`; the flag is
+    // untracked before the answer goes out, so a cancel after the answer says false.
+    std::shared_ptr<std::atomic<bool>> cancel_flag;
+    if (answered && is_transfer_method(call.method)) {
+      cancel_flag = peer->track_cancellable(json::serialize(id));
+    }
+    const auto untrack = [peer, cancel_flag] {
+      if (cancel_flag) peer->untrack_cancellable(cancel_flag);
+    };
+    job.refuse = [answers, peer, id, answered, untrack] {
+      untrack();
+      answers->add(answered ? error_response(id, 1, "the daemon is stopping") : "");
+      peer->call_done();
+    };
+    job.run = [&state, answers, peer, id, answered, call, cancel_flag, untrack](Client& client) {
       if (peer->closed()) {
         // Its client has gone (or was dropped for not reading): nobody waits for this answer,
         // and a flood of requests left behind must not hold up the other connections.
+        untrack();
         answers->add("");
         peer->call_done();
         return;
@@ -214,7 +230,8 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
               params[member.key()] = member.value();
             peer->send(notification("progress", std::move(params)));
           },
-          [&peer] { return peer->closed(); });
+          [&peer, &cancel_flag] { return peer->closed() || (cancel_flag && cancel_flag->load()); });
+      untrack();
       if (!answered) {
         answers->add("");
       } else if (a.ok) {
@@ -228,6 +245,26 @@ void submit_call(State& state, const std::shared_ptr<Answers>& answers, Call cal
   state.worker.submit(std::move(job));
 }
 
+// `cancelRequest` {"id": ID} (docs/cli.md, "Cancelling a request"): answered at once on the
+// I/O thread, not queued behind the transfer it stops. {"cancelled":true}: a transfer of
+// this connection with that id is queued or running and stops at its next chunk (its own
+// answer then is error 130 "stopped at …", or its real outcome if it finished first);
+// {"cancelled":false}: no such transfer is in flight (unknown id, already answered, or not a
+// transfer), and nothing changes.
+std::string cancel_request(const std::shared_ptr<Peer>& peer, const Call& call) {
+  const json::value* target = call.params.if_contains("id");
+  if (call.params.size() != 1 || !target || !(target->is_string() || target->is_number())) {
+    return call.id ? error_response(*call.id, kInvalidParams,
+                                    "cancelRequest takes id: the id of a request in flight")
+                   : "";
+  }
+  const bool cancelled = peer->cancel(json::serialize(*target));
+  if (!call.id) return "";
+  json::object result;
+  result["cancelled"] = cancelled;
+  return result_response(*call.id, std::move(result));
+}
+
 void handle_line(State& state, const std::shared_ptr<Peer>& peer, std::string_view line) {
   ParsedLine parsed = parse_line(line);
   auto answers = std::make_shared<Answers>();
@@ -238,7 +275,10 @@ void handle_line(State& state, const std::shared_ptr<Peer>& peer, std::string_vi
     if (item.call) peer->call_begun();
   }
   for (auto& item : parsed.items) {
-    if (item.call) {
+    if (item.call && item.call->method == "cancelRequest") {
+      answers->add(cancel_request(peer, *item.call));
+      peer->call_done();
+    } else if (item.call) {
       submit_call(state, answers, std::move(*item.call));
     } else {
       answers->add(std::move(item.answer));
@@ -265,7 +305,6 @@ asio::awaitable<void> serve_connection(State& state, stream_protocol::socket soc
   auto peer = std::make_shared<Peer>(std::move(socket));
   state.peers.insert(peer);
   asio::co_spawn(executor, run_writes(peer), asio::detached);
-  std::cerr << "secchats daemon: " << state.peers.size() << " clients connected\n";
   const auto token = asio::experimental::as_tuple(asio::use_awaitable);
   asio::steady_timer timer(executor);
   std::string buffer;
@@ -307,7 +346,6 @@ asio::awaitable<void> serve_connection(State& state, stream_protocol::socket soc
   peer->finish();  // what is owed is still answered, then the writer closes
   state.worker.submit({[&state, peer](Client&) { state.worker.unsubscribe(peer.get()); }, [] {}});
   state.peers.erase(peer);
-  std::cerr << "secchats daemon: " << state.peers.size() << " clients connected\n";
 }
 
 asio::awaitable<void> accept_loop(State& state, stream_protocol::acceptor& acceptor) {

@@ -104,6 +104,22 @@ bool Worker::deliver(const Event& e) {
   return taken;
 }
 
+void Worker::post_outbox() {
+  auto round = client_.post_outbox();
+  if (round.ok() && round->waiting == 0) {
+    outbox_due_.reset();
+    outbox_backoff_ = kOutboxRetryFirst;
+    return;
+  }
+  // The relay still does not take it (or the store failed: said by code only).
+  if (!round.ok()) {
+    std::cerr << "secchats daemon: posting the outbox failed (error code "
+              << static_cast<int>(round.error().code()) << ")\n";
+  }
+  outbox_due_ = std::chrono::steady_clock::now() + outbox_backoff_;
+  outbox_backoff_ = std::min<std::chrono::seconds>(outbox_backoff_ * 2, kOutboxRetryMax);
+}
+
 void Worker::loop() {
   for (;;) {
     std::optional<Job> job;
@@ -117,6 +133,9 @@ void Worker::loop() {
     }
     if (job) {
       job->run(client_);
+      // It may have queued a send the relay did not take: looked at once idle (an empty
+      // outbox costs one store read), at the pace of the current backoff.
+      if (!outbox_due_) outbox_due_ = std::chrono::steady_clock::now() + outbox_backoff_;
       continue;
     }
     if (has_subscribers()) {
@@ -139,8 +158,18 @@ void Worker::loop() {
       }
       continue;
     }
+    // Idle with nobody subscribed: nothing polls, so the outbox is posted here.
+    if (outbox_due_ && std::chrono::steady_clock::now() >= *outbox_due_) {
+      post_outbox();
+      continue;
+    }
     std::unique_lock lock(mu_);
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    const auto woken = [this] { return stopping_ || !queue_.empty(); };
+    if (outbox_due_) {
+      wake_.wait_until(lock, *outbox_due_, woken);
+    } else {
+      wake_.wait(lock, woken);
+    }
   }
   std::deque<Job> refused;
   {

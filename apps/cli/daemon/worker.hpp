@@ -3,14 +3,20 @@
 // between them, Client::listen for the subscribers (docs/cli.md, "Events"): an event is
 // taken once its line reached at least one subscriber's socket; with nobody to take it the
 // listen ends (an expected stop, not an error) and polling waits for the next subscriber or
-// job — a `sync` request then hands out the events the store kept.
+// job — a `sync` request then hands out the events the store kept. While idle with nobody
+// subscribed it posts the outbox on a backoff timer (kOutboxRetryFirst doubling to
+// kOutboxRetryMax, back to the first once the outbox is empty), so a send queued while the
+// relay was down goes out once it is back (docs/cli.md, "The daemon"); what that delivers is
+// kept as `sent` events for the next subscriber or `sync`.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -18,6 +24,9 @@
 #include "secchats/client.hpp"
 
 namespace secchats::cli::daemon {
+
+inline constexpr auto kOutboxRetryFirst = std::chrono::seconds(2);
+inline constexpr auto kOutboxRetryMax = std::chrono::seconds(60);
 
 class Worker {
  public:
@@ -51,6 +60,7 @@ class Worker {
   void loop();
   bool deliver(const Event& e);
   bool has_subscribers();  // prunes the closed ones
+  void post_outbox();      // one idle round; schedules the next
 
   Client& client_;
   std::thread thread_;
@@ -60,6 +70,11 @@ class Worker {
   bool stopping_ = false;
   std::vector<Subscriber> subscribers_;  // worker thread only
   bool nobody_took_ = false;             // the last listen ended for want of subscribers
+  // Worker thread only: when the idle loop next posts the outbox (none: nothing waits), and
+  // the pause after that round if the relay still does not take it.
+  std::optional<std::chrono::steady_clock::time_point> outbox_due_ =
+      std::chrono::steady_clock::now();
+  std::chrono::seconds outbox_backoff_ = kOutboxRetryFirst;
 };
 
 }  // namespace secchats::cli::daemon

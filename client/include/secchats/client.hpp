@@ -196,6 +196,18 @@ struct Event {
   std::string text;  // kWarning: what was refused; kFriendRequest: an optional note; kSent: above
 };
 
+// What one post_outbox() round did.
+struct OutboxPostResult {
+  // Items still waiting to be posted again after this round (not counting those the relay
+  // refused for good, which stay in pending() as "failed"). 0: the outbox has nothing left
+  // to post.
+  std::size_t waiting = 0;
+  // The kWarning events sync() shows for this round: one per item not taken this time
+  // ("… is still not sent (tried again at the next sync): <reason>") or refused for good
+  // ("… was refused by the relay and is not sent: <reason> …"). Never message content.
+  std::vector<Event> warnings;
+};
+
 // The reaction names of COMPAT.md §5, in their canonical order. "EMO_SMILE_PLUS" = none.
 const std::vector<std::string>& reaction_names();
 // Accepts a COMPAT name (EMO_HEART), a short name (heart) or the emoji character itself;
@@ -424,6 +436,17 @@ class Client {
   // such item is in the outbox (it may have been delivered meanwhile). Cancelled here only:
   // if a post whose answer was lost had reached the relay, the friend may still get it.
   Status cancel_pending(std::int64_t message_id);
+  // Posts the outbox now, as the first step of sync() does, without fetching anything: for
+  // an application that keeps a Client open with nobody taking events (the daemon of
+  // docs/cli.md, "The daemon") and wants a queued send to go out once the relay is
+  // reachable. Each item the relay takes leaves the outbox, and its delivery is stored as
+  // an Event::kSent that the next sync() or listen() hands out (as for sync's own posts);
+  // items it did not take stay pending (or are marked failed on a definite refusal) exactly
+  // as after a send or sync. A relay that is unreachable is not an error here: it is in
+  // `warnings`, and `waiting` says how many items still wait. Errors: the store's (kInternal,
+  // kCorrupted …) if the outbox could not be read after the round. Same thread rules as
+  // sync(): not concurrently with other calls on this Client.
+  Result<OutboxPostResult> post_outbox();
 
   // What the application does with each event: true once it has it (printed, saved), false
   // if it could not take it (say, its output failed). A false ends the sync or listen with

@@ -193,6 +193,18 @@ std::vector<Event> Client::Impl::outbox_warnings(const std::vector<OutboxFailure
   return out;
 }
 
+Result<OutboxPostResult> Client::post_outbox() {
+  // kSent events of what it delivers are stashed by flush_outbox in the event inbox.
+  const auto failures = impl_->flush_outbox();
+  OutboxPostResult result;
+  result.warnings = Impl::outbox_warnings(failures);
+  SC_ASSIGN_OR_RETURN(auto items, impl_->store->outbox_items());
+  for (const auto& item : items) {
+    if (!item.failed) ++result.waiting;
+  }
+  return result;
+}
+
 Result<std::vector<PendingSend>> Client::pending() {
   SC_ASSIGN_OR_RETURN(auto items, impl_->store->outbox_items());
   std::vector<PendingSend> out;
