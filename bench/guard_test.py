@@ -89,6 +89,17 @@ class CompareTest(unittest.TestCase):
                                                   "instructions /receive": 10}),
                          {"cross_relay_wake_p99_ms": "ok", "instructions /receive": "ok"})
 
+    def test_ratios_between_our_own_set_ups_are_shown_but_never_fail(self):
+        # One relay on PostgreSQL got faster: two relays over one fell, which is no loss.
+        recorded = {"pg2_receive_vs_pg": 1.571, "pg_postmsg_vs_sqlite": 0.699,
+                    "pg2_receive_vs_nginx": 0.091}
+        self.assertEqual(self.verdicts(recorded, {"pg2_receive_vs_pg": 1.076,
+                                                  "pg_postmsg_vs_sqlite": 0.2,
+                                                  "pg2_receive_vs_nginx": 0.05}),
+                         {"pg2_receive_vs_pg": "not guarded",
+                          "pg_postmsg_vs_sqlite": "not guarded",
+                          "pg2_receive_vs_nginx": "REGRESSED"})
+
     def test_goodness_is_the_change_in_the_good_direction(self):
         rows = {r[0]: r for r in guard.compare({"a_vs_b": 2.0, "x_ms": 2.0},
                                               {"a_vs_b": 1.0, "x_ms": 4.0})}
