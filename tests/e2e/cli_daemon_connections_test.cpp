@@ -11,32 +11,19 @@
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "support/shell_text.hpp"
 
 namespace secchats::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // Runs SCRIPT with bash; "$SC_BIN" is the secchats binary and "$SC_HOME" the home of U. No
 // password is passed: only the daemon can serve the commands.
 int run_shell(const CliUser& u, const std::string& script) {
-  const std::string command = "SC_BIN=" + quoted(CliUser::binary().string()) +
-                              " SC_HOME=" + quoted(u.home().string()) + " bash -c " +
-                              quoted(script);
+  const std::string command = "SC_BIN=" + shell_quote(CliUser::binary().string()) +
+                              " SC_HOME=" + shell_quote(u.home().string()) + " bash -c " +
+                              shell_quote(script);
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -89,8 +76,8 @@ TEST_F(CliDaemonConnections, ListenThroughTheDaemonEndsOnceItsReaderIsGone) {
   const fs::path pid = dir_->path() / "listen.pid";
   const std::string script =
       R"({ "$SC_BIN" --home "$SC_HOME" --json listen 2>/dev/null & echo $! >)" +
-      quoted(pid.string()) + "; wait $!; echo $? >" + quoted(status.string()) +
-      "; } | head -n 1 >" + quoted(out.string());
+      shell_quote(pid.string()) + "; wait $!; echo $? >" + shell_quote(status.string()) +
+      "; } | head -n 1 >" + shell_quote(out.string());
   std::thread pipeline([&] { run_shell(*bob.cli, script); });
   EXPECT_TRUE(wait_for_text(out, std::chrono::seconds(30)));
   EXPECT_NE(read_text(out).find("\"one\""), std::string::npos) << read_text(out);

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/shell_text.hpp"
 #include "v2_fixture.hpp"
 
 namespace secchats::testing {
@@ -19,26 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // Runs `script` with bash; "$SC_BIN" is the secchats binary and "$SC_HOME" the home of `u`.
 int run_shell(const CliUser& u, const std::string& script) {
-  const std::string command = "SECCHATS_PASSWORD=" + quoted(u.password()) +
-                              " SC_BIN=" + quoted(CliUser::binary().string()) +
-                              " SC_HOME=" + quoted(u.home().string()) + " bash -c " +
-                              quoted(script);
+  const std::string command = "SECCHATS_PASSWORD=" + shell_quote(u.password()) +
+                              " SC_BIN=" + shell_quote(CliUser::binary().string()) +
+                              " SC_HOME=" + shell_quote(u.home().string()) + " bash -c " +
+                              shell_quote(script);
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -232,7 +219,8 @@ TEST_F(CliOutbox, SyncToAFullDiskFailsAndTheNextSyncPrintsTheMessage) {
   ok(alice, {"send", bob_id, "are you there"});
 
   const fs::path err = dir_->path() / "full.err";
-  const int code = run_shell(bob, std::string(kSc) + "sync >/dev/full 2>" + quoted(err.string()));
+  const int code =
+      run_shell(bob, std::string(kSc) + "sync >/dev/full 2>" + shell_quote(err.string()));
   EXPECT_EQ(code, 1) << read_text(err);
   EXPECT_NE(read_text(err).find("cannot write output"), std::string::npos) << read_text(err);
 
@@ -251,8 +239,9 @@ TEST_F(CliOutbox, ListenWhoseReaderIsGoneStopsAndTheNextSyncPrintsTheRest) {
   const fs::path status = dir_->path() / "listen.status";
   const fs::path pid = dir_->path() / "listen.pid";
   const std::string script = "{ " + std::string(kSc) + "listen 2>/dev/null & echo $! >" +
-                             quoted(pid.string()) + "; wait $!; echo $? >" +
-                             quoted(status.string()) + "; } | head -n 1 >" + quoted(out.string());
+                             shell_quote(pid.string()) + "; wait $!; echo $? >" +
+                             shell_quote(status.string()) + "; } | head -n 1 >" +
+                             shell_quote(out.string());
   std::thread pipeline([&] { run_shell(bob, script); });
   // head has the first line and is gone.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
