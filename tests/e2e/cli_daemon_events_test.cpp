@@ -10,15 +10,8 @@
 namespace secchats::testing {
 namespace {
 
-class CliDaemonEvents : public DaemonE2eTest {
+class CliDaemonEvents : public DaemonFriendsTest {
  protected:
-  void SetUp() override {
-    DaemonE2eTest::SetUp();
-    ASSERT_NO_FATAL_FAILURE(alice_ = make_daemon_user("Alice"));
-    ASSERT_NO_FATAL_FAILURE(bob_ = make_daemon_user("Bob"));
-    ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice_, bob_));
-  }
-
   std::unique_ptr<DaemonClient> subscriber(DaemonUser& u) {
     auto c = u.daemon->connect();
     EXPECT_TRUE(c);
@@ -39,8 +32,6 @@ class CliDaemonEvents : public DaemonE2eTest {
       return true;
     };
   }
-
-  DaemonUser alice_, bob_;
 };
 
 TEST_F(CliDaemonEvents, ASubscriberGetsMessagesImagesReactionsAndGroupPostsAsListenPrintsThem) {

@@ -11,15 +11,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CliDaemonMethods : public DaemonE2eTest {
+class CliDaemonMethods : public DaemonFriendsTest {
  protected:
-  void SetUp() override {
-    DaemonE2eTest::SetUp();
-    ASSERT_NO_FATAL_FAILURE(alice_ = make_daemon_user("Alice"));
-    ASSERT_NO_FATAL_FAILURE(bob_ = make_daemon_user("Bob"));
-    ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice_, bob_));
-  }
-
   // Direct mode (--no-daemon) with the right password: what the command prints with --json.
   CliResult direct(const DaemonUser& u, std::vector<std::string> args) {
     args.insert(args.begin(), "--no-daemon");
@@ -78,8 +71,6 @@ class CliDaemonMethods : public DaemonE2eTest {
     auto h = rpc_ok(*u.rpc, "history", params({{"chat", chat}, {"limit", 1}}));
     return h.empty() ? std::string() : str(h.back(), "messageId");
   }
-
-  DaemonUser alice_, bob_;
 };
 
 TEST_F(CliDaemonMethods, ListingMethodsAnswerWhatDirectModePrints) {

@@ -39,6 +39,13 @@ boost::json::object params(std::initializer_list<boost::json::value_ref> init);
 
 class DaemonE2eTest : public E2eTest {
  protected:
+  // A daemon sends hundreds of messages a second, past the relay's default per-user and
+  // per-address limits (a 429 leaves a send queued, not sent): these tests are about the
+  // daemon, so the relay runs without those limits (they have their own relay tests).
+  std::vector<std::string> server_args() const override {
+    return {"--user-rate-per-sec", "0", "--ip-rate-per-sec", "0"};
+  }
+
   // `init`s a user and starts its daemon (ready, connected).
   DaemonUser make_daemon_user(const std::string& nick);
   // (Re)starts the daemon of `u` and connects to it.
@@ -61,6 +68,19 @@ class DaemonE2eTest : public E2eTest {
       std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // The friend entry for `friend_id` in the `friends` result of `c`.
   boost::json::object friend_entry(DaemonClient& c, const std::string& friend_id);
+};
+
+// Alice and Bob, each with a running daemon, already v2 friends through them.
+class DaemonFriendsTest : public DaemonE2eTest {
+ protected:
+  void SetUp() override {
+    DaemonE2eTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(alice_ = make_daemon_user("Alice"));
+    ASSERT_NO_FATAL_FAILURE(bob_ = make_daemon_user("Bob"));
+    ASSERT_NO_FATAL_FAILURE(befriend_daemons(alice_, bob_));
+  }
+
+  DaemonUser alice_, bob_;
 };
 
 }  // namespace secchats::testing

@@ -1,5 +1,6 @@
 #include "e2e_fixture.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include "support/png_builder.hpp"
@@ -35,7 +36,8 @@ std::string str(const boost::json::object& o, const char* key) {
 
 void E2eTest::SetUp() {
   dir_ = std::make_unique<TempDir>("secchats-e2e");
-  server_ = std::make_unique<ServerProcess>(ServerProcess::Options{dir_->path() / "relay", {}});
+  server_ = std::make_unique<ServerProcess>(
+      ServerProcess::Options{dir_->path() / "relay", server_args()});
 }
 
 void E2eTest::TearDown() {
@@ -88,8 +90,8 @@ void E2eTest::restart_server(bool crash) {
     ASSERT_EQ(server_->terminate(), 0);
   }
   server_.reset();
-  server_ =
-      std::make_unique<ServerProcess>(ServerProcess::Options{dir_->path() / "relay", {}, port});
+  server_ = std::make_unique<ServerProcess>(
+      ServerProcess::Options{dir_->path() / "relay", server_args(), port});
 }
 
 std::string E2eTest::write_png(const std::string& name, std::size_t size) {
@@ -97,6 +99,13 @@ std::string E2eTest::write_png(const std::string& name, std::size_t size) {
   const auto path = (dir_->path() / name).string();
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
+}
+
+void expect_ctrl_c_stop_line(const std::string& err) {
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("stopped at "), std::string::npos) << err;
+  EXPECT_NE(err.find("run the same command again to resume"), std::string::npos) << err;
+  EXPECT_NE(err.find("\"exitCode\":130"), std::string::npos) << err;
 }
 
 }  // namespace secchats::testing

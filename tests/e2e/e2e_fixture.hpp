@@ -19,6 +19,9 @@ std::vector<boost::json::object> json_lines(const CliResult& r);
 // The single JSON object a command printed.
 boost::json::object only_json(const CliResult& r);
 std::string str(const boost::json::object& o, const char* key);
+// The stderr of a --json transfer stopped by Ctrl-C (docs/cli.md "Attachments: progress and
+// Ctrl-C"): exactly one line, saying where it stopped and how to resume, with exit code 130.
+void expect_ctrl_c_stop_line(const std::string& err);
 
 class E2eTest : public ::testing::Test {
  protected:
@@ -34,6 +37,8 @@ class E2eTest : public ::testing::Test {
   std::vector<boost::json::object> ok(const CliUser& u, const std::vector<std::string>& args);
   // Restarts the relay on the same port and data dir (kill -9 when `crash`).
   void restart_server(bool crash);
+  // The relay's flags beyond data dir and port, at start and at every restart.
+  virtual std::vector<std::string> server_args() const { return {}; }
   // Writes a valid 16×16 PNG padded to `size` bytes (at least 1 KiB) with an ancillary chunk.
   std::string write_png(const std::string& name, std::size_t size);
 
